@@ -1,0 +1,47 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Everything installs into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck unit install dev clean data-dictionary golden bench
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+dev: $(DEV_STAMP)
+
+demo: $(STAMP)
+	$(BIN)/cetk demo
+
+test: $(DEV_STAMP) lint typecheck unit
+
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(DEV_STAMP)
+	$(BIN)/mypy
+
+unit: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q
+
+data-dictionary: $(STAMP)
+	$(BIN)/cetk schema export --format markdown > docs/data-dictionary.md
+
+golden: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q --update-golden
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""The whole cetk exception tree. The CLI turns any CetkError into an `Error:` and a `Hint:` line, exit 1.
+
+```
+CetkError               base; carries .hint; the CLI prints message + hint and exits 1
+├── ConfigError           a setting is missing or invalid (names the key and the env var to set)
+│   └── SecretInConfigError  a config file holds a secret value (names the variable to use instead)
+├── ModelError            the canonical model declaration breaks a rule or a service limit
+├── ConnectorError        an HTTP call failed after retries (.status, .service_code)
+│   ├── AuthError           401/403, or no token could be had
+│   ├── NotFoundError       404 (names the site, list, dataset or table)
+│   └── ThrottledError      still 429/503 after retries (.retry_after_seconds)
+├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
+├── ValidationFailed      carries the validation Report
+├── PublishError          Power BI rejected the definition or the rows
+└── EmulatorError         the local emulator cannot start or was given a bad fault plan
+```
+
+Bugs are not CetkErrors: they raise with a traceback. Messages never contain secrets or personal
+values; callers pass masked values only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CetkError(Exception):
+    """Base of every error the toolkit expects and explains."""
+
+    default_hint = "run the command with --help for usage"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint or self.default_hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(CetkError):
+    default_hint = "check the config file (cetk config show) and the CETK_* environment variables"
+
+
+class SecretInConfigError(ConfigError):
+    default_hint = "remove the value from the file and set it in the environment or the OS keyring"
+
+
+class ModelError(CetkError):
+    default_hint = "fix the declaration in powerbi_dataset/model.py"
+
+
+class ConnectorError(CetkError):
+    default_hint = "retry later; if it persists, check the service health and the request log"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        service_code: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.service_code = service_code
+
+
+class AuthError(ConnectorError):
+    default_hint = "check the tenant, client id and credential (cetk config show), and the app's permissions"
+
+
+class NotFoundError(ConnectorError):
+    default_hint = "check the site, list, workspace or dataset named in the settings"
+
+
+class ThrottledError(ConnectorError):
+    default_hint = "the service is throttling this app; run again later or lower the request rate"
+
+    def __init__(self, message: str, *, retry_after_seconds: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class SourceFormatError(CetkError):
+    default_hint = "check the file against the canonical shape (cetk schema show)"
+
+
+class ValidationFailed(CetkError):
+    default_hint = "see the report; rejected rows are quarantined with their reasons"
+
+    def __init__(self, message: str, *, report: Any, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.report = report
+
+
+class PublishError(CetkError):
+    default_hint = "see the service's message; nothing was committed for this load"
+
+
+class EmulatorError(CetkError):
+    default_hint = "see cetk emulator serve --help"

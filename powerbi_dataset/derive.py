@@ -1,0 +1,91 @@
+"""Shapes derived from the declaration: Arrow schemas and the Power BI push dataset definition.
+
+Nothing here is written by hand per table; a golden file pins the Power BI output
+(tests/golden/powerbi_dataset.json).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pyarrow as pa
+
+from powerbi_dataset.schema import Column, Dataset, Kind, Table
+
+ARROW_TYPES: dict[Kind, pa.DataType] = {
+    "Int64": pa.int64(),
+    "Double": pa.float64(),
+    "Boolean": pa.bool_(),
+    "DateTime": pa.timestamp("us", tz="UTC"),
+    "String": pa.string(),
+    "Decimal": pa.decimal128(28, 4),  # Power BI Decimal: precision 28, scale 4 (api-dataset-properties)
+}
+
+Purpose = Literal["staging", "published"]
+
+
+def arrow_field(column: Column) -> pa.Field:
+    metadata = {"description": column.description, "personal": column.personal}
+    return pa.field(column.name, ARROW_TYPES[column.kind], nullable=not column.required, metadata=metadata)
+
+
+def arrow_schema(table: Table, purpose: Purpose = "staging") -> pa.Schema:
+    """Arrow schema of a table; `published` drops the columns Power BI must never receive."""
+    columns = table.columns if purpose == "staging" else table.published_columns
+    return pa.schema([arrow_field(column) for column in columns], metadata={"table": table.name})
+
+
+def powerbi_column(column: Column) -> dict[str, Any]:
+    definition: dict[str, Any] = {"name": column.name, "dataType": column.kind}
+    if column.format_string:
+        definition["formatString"] = column.format_string
+    elif column.date_only:
+        definition["formatString"] = "yyyy-mm-dd"
+    if column.data_category:
+        definition["dataCategory"] = column.data_category
+    if column.summarize_by:
+        definition["summarizeBy"] = column.summarize_by
+    return definition
+
+
+def powerbi_table(table: Table, dataset: Dataset) -> dict[str, Any]:
+    definition: dict[str, Any] = {
+        "name": table.name,
+        "description": table.description,
+        "columns": [powerbi_column(column) for column in table.published_columns],
+    }
+    measures = [
+        {
+            "name": measure.name,
+            "expression": measure.expression,
+            "description": measure.description,
+            **({"formatString": measure.format_string} if measure.format_string else {}),
+        }
+        for measure in dataset.measures
+        if measure.table == table.name
+    ]
+    if measures:
+        definition["measures"] = measures
+    if table.publish_mode == "control":
+        definition["isHidden"] = True
+    return definition
+
+
+def powerbi_definition(dataset: Dataset) -> dict[str, Any]:
+    """The CreateDatasetRequest body for a push dataset (POST .../groups/{groupId}/datasets)."""
+    return {
+        "name": dataset.name,
+        "defaultMode": "Push",
+        "tables": [powerbi_table(table, dataset) for table in dataset.published_tables],
+        "relationships": [
+            {
+                "name": relationship.name,
+                "fromTable": relationship.from_table,
+                "fromColumn": relationship.from_column,
+                "toTable": relationship.to_table,
+                "toColumn": relationship.to_column,
+                "crossFilteringBehavior": relationship.cross_filtering,
+            }
+            for relationship in dataset.relationships
+        ],
+    }

@@ -1,0 +1,494 @@
+"""The canonical model of community engagement data, declared once (see docs/data-dictionary.md).
+
+Every other shape is derived from `DATASET`: Arrow schemas, the Power BI push definition, the data
+dictionary and the validation rules. Change a table here, then run `make data-dictionary golden`.
+"""
+
+from __future__ import annotations
+
+from powerbi_dataset import codes as c
+from powerbi_dataset.schema import (
+    Column,
+    Compare,
+    Condition,
+    CountNotAbove,
+    Dataset,
+    Exclusive,
+    MaxSpan,
+    Measure,
+    NotAfterAsOf,
+    RequireEmpty,
+    RequirePresent,
+    Relationship,
+    Table,
+)
+
+KEY_16_HEX = r"[0-9a-f]{16}"  # truncated keyed HMAC-SHA256 (transforms/privacy.py)
+WARD_CODE = r"E05\d{6}"  # ONS GSS ward code
+LSOA21_CODE = r"E01\d{6}"  # ONS GSS LSOA 2021 code
+EARLIEST_EVENT = 1_420_070_400.0  # 2015-01-01T00:00:00Z as epoch seconds (datetime ranges are epoch seconds)
+
+DEMOGRAPHIC_COLUMNS = (
+    "sex",
+    "gender_same_as_birth",
+    "ethnicity_2021",
+    "religion",
+    "health_condition_12m",
+    "activity_limited",
+    "age_band",
+)
+
+
+def lpt(name: str = "lpt_code", *, required: bool = True, description: str = "Local policing team") -> Column:
+    return Column(name, "String", description, required=required, codes=c.LPT_CODES)
+
+
+def officer_key(name: str = "officer_key", description: str = "Pseudonymous officer key") -> Column:
+    return Column(name, "String", description, required=True, pattern=KEY_16_HEX, personal="personal")
+
+
+def text_id(name: str, description: str, *, required: bool = True) -> Column:
+    return Column(name, "String", description, required=required, max_length=100)
+
+
+def utc(name: str, description: str, *, required: bool = True, minimum: float | None = None) -> Column:
+    return Column(name, "DateTime", description, required=required, minimum=minimum)
+
+
+def local_date(name: str, description: str, *, required: bool = True) -> Column:
+    return Column(name, "DateTime", description, required=required, date_only=True)
+
+
+def flag(name: str, description: str, *, required: bool = True) -> Column:
+    return Column(name, "Boolean", description, required=required)
+
+
+def lineage() -> tuple[Column, ...]:
+    """Provenance every fact row carries; load_id is stamped by publish (docs/architecture.md)."""
+    return (
+        Column("source_system", "String", "Where the row came from", required=True, codes=c.SOURCE_SYSTEMS),
+        text_id("source_item_id", "Item id in the source list or Forms response id"),
+        Column("source_version", "String", "Source ETag or modified stamp", max_length=200),
+        Column("load_id", "String", "Publish load that wrote the row; set by publish", max_length=64),
+    )
+
+
+AREAS = Table(
+    "areas",
+    "Local policing teams (dimension, not personal)",
+    (
+        lpt(description="LPT code, primary key"),
+        Column("lpt_name", "String", "LPT display name", required=True, max_length=100),
+        Column("lpt_base", "String", "Town the LPT is based in", required=True, max_length=100),
+        Column("local_authority", "String", "Local authority the LPT serves", required=True, max_length=100),
+        Column("load_id", "String", "Publish load that wrote the row; set by publish", max_length=64),
+    ),
+    key=("lpt_code",),
+)
+
+OFFICERS = Table(
+    "officers",
+    "Officers, pseudonymised: never names, emails or collar numbers (dimension)",
+    (
+        officer_key(description="Keyed HMAC of the normalised staff number, primary key"),
+        Column("role", "String", "Officer role", required=True, codes=c.OFFICER_ROLES),
+        lpt("home_lpt_code", required=False, description="Home LPT"),
+        flag("active", "Still serving in a neighbourhood team"),
+        Column("load_id", "String", "Publish load that wrote the row; set by publish", max_length=64),
+    ),
+    key=("officer_key",),
+)
+
+EVENTS = Table(
+    "events",
+    "Community engagement events booked and closed in the PowerApp (fact)",
+    (
+        text_id("event_id", "sp:{list_id}:{item_id}, primary key"),
+        Column("status", "String", "Event status; dashboards count COMPLETED", required=True, codes=c.EVENT_STATUSES),
+        Column("event_name", "String", "Event name, PII-scrubbed before publish", required=True, max_length=200),
+        Column("event_type", "String", "Kind of engagement", required=True, codes=c.EVENT_TYPES),
+        utc("start_utc", "Start (UTC)", minimum=EARLIEST_EVENT),
+        utc("end_utc", "End (UTC)"),
+        local_date("start_local_date", "Start date in Europe/London"),
+        lpt(),
+        Column("ward_code", "String", "ONS ward code derived from the location", pattern=WARD_CODE),
+        Column(
+            "location_lat", "Double", "Latitude rounded to 3 dp", minimum=52.40, maximum=53.25, data_category="Latitude"
+        ),
+        Column(
+            "location_lon", "Double", "Longitude rounded to 3 dp", minimum=-2.50, maximum=-1.55, data_category="Longitude"
+        ),
+        Column("total_attendance", "Int64", "People who attended", minimum=0, maximum=100_000, summarize_by="sum"),
+        flag("attendance_is_estimate", "Attendance was estimated", required=False),
+        Column("officers_present", "Int64", "Officers present", required=True, minimum=1, maximum=200),
+        Column("intel_submissions", "Int64", "Intelligence submissions (count only)", minimum=0, maximum=500),
+        flag("suitable_for_publishing", "Event may be published; text must pass the PII scrub"),
+        Column("value_gained", "String", "Officer's view of the value gained", codes=c.VALUE_GAINED),
+        officer_key("created_by_officer_key", "Pseudonymous key of the officer who booked it"),
+        utc("created_utc", "Created (UTC)"),
+        utc("modified_utc", "Last modified (UTC)"),
+        *lineage(),
+    ),
+    key=("event_id",),
+    rules=(
+        Compare("end-before-start", "end_utc", ">=", "start_utc", "event ends before it starts"),
+        MaxSpan("duration-too-long", "start_utc", "end_utc", 24, "event lasts more than 24 hours"),
+        NotAfterAsOf(
+            "completed-in-future",
+            "end_utc",
+            "event is COMPLETED but ends in the future",
+            when=Condition("status", "eq", "COMPLETED"),
+        ),
+        RequirePresent(
+            "attendance-required",
+            Condition("status", "eq", "COMPLETED"),
+            ("total_attendance",),
+            "a COMPLETED event needs its attendance",
+        ),
+        Compare("modified-before-created", "modified_utc", ">=", "created_utc", "modified before created"),
+        CountNotAbove(
+            "officers-below-linked",
+            "event_id",
+            "officers_present",
+            "event_officers",
+            "officers_present is below the number of linked officers",
+        ),
+    ),
+    publish_mode="load_ledger",
+)
+
+EVENT_OFFICERS = Table(
+    "event_officers",
+    "Officers linked to each event (bridge)",
+    (text_id("event_id", "Event"), officer_key(), Column("load_id", "String", "Publish load", max_length=64)),
+    key=("event_id", "officer_key"),
+    publish_mode="load_ledger",
+)
+
+EVENT_COMMUNITIES = Table(
+    "event_communities",
+    "Communities each event supported (bridge)",
+    (
+        text_id("event_id", "Event"),
+        Column("community_code", "String", "Community supported", required=True, codes=c.COMMUNITIES),
+        Column("load_id", "String", "Publish load", max_length=64),
+    ),
+    key=("event_id", "community_code"),
+    publish_mode="load_ledger",
+)
+
+EVENT_ISSUES = Table(
+    "event_issues",
+    "Issues raised at each event, ranked 1-5 for the top five (bridge)",
+    (
+        text_id("event_id", "Event"),
+        Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
+        Column("rank", "Int64", "Rank of the issue at the event (1 = most raised)", minimum=1, maximum=5),
+        Column("load_id", "String", "Publish load", max_length=64),
+    ),
+    key=("event_id", "theme_code"),
+    rules=(
+        Exclusive(
+            "no-issues-exclusive", "event_id", "theme_code", c.NO_ISSUES, "NO_ISSUES recorded with other issues"
+        ),
+    ),
+    publish_mode="load_ledger",
+)
+
+THEMES = Table(
+    "themes",
+    "Issue themes for the top five issues and the word cloud (dimension)",
+    (
+        Column("theme_code", "String", "Theme code, primary key", required=True, codes=c.THEMES),
+        Column("theme_label", "String", "Display label", required=True, max_length=100),
+        Column("load_id", "String", "Publish load", max_length=64),
+    ),
+    key=("theme_code",),
+)
+
+YOU_SAID_WE_DID = Table(
+    "you_said_we_did",
+    "'You said, we did' actions: the issue raised and what the team did (fact)",
+    (
+        text_id("action_id", "Action id, primary key"),
+        Column("origin", "String", "Where the issue was raised", required=True, codes=c.YSWD_ORIGINS),
+        text_id("event_id", "Event the issue was raised at", required=False),
+        lpt(),
+        Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
+        Column("you_said", "String", "What the public said, scrubbed summary", required=True, max_length=500),
+        Column("we_did_type", "String", "Kind of action taken", required=True, codes=c.WE_DID_TYPES),
+        Column("we_did", "String", "What the team did, scrubbed", required=True, max_length=1000),
+        local_date("raised_date", "Date the issue was raised"),
+        local_date("actioned_date", "Date the action was taken", required=False),
+        Column("status", "String", "Action status", required=True, codes=c.YSWD_STATUSES),
+        Column("not_actioned_reason", "String", "Why nothing was done", max_length=500),
+        Column("owner_role", "String", "Role of the action's owner", codes=c.OFFICER_ROLES),
+        flag("publish_ok", "Cleared for publication"),
+        Column("published_channel", "String", "Where it was published", codes=c.PUBLISHED_CHANNELS),
+        *lineage(),
+    ),
+    key=("action_id",),
+    rules=(
+        RequirePresent(
+            "event-required-for-origin",
+            Condition("origin", "eq", "EVENT"),
+            ("event_id",),
+            "origin EVENT needs the event",
+        ),
+        Compare("actioned-before-raised", "actioned_date", ">=", "raised_date", "actioned before it was raised"),
+        RequirePresent(
+            "reason-required",
+            Condition("status", "eq", "NOT_ACTIONED"),
+            ("not_actioned_reason",),
+            "NOT_ACTIONED needs a reason",
+        ),
+        RequirePresent(
+            "actioned-date-required",
+            Condition("status", "eq", "COMPLETED"),
+            ("actioned_date",),
+            "a COMPLETED action needs its actioned date",
+        ),
+    ),
+)
+
+CCR = Table(
+    "ccr",
+    "Community contact records; demographics only with consent and never published at row level (fact)",
+    (
+        text_id("ccr_id", "CCR id, primary key"),
+        utc("recorded_utc", "When the contact was recorded (UTC)"),
+        local_date("recorded_local_date", "Recorded date in Europe/London"),
+        lpt(),
+        Column("lsoa21_code", "String", "ONS LSOA 2021 code (never lat/lon)", pattern=LSOA21_CODE),
+        Column("ward_code", "String", "ONS ward code", pattern=WARD_CODE),
+        text_id("event_id", "Event the contact was made at", required=False),
+        officer_key(),
+        Column("contact_setting", "String", "Where the contact happened", required=True, codes=c.CONTACT_SETTINGS),
+        flag("information_submitted", "Information was submitted (flag only; content stays in force systems)"),
+        flag("smart_alert_signup", "Person was referred to Smart Alert (flag only; contact details never synced)"),
+        flag("diversity_consent", "Person consented to the diversity questions; gates every answer below"),
+        Column("age_band", "String", "Age band", codes=c.AGE_BANDS, personal="personal", published=False),
+        Column("sex", "String", "Sex", codes=c.SEXES, personal="personal", published=False),
+        Column(
+            "gender_same_as_birth",
+            "String",
+            "Gender same as sex registered at birth (16+ only)",
+            codes=c.YES_NO_PNS,
+            personal="personal",
+            published=False,
+        ),
+        Column(
+            "ethnicity_2021",
+            "String",
+            "Ethnicity, Census 2021 categories",
+            codes=c.ETHNICITY_CODES,
+            personal="special-category",
+            published=False,
+        ),
+        Column("religion", "String", "Religion", codes=c.RELIGIONS, personal="special-category", published=False),
+        Column(
+            "health_condition_12m",
+            "String",
+            "Health condition lasting 12 months or more",
+            codes=c.YES_NO_PNS,
+            personal="special-category",
+            published=False,
+        ),
+        Column(
+            "activity_limited",
+            "String",
+            "Day-to-day activities limited (only when a condition is reported)",
+            codes=c.ACTIVITY_LIMITED,
+            personal="special-category",
+            published=False,
+        ),
+        Column("confidence_understands_issues", "Int64", "Police understand local issues, 1-5", minimum=1, maximum=5),
+        Column("confidence_deals_with_asb", "Int64", "Police deal with ASB and crime, 1-5", minimum=1, maximum=5),
+        Column(
+            "citizen_key",
+            "String",
+            "Keyed HMAC of a contact detail, only if repeat-contact analysis is approved",
+            pattern=KEY_16_HEX,
+            personal="personal",
+            published=False,
+        ),
+        *lineage(),
+    ),
+    key=("ccr_id",),
+    rules=(
+        RequireEmpty(
+            "consent-gate",
+            Condition("diversity_consent", "ne", True),
+            DEMOGRAPHIC_COLUMNS,
+            "demographic answer recorded without diversity consent",
+        ),
+        RequireEmpty(
+            "u16-gender-identity",
+            Condition("age_band", "eq", "U16"),
+            ("gender_same_as_birth",),
+            "the gender identity question is for ages 16 and over",
+        ),
+        RequireEmpty(
+            "activity-without-condition",
+            Condition("health_condition_12m", "ne", "Y"),
+            ("activity_limited",),
+            "activity limitation recorded without a health condition",
+        ),
+        RequirePresent(
+            "event-link",
+            Condition("contact_setting", "eq", "EVENT"),
+            ("event_id",),
+            "contact at an EVENT needs the event",
+        ),
+        RequireEmpty(
+            "event-link",
+            Condition("contact_setting", "ne", "EVENT"),
+            ("event_id",),
+            "an event is linked but the contact setting is not EVENT",
+        ),
+        NotAfterAsOf("recorded-in-future", "recorded_utc", "recorded in the future"),
+    ),
+    publish_mode="load_ledger",
+)
+
+CCR_ISSUES = Table(
+    "ccr_issues",
+    "Issues raised in each CCR (bridge)",
+    (
+        text_id("ccr_id", "CCR"),
+        Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
+        Column("load_id", "String", "Publish load", max_length=64),
+    ),
+    key=("ccr_id", "theme_code"),
+    rules=(
+        Exclusive("no-issues-exclusive", "ccr_id", "theme_code", c.NO_ISSUES, "NO_ISSUES recorded with other issues"),
+    ),
+    publish_mode="load_ledger",
+)
+
+CCR_DEMOGRAPHICS_AGG = Table(
+    "ccr_demographics_agg",
+    "Consenting CCR demographics by LPT and month, under disclosure control (10-5 rule)",
+    (
+        lpt(),
+        local_date("month", "First day of the month (Europe/London)"),
+        Column("dimension", "String", "Demographic question", required=True, codes=c.DEMOGRAPHIC_DIMENSIONS),
+        Column("category", "String", "Answer code within the dimension", required=True, max_length=50),
+        Column("count", "Int64", "Rounded count; empty when suppressed", minimum=0, summarize_by="sum"),
+        Column("count_display", "String", "Count as shown: a multiple of 5, or <10", required=True, max_length=10),
+        flag("is_suppressed", "The cell was suppressed (primary or secondary)"),
+        Column("load_id", "String", "Publish load", max_length=64),
+    ),
+    key=("lpt_code", "month", "dimension", "category"),
+    row_level=False,
+)
+
+LOADS = Table(
+    "_loads",
+    "Publish ledger: one row per table per load, written only after every chunk was acknowledged",
+    (
+        Column("load_id", "String", "Load id", required=True, max_length=64),
+        Column("table_name", "String", "Table the load wrote", required=True, max_length=100),
+        Column("rows_expected", "Int64", "Rows the load posted to the table", required=True, minimum=0),
+        utc("started_utc", "When the load started"),
+        utc("completed_utc", "When the last chunk was acknowledged"),
+        Column("status", "String", "Load status", required=True, codes=c.LOAD_STATUSES),
+    ),
+    key=("load_id", "table_name"),
+    publish_mode="control",
+)
+
+MEASURES = (
+    Measure(
+        "Events completed",
+        "events",
+        'CALCULATE(COUNTROWS(events), events[status] = "COMPLETED")',
+        "Events with status COMPLETED",
+        "#,0",
+    ),
+    Measure(
+        "Total attendance",
+        "events",
+        'CALCULATE(SUM(events[total_attendance]), events[status] = "COMPLETED")',
+        "People attending completed events",
+        "#,0",
+    ),
+    Measure(
+        "Officers involved",
+        "events",
+        'CALCULATE(SUM(events[officers_present]), events[status] = "COMPLETED")',
+        "Officer attendances at completed events",
+        "#,0",
+    ),
+    Measure(
+        "Distinct officers",
+        "event_officers",
+        "DISTINCTCOUNT(event_officers[officer_key])",
+        "Different officers linked to events",
+        "#,0",
+    ),
+    Measure("CCRs", "ccr", "COUNTROWS(ccr)", "Community contact records", "#,0"),
+    Measure(
+        "Information submitted",
+        "ccr",
+        "CALCULATE(COUNTROWS(ccr), ccr[information_submitted] = TRUE())",
+        "CCRs where information was submitted",
+        "#,0",
+    ),
+    Measure(
+        "Smart Alert sign-ups",
+        "ccr",
+        "CALCULATE(COUNTROWS(ccr), ccr[smart_alert_signup] = TRUE())",
+        "CCRs with a Smart Alert referral",
+        "#,0",
+    ),
+    Measure(
+        "Diversity consent rate",
+        "ccr",
+        "DIVIDE(CALCULATE(COUNTROWS(ccr), ccr[diversity_consent] = TRUE()), COUNTROWS(ccr))",
+        "Share of CCRs where the person consented to the diversity questions",
+        "0.0%",
+    ),
+)
+
+
+def _to(from_table: str, column: str, to_table: str, to_column: str | None = None) -> Relationship:
+    return Relationship(from_table, column, to_table, to_column or column)
+
+
+RELATIONSHIPS = (
+    _to("events", "lpt_code", "areas"),
+    _to("events", "created_by_officer_key", "officers", "officer_key"),
+    _to("event_officers", "event_id", "events"),
+    _to("event_officers", "officer_key", "officers"),
+    _to("event_communities", "event_id", "events"),
+    _to("event_issues", "event_id", "events"),
+    _to("event_issues", "theme_code", "themes"),
+    _to("you_said_we_did", "lpt_code", "areas"),
+    _to("you_said_we_did", "theme_code", "themes"),
+    _to("ccr", "lpt_code", "areas"),
+    _to("ccr", "officer_key", "officers"),
+    _to("ccr_issues", "ccr_id", "ccr"),
+    _to("ccr_issues", "theme_code", "themes"),
+    _to("ccr_demographics_agg", "lpt_code", "areas"),
+)
+
+DATASET = Dataset(
+    "Community Engagement",
+    (
+        AREAS,
+        OFFICERS,
+        EVENTS,
+        EVENT_OFFICERS,
+        EVENT_COMMUNITIES,
+        EVENT_ISSUES,
+        THEMES,
+        YOU_SAID_WE_DID,
+        CCR,
+        CCR_ISSUES,
+        CCR_DEMOGRAPHICS_AGG,
+        LOADS,
+    ),
+    relationships=RELATIONSHIPS,
+    measures=MEASURES,
+)
