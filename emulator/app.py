@@ -83,7 +83,9 @@ class Emulator:
                 return service
         raise KeyError(name)
 
-    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes, origin: str) -> Response:
+    def handle(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, origin: str
+    ) -> Response:
         """Answer one request; `target` is the raw request target, `origin` is scheme://host:port."""
         raw_path, _, raw_query = target.partition("?")
         path = unquote(raw_path)
@@ -102,7 +104,9 @@ class Emulator:
                 response = self._dispatch(service, router, request)
                 self._record(service.name, request, response)
                 return response
-        response = Response.json(404, {"error": {"code": "NotFound", "message": f"No emulated service at {path}"}})
+        response = Response.json(
+            404, {"error": {"code": "NotFound", "message": f"No emulated service at {path}"}}
+        )
         self._record("none", Request(method, path, {}, lowered, body, origin, raw_query), response)
         return response
 

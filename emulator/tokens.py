@@ -92,4 +92,6 @@ class TokenAuthority:
             return "expired"
         if claims.get("aud") != audience:
             return "wrong-audience"
-        return Claims(claims["aud"], claims.get("appid", ""), claims.get("tid", ""), float(claims["exp"]), claims)
+        return Claims(
+            claims["aud"], claims.get("appid", ""), claims.get("tid", ""), float(claims["exp"]), claims
+        )

@@ -223,6 +223,8 @@ DEMOGRAPHIC_DIMENSIONS = codes(
     ("ACTIVITY_LIMITED", "Day-to-day activities limited"),
 )
 
-SOURCE_SYSTEMS = codes(("sp_list", "Microsoft Lists (PowerApp)"), ("forms_legacy", "Legacy Microsoft Forms export"))
+SOURCE_SYSTEMS = codes(
+    ("sp_list", "Microsoft Lists (PowerApp)"), ("forms_legacy", "Legacy Microsoft Forms export")
+)
 
 LOAD_STATUSES = codes(("COMMITTED", "Committed"))

@@ -17,9 +17,9 @@ from powerbi_dataset.schema import (
     MaxSpan,
     Measure,
     NotAfterAsOf,
+    Relationship,
     RequireEmpty,
     RequirePresent,
-    Relationship,
     Table,
 )
 
@@ -104,8 +104,16 @@ EVENTS = Table(
     "Community engagement events booked and closed in the PowerApp (fact)",
     (
         text_id("event_id", "sp:{list_id}:{item_id}, primary key"),
-        Column("status", "String", "Event status; dashboards count COMPLETED", required=True, codes=c.EVENT_STATUSES),
-        Column("event_name", "String", "Event name, PII-scrubbed before publish", required=True, max_length=200),
+        Column(
+            "status",
+            "String",
+            "Event status; dashboards count COMPLETED",
+            required=True,
+            codes=c.EVENT_STATUSES,
+        ),
+        Column(
+            "event_name", "String", "Event name, PII-scrubbed before publish", required=True, max_length=200
+        ),
         Column("event_type", "String", "Kind of engagement", required=True, codes=c.EVENT_TYPES),
         utc("start_utc", "Start (UTC)", minimum=EARLIEST_EVENT),
         utc("end_utc", "End (UTC)"),
@@ -113,12 +121,24 @@ EVENTS = Table(
         lpt(),
         Column("ward_code", "String", "ONS ward code derived from the location", pattern=WARD_CODE),
         Column(
-            "location_lat", "Double", "Latitude rounded to 3 dp", minimum=52.40, maximum=53.25, data_category="Latitude"
+            "location_lat",
+            "Double",
+            "Latitude rounded to 3 dp",
+            minimum=52.40,
+            maximum=53.25,
+            data_category="Latitude",
         ),
         Column(
-            "location_lon", "Double", "Longitude rounded to 3 dp", minimum=-2.50, maximum=-1.55, data_category="Longitude"
+            "location_lon",
+            "Double",
+            "Longitude rounded to 3 dp",
+            minimum=-2.50,
+            maximum=-1.55,
+            data_category="Longitude",
         ),
-        Column("total_attendance", "Int64", "People who attended", minimum=0, maximum=100_000, summarize_by="sum"),
+        Column(
+            "total_attendance", "Int64", "People who attended", minimum=0, maximum=100_000, summarize_by="sum"
+        ),
         flag("attendance_is_estimate", "Attendance was estimated", required=False),
         Column("officers_present", "Int64", "Officers present", required=True, minimum=1, maximum=200),
         Column("intel_submissions", "Int64", "Intelligence submissions (count only)", minimum=0, maximum=500),
@@ -189,7 +209,11 @@ EVENT_ISSUES = Table(
     key=("event_id", "theme_code"),
     rules=(
         Exclusive(
-            "no-issues-exclusive", "event_id", "theme_code", c.NO_ISSUES, "NO_ISSUES recorded with other issues"
+            "no-issues-exclusive",
+            "event_id",
+            "theme_code",
+            c.NO_ISSUES,
+            "NO_ISSUES recorded with other issues",
         ),
     ),
     publish_mode="load_ledger",
@@ -235,7 +259,9 @@ YOU_SAID_WE_DID = Table(
             ("event_id",),
             "origin EVENT needs the event",
         ),
-        Compare("actioned-before-raised", "actioned_date", ">=", "raised_date", "actioned before it was raised"),
+        Compare(
+            "actioned-before-raised", "actioned_date", ">=", "raised_date", "actioned before it was raised"
+        ),
         RequirePresent(
             "reason-required",
             Condition("status", "eq", "NOT_ACTIONED"),
@@ -263,9 +289,16 @@ CCR = Table(
         Column("ward_code", "String", "ONS ward code", pattern=WARD_CODE),
         text_id("event_id", "Event the contact was made at", required=False),
         officer_key(),
-        Column("contact_setting", "String", "Where the contact happened", required=True, codes=c.CONTACT_SETTINGS),
-        flag("information_submitted", "Information was submitted (flag only; content stays in force systems)"),
-        flag("smart_alert_signup", "Person was referred to Smart Alert (flag only; contact details never synced)"),
+        Column(
+            "contact_setting", "String", "Where the contact happened", required=True, codes=c.CONTACT_SETTINGS
+        ),
+        flag(
+            "information_submitted", "Information was submitted (flag only; content stays in force systems)"
+        ),
+        flag(
+            "smart_alert_signup",
+            "Person was referred to Smart Alert (flag only; contact details never synced)",
+        ),
         flag("diversity_consent", "Person consented to the diversity questions; gates every answer below"),
         Column("age_band", "String", "Age band", codes=c.AGE_BANDS, personal="personal", published=False),
         Column("sex", "String", "Sex", codes=c.SEXES, personal="personal", published=False),
@@ -285,7 +318,9 @@ CCR = Table(
             personal="special-category",
             published=False,
         ),
-        Column("religion", "String", "Religion", codes=c.RELIGIONS, personal="special-category", published=False),
+        Column(
+            "religion", "String", "Religion", codes=c.RELIGIONS, personal="special-category", published=False
+        ),
         Column(
             "health_condition_12m",
             "String",
@@ -302,8 +337,16 @@ CCR = Table(
             personal="special-category",
             published=False,
         ),
-        Column("confidence_understands_issues", "Int64", "Police understand local issues, 1-5", minimum=1, maximum=5),
-        Column("confidence_deals_with_asb", "Int64", "Police deal with ASB and crime, 1-5", minimum=1, maximum=5),
+        Column(
+            "confidence_understands_issues",
+            "Int64",
+            "Police understand local issues, 1-5",
+            minimum=1,
+            maximum=5,
+        ),
+        Column(
+            "confidence_deals_with_asb", "Int64", "Police deal with ASB and crime, 1-5", minimum=1, maximum=5
+        ),
         Column(
             "citizen_key",
             "String",
@@ -361,7 +404,9 @@ CCR_ISSUES = Table(
     ),
     key=("ccr_id", "theme_code"),
     rules=(
-        Exclusive("no-issues-exclusive", "ccr_id", "theme_code", c.NO_ISSUES, "NO_ISSUES recorded with other issues"),
+        Exclusive(
+            "no-issues-exclusive", "ccr_id", "theme_code", c.NO_ISSUES, "NO_ISSUES recorded with other issues"
+        ),
     ),
     publish_mode="load_ledger",
 )
@@ -375,7 +420,9 @@ CCR_DEMOGRAPHICS_AGG = Table(
         Column("dimension", "String", "Demographic question", required=True, codes=c.DEMOGRAPHIC_DIMENSIONS),
         Column("category", "String", "Answer code within the dimension", required=True, max_length=50),
         Column("count", "Int64", "Rounded count; empty when suppressed", minimum=0, summarize_by="sum"),
-        Column("count_display", "String", "Count as shown: a multiple of 5, or <10", required=True, max_length=10),
+        Column(
+            "count_display", "String", "Count as shown: a multiple of 5, or <10", required=True, max_length=10
+        ),
         flag("is_suppressed", "The cell was suppressed (primary or secondary)"),
         Column("load_id", "String", "Publish load", max_length=64),
     ),

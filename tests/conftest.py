@@ -36,7 +36,9 @@ def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         assert path.exists(), f"golden file {path} is missing: run `make golden`"
-        assert text == path.read_text(encoding="utf-8"), f"{name} is stale: run `make golden` and review the diff"
+        assert text == path.read_text(encoding="utf-8"), (
+            f"{name} is stale: run `make golden` and review the diff"
+        )
 
     return check
 
