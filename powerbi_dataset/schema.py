@@ -26,9 +26,9 @@ MAX_RELATIONSHIPS = 75
 MAX_STRING_CHARS = 4_000
 # Table/relationship name pattern from the swagger's definitions.Table.name (ECMA \u10000 written out).
 TABLE_NAME_PATTERN = re.compile(
-    "^[\x09\x0a\x0d\x20\x23\x2d\x30-\x39\x40-\x5a\x5e-\x5f\x61-\x7a\x7e-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]{1,100}$"
+    r"^[\x09\x0a\x0d\x20\x23\x2d\x30-\x39\x40-\x5a\x5e-\x5f\x61-\x7a\x7e-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]{1,100}$"
 )
-COLUMN_NAME_PATTERN = re.compile("^[\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+$")
+COLUMN_NAME_PATTERN = re.compile(r"^[\x09\x0a\x0d\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]+$")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""Settings: one frozen value built by config.loader.load(), passed down explicitly; every key declared once.
+
+Each setting has a dotted key (the YAML path), a CETK_* environment variable, a default and a description;
+docs/config.md is checked against FIELDS. Secrets are not settings: see config/secrets.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from config.secrets import Secret
+from errors import ConfigError
+
+AuthMode = Literal["certificate", "client_secret", "device_code", "none"]
+AUTH_MODES: tuple[AuthMode, ...] = ("certificate", "client_secret", "device_code", "none")
+Source = Literal["flag", "env", "file", "default", "derived"]
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DEFAULT_CONFIG_FILE = "cetk.yaml"
+CONFIG_ENV_VAR = "CETK_CONFIG"
+
+
+def cetk_version() -> str:
+    try:
+        return version("cetk")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0.0.0"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: where it lives in the YAML, which variable overrides it, its default and meaning."""
+
+    key: str
+    default: str | None
+    description: str
+
+    @property
+    def env_var(self) -> str:
+        return "CETK_" + self.key.replace(".", "_").upper()
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("tenant_id", None, "Entra tenant id (GUID) or domain of the force's Microsoft 365 tenant"),
+    Field("client_id", None, "Application (client) id of the Entra app registration cetk signs in as"),
+    Field(
+        "auth.mode", "certificate", "How cetk gets tokens: certificate | client_secret | device_code | none"
+    ),
+    Field("auth.certificate_path", None, "PEM or PFX file holding the app certificate and its private key"),
+    Field(
+        "auth.certificate_thumbprint", None, "SHA-1 thumbprint (hex) of the certificate uploaded to the app"
+    ),
+    Field(
+        "endpoints.authority",
+        "https://login.microsoftonline.com",
+        "Login authority host (sovereign clouds differ)",
+    ),
+    Field("endpoints.graph", "https://graph.microsoft.com", "Microsoft Graph base URL"),
+    Field("endpoints.powerbi", "https://api.powerbi.com", "Power BI REST base URL"),
+    Field("scopes.graph", "https://graph.microsoft.com/.default", "Token scope for Microsoft Graph"),
+    Field("scopes.powerbi", "https://analysis.windows.net/powerbi/api/.default", "Token scope for Power BI"),
+    Field("scopes.sharepoint", None, "Token scope for SharePoint REST; empty = derived from the site host"),
+    Field(
+        "sharepoint.site_url",
+        None,
+        "SharePoint site holding the lists, e.g. https://contoso.sharepoint.com/sites/x",
+    ),
+    Field("sharepoint.lists.events", "Engagement Events", "Title of the events list"),
+    Field("sharepoint.lists.ccr", "Community Contact Records", "Title of the community contact record list"),
+    Field("sharepoint.lists.you_said_we_did", "You Said We Did", "Title of the 'You said, we did' list"),
+    Field("sharepoint.lists.officers", "Officers", "Title of the officers list"),
+    Field("powerbi.workspace_id", None, "Power BI workspace (group) id the push dataset lives in"),
+    Field("powerbi.dataset_name", "Community Engagement", "Name of the Power BI push dataset"),
+    Field("paths.staging_dir", "staging", "Where validated tables are staged before publish"),
+    Field("paths.quarantine_dir", "staging/quarantine", "Where rejected rows and their reasons are written"),
+    Field("paths.state_dir", "staging/state", "Where sync cursors and publish loads are recorded"),
+    Field(
+        "pseudonymisation.key_name",
+        "pseudonymisation_key",
+        "OS keyring entry (service 'cetk') of the HMAC key",
+    ),
+    Field("ca_bundle", None, "Extra CA bundle (PEM) to trust, e.g. the local emulator's HTTPS CA"),
+    Field("log_level", "WARNING", "Log level for stderr: DEBUG | INFO | WARNING | ERROR | CRITICAL"),
+    Field(
+        "organisation",
+        "CommunityEngagementToolkit",
+        "Organisation name sent in the User-Agent (NONISV|org|cetk)",
+    ),
+)
+FIELDS_BY_KEY: dict[str, Field] = {item.key: item for item in FIELDS}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    authority: str
+    graph: str
+    powerbi: str
+    sharepoint: str | None  # scheme + host of the SharePoint site, derived from sharepoint.site_url
+
+
+@dataclass(frozen=True)
+class Scopes:
+    graph: str
+    powerbi: str
+    sharepoint: str | None
+
+
+@dataclass(frozen=True)
+class ListNames:
+    events: str
+    ccr: str
+    you_said_we_did: str
+    officers: str
+
+
+@dataclass(frozen=True)
+class Paths:
+    staging_dir: Path
+    quarantine_dir: Path
+    state_dir: Path
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Credentials found in the environment or the OS keyring; each value masks itself."""
+
+    client_secret: Secret | None = None
+    cert_passphrase: Secret | None = None
+    pseudonymisation_key: Secret | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    tenant_id: str | None
+    client_id: str | None
+    auth_mode: AuthMode
+    certificate_path: Path | None
+    certificate_thumbprint: str | None
+    endpoints: Endpoints
+    scopes: Scopes
+    sharepoint_site_url: str | None
+    lists: ListNames
+    powerbi_workspace_id: str | None
+    powerbi_dataset_name: str
+    paths: Paths
+    pseudonymisation_key_name: str
+    ca_bundle: Path | None
+    log_level: str
+    organisation: str
+    secrets: Secrets = field(default_factory=Secrets)
+    values: Mapping[str, str | None] = field(default_factory=dict, compare=False)  # dotted key -> raw value
+    sources: Mapping[str, Source] = field(default_factory=dict, compare=False)  # dotted key -> where from
+    secret_sources: Mapping[str, str] = field(default_factory=dict, compare=False)  # name -> env | keyring
+    config_path: Path | None = None
+    problems: tuple[ConfigError, ...] = field(default=(), compare=False)  # kept by load(strict=False)
+
+    @property
+    def user_agent(self) -> str:
+        """Microsoft's throttling guidance asks for NONISV|<organisation>|<app>/<version>."""
+        return f"NONISV|{self.organisation}|cetk/{cetk_version()}"
+
+    @property
+    def sharepoint_host(self) -> str | None:
+        return urlsplit(self.sharepoint_site_url).hostname if self.sharepoint_site_url else None
+
+    @property
+    def sharepoint_site_path(self) -> str | None:
+        return (
+            urlsplit(self.sharepoint_site_url).path.rstrip("/") or "/" if self.sharepoint_site_url else None
+        )

@@ -1,0 +1,227 @@
+"""config.load(): precedence, secrets refused in files and flags, validation naming key and variable."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from config.loader import load
+from config.report import effective_settings, example_config_text
+from config.settings import FIELDS
+from errors import ConfigError, SecretInConfigError
+
+SECRET = "SUPERSECRET-123"
+NO_KEYRING = None  # tests never touch the OS keyring
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray ./cetk.yaml is picked up
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cetk.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_precedence_is_flag_then_env_then_file_then_default(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "powerbi:\n  dataset_name: from-file\n  workspace_id: ws-file\nclient_id: file-client\n"
+    )
+    environ = {"CETK_POWERBI_DATASET_NAME": "from-env", "CETK_CLIENT_ID": "env-client"}
+    settings = load(path, environ, {"powerbi.dataset_name": "from-flag"}, keyring=NO_KEYRING, strict=False)
+    assert settings.powerbi_dataset_name == "from-flag"
+    assert settings.client_id == "env-client"
+    assert settings.powerbi_workspace_id == "ws-file"
+    assert settings.endpoints.graph == "https://graph.microsoft.com"
+    assert settings.sources["powerbi.dataset_name"] == "flag"
+    assert settings.sources["client_id"] == "env"
+    assert settings.sources["powerbi.workspace_id"] == "file"
+    assert settings.sources["endpoints.graph"] == "default"
+
+
+def test_config_path_from_environment_and_default_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "organisation: FromEnvPath\n")
+    assert (
+        load(None, {"CETK_CONFIG": str(path)}, keyring=NO_KEYRING, strict=False).organisation == "FromEnvPath"
+    )
+    assert load(None, {}, keyring=NO_KEYRING, strict=False).config_path == Path("cetk.yaml")
+    with pytest.raises(ConfigError, match="missing.yaml.*not found"):
+        load(tmp_path / "missing.yaml", {}, keyring=NO_KEYRING)
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "variable"),
+    [
+        ("client_secret: x\n", "client_secret", "CETK_CLIENT_SECRET"),
+        ("auth:\n  passphrase: x\n", "auth.passphrase", "CETK_CERT_PASSPHRASE"),
+        (
+            "pseudonymisation:\n  pseudonymisation_key: x\n",
+            "pseudonymisation.pseudonymisation_key",
+            "CETK_PSEUDONYMISATION_KEY",
+        ),
+        (
+            "auth:\n  certificate_thumbprint: '-----BEGIN PRIVATE KEY-----'\n",
+            "auth.certificate_thumbprint",
+            "CETK_CERT",
+        ),
+        ("tenant_id: eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig\n", "tenant_id", "tokens are fetched"),
+    ],
+)
+def test_secret_in_config_file_is_refused(tmp_path: Path, text: str, key: str, variable: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(SecretInConfigError) as caught:
+        load(path, {}, keyring=NO_KEYRING)
+    assert str(path) in caught.value.message
+    assert f"'{key}'" in caught.value.message
+    assert variable in caught.value.hint
+
+
+def test_secret_value_never_in_the_refusal(tmp_path: Path) -> None:
+    path = write(tmp_path, f"client_secret: {SECRET}\n")
+    with pytest.raises(SecretInConfigError) as caught:
+        load(path, {}, keyring=NO_KEYRING)
+    assert SECRET not in caught.value.message + caught.value.hint
+    assert "CETK_CLIENT_SECRET" in caught.value.hint
+
+
+def test_secret_as_flag_is_refused() -> None:
+    with pytest.raises(SecretInConfigError, match="shell history"):
+        load(None, {}, {"client_secret": SECRET}, keyring=NO_KEYRING)
+
+
+def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "endpoints:\n  grpah: https://graph.microsoft.com\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path, {}, keyring=NO_KEYRING)
+    assert "endpoints.grpah" in caught.value.message
+    assert "endpoints.graph" in caught.value.hint
+
+
+def test_yaml_error_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "tenant_id: a\nclient_id: [unclosed\nauth:\n")
+    with pytest.raises(ConfigError, match=r"cetk\.yaml, line \d"):
+        load(path, {}, keyring=NO_KEYRING)
+
+
+@pytest.mark.parametrize("url", ["https://graph.microsoft.com", "http://10.0.0.5:8080"])
+def test_auth_none_refused_off_loopback(url: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(None, {"CETK_AUTH_MODE": "none", "CETK_ENDPOINTS_GRAPH": url}, keyring=NO_KEYRING)
+    assert "auth.mode" in caught.value.message or "endpoints.graph" in caught.value.message
+    assert "CETK_" in caught.value.hint or "127.0.0.1" in caught.value.hint
+
+
+def test_auth_none_accepted_when_every_endpoint_is_loopback() -> None:
+    environ = {
+        "CETK_AUTH_MODE": "none",
+        "CETK_ENDPOINTS_AUTHORITY": "https://127.0.0.1:8443/auth",
+        "CETK_ENDPOINTS_GRAPH": "http://localhost:8080/graph",
+        "CETK_ENDPOINTS_POWERBI": "https://[::1]:8443/powerbi",
+        "CETK_SHAREPOINT_SITE_URL": "https://127.0.0.2:8443/sites/demo",
+    }
+    settings = load(None, environ, keyring=NO_KEYRING)
+    assert settings.auth_mode == "none"
+    assert settings.endpoints.sharepoint == "https://127.0.0.2:8443"
+    assert settings.scopes.sharepoint == "https://127.0.0.2:8443/.default"
+    assert settings.sharepoint_host == "127.0.0.2"
+    assert settings.sharepoint_site_path == "/sites/demo"
+
+
+def test_client_secret_mode_needs_the_variable() -> None:
+    environ = {"CETK_AUTH_MODE": "client_secret", "CETK_TENANT_ID": "t", "CETK_CLIENT_ID": "c"}
+    with pytest.raises(ConfigError) as caught:
+        load(None, environ, keyring=NO_KEYRING)
+    assert "CETK_CLIENT_SECRET" in caught.value.message + caught.value.hint
+    settings = load(None, {**environ, "CETK_CLIENT_SECRET": SECRET}, keyring=NO_KEYRING)
+    assert settings.secrets.client_secret is not None
+    assert settings.secrets.client_secret.reveal() == SECRET
+    assert SECRET not in repr(settings)
+
+
+def test_client_secret_from_keyring() -> None:
+    environ = {"CETK_AUTH_MODE": "client_secret", "CETK_TENANT_ID": "t", "CETK_CLIENT_ID": "c"}
+    store = {("cetk", "client_secret"): SECRET}
+    settings = load(None, environ, keyring=lambda service, name: store.get((service, name)))
+    assert settings.secret_sources["client_secret"] == "keyring"
+
+
+def test_failing_keyring_backend_is_treated_as_absent(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+
+    def broken(service: str, name: str) -> str:
+        raise RuntimeError("no dbus session")
+
+    monkeypatch.setattr(keyring, "get_password", broken)
+    settings = load(None, {}, strict=False)  # the default lookup: the real keyring module, patched to fail
+    assert settings.secret_sources["client_secret"] == "not set"
+
+
+def test_certificate_mode_needs_path_and_thumbprint(tmp_path: Path) -> None:
+    base = {"CETK_TENANT_ID": "t", "CETK_CLIENT_ID": "c"}
+    with pytest.raises(ConfigError, match="auth.certificate_path") as caught:
+        load(None, base, keyring=NO_KEYRING)
+    assert "CETK_AUTH_CERTIFICATE_PATH" in caught.value.hint
+    key_only = tmp_path / "app.pem"
+    key_only.write_text("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+    with pytest.raises(ConfigError, match="auth.certificate_thumbprint"):
+        load(None, {**base, "CETK_AUTH_CERTIFICATE_PATH": str(key_only)}, keyring=NO_KEYRING)
+    good = load(
+        None,
+        {**base, "CETK_AUTH_CERTIFICATE_PATH": str(key_only), "CETK_AUTH_CERTIFICATE_THUMBPRINT": "AB" * 20},
+        keyring=NO_KEYRING,
+    )
+    assert good.certificate_path == key_only
+    with_cert = tmp_path / "both.pem"
+    with_cert.write_text(
+        key_only.read_text() + "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n"
+    )
+    assert (
+        load(None, {**base, "CETK_AUTH_CERTIFICATE_PATH": str(with_cert)}, keyring=NO_KEYRING).auth_mode
+        == "certificate"
+    )
+
+
+def test_unknown_auth_mode_names_key_and_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(None, {"CETK_AUTH_MODE": "password"}, keyring=NO_KEYRING)
+    assert "auth.mode" in caught.value.message
+    assert "CETK_AUTH_MODE" in caught.value.hint
+
+
+def test_user_agent_follows_microsoft_guidance() -> None:
+    settings = load(None, {"CETK_ORGANISATION": "ExampleForce"}, keyring=NO_KEYRING, strict=False)
+    assert settings.user_agent.startswith("NONISV|ExampleForce|cetk/")
+
+
+def test_example_config_loads_and_holds_no_secret(tmp_path: Path) -> None:
+    path = write(tmp_path, example_config_text())
+    settings = load(path, {}, keyring=NO_KEYRING, strict=False)
+    assert {problem.message for problem in settings.problems} == {
+        "setting 'auth.certificate_path': file /etc/cetk/cetk-app.pem not found"
+    }
+    for item in FIELDS:
+        assert item.key.split(".")[-1] in example_config_text(), f"{item.key} missing from example.yaml"
+
+
+def test_secrets_never_in_effective_settings_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    environ = {
+        "CETK_CLIENT_SECRET": SECRET,
+        "CETK_CERT_PASSPHRASE": SECRET + "-p",
+        "CETK_PSEUDONYMISATION_KEY": SECRET + "-k",
+        "CETK_AUTH_MODE": "client_secret",
+    }
+    settings = load(None, environ, keyring=NO_KEYRING, strict=False)
+    shown = effective_settings(settings)
+    assert SECRET not in repr(shown) and SECRET not in str(settings) and SECRET not in repr(settings)
+    assert shown["secrets"]["client_secret"] == {
+        "value": "***",
+        "status": "set",
+        "source": "env",
+        "env_var": "CETK_CLIENT_SECRET",
+    }
+    assert SECRET not in caplog.text

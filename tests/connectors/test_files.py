@@ -1,0 +1,74 @@
+"""Reading canonical tables from CSV (all text, empty = null) and Parquet files or directories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from connectors.files import read_tables, sample_data_dir
+from errors import SourceFormatError
+
+
+def test_csv_is_read_as_text_with_empty_as_null(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text('event_id,total_attendance,flag\n007,,true\n"x,y","",\n', encoding="utf-8")
+    table = read_tables(path)["events"]
+    assert table.schema == pa.schema(
+        [("event_id", pa.string()), ("total_attendance", pa.string()), ("flag", pa.string())]
+    )
+    assert table.to_pylist() == [
+        {"event_id": "007", "total_attendance": None, "flag": "true"},
+        {"event_id": "x,y", "total_attendance": None, "flag": None},
+    ]
+
+
+def test_table_option_names_the_table(tmp_path: Path) -> None:
+    path = tmp_path / "export-2026.csv"
+    path.write_text("theme_code\nASB\n", encoding="utf-8")
+    assert list(read_tables(path, "themes")) == ["themes"]
+
+
+def test_directory_reads_one_file_per_table(tmp_path: Path) -> None:
+    (tmp_path / "themes.csv").write_text("theme_code\nASB\n", encoding="utf-8")
+    pq.write_table(pa.table({"lpt_code": ["TAMWORTH"]}), tmp_path / "areas.parquet")
+    (tmp_path / "notes.txt").write_text("ignored", encoding="utf-8")
+    tables = read_tables(tmp_path)
+    assert sorted(tables) == ["areas", "themes"]
+    assert tables["areas"].column("lpt_code").to_pylist() == ["TAMWORTH"]
+    assert sorted(read_tables(tmp_path, only=["themes"])) == ["themes"]
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"themes.csv": "a\n1\n", "themes.parquet": None}, "more than one file for themes"),
+        ({}, "holds no .csv or .parquet files"),
+        ({"themes.csv": "a,a\n1,2\n"}, "repeats a column name"),
+    ],
+)
+def test_bad_inputs_are_source_format_errors(
+    tmp_path: Path, files: dict[str, str | None], message: str
+) -> None:
+    for name, text in files.items():
+        if text is None:
+            pq.write_table(pa.table({"a": ["1"]}), tmp_path / name)
+        else:
+            (tmp_path / name).write_text(text, encoding="utf-8")
+    target = tmp_path if len(files) != 1 else tmp_path / next(iter(files))
+    with pytest.raises(SourceFormatError, match=message):
+        read_tables(target)
+
+
+def test_missing_path_and_wrong_suffix(tmp_path: Path) -> None:
+    with pytest.raises(SourceFormatError, match="not found"):
+        read_tables(tmp_path / "missing.csv")
+    (tmp_path / "events.xlsx").write_bytes(b"PK")
+    with pytest.raises(SourceFormatError, match="neither .csv nor .parquet"):
+        read_tables(tmp_path / "events.xlsx")
+
+
+def test_sample_data_dir_is_inside_the_package() -> None:
+    assert sample_data_dir().parts[-2:] == ("powerbi_dataset", "sample")

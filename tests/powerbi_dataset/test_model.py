@@ -1,0 +1,110 @@
+"""The declaration refuses what Power BI would refuse, and the Arrow schemas follow the declaration."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from errors import ModelError
+from powerbi_dataset.derive import arrow_schema
+from powerbi_dataset.model import DATASET
+from powerbi_dataset.schema import Column, Dataset, Relationship, Table
+
+
+def letters(i: int) -> str:
+    """A distinct, letters-only table name (so limit tests don't depend on the name pattern)."""
+    return "t" + chr(97 + i // 26) + chr(97 + i % 26)
+
+
+def table(name: str, columns: int = 2, **kwargs: object) -> Table:
+    cols = tuple(Column(col(i), "String", f"column {i}", required=i == 0) for i in range(columns))
+    return Table(name, f"table {name}", cols, key=(col(0),), **kwargs)
+
+
+def col(i: int) -> str:
+    return "c" + letters(i)[1:]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["t1", "table 2024", "_loads", "a-b#c@d^e~f", "Événements"])
+def test_good_table_name_accepted(name: str) -> None:
+    Dataset("d", (table(name),))
+
+
+def test_the_declared_model_is_valid() -> None:
+    assert len(DATASET.published_tables) <= 75
+    assert DATASET.table("events").key == ("event_id",)
+
+
+def test_75_tables_accepted_76th_refused() -> None:
+    Dataset("d", tuple(table(letters(i)) for i in range(75)))
+    with pytest.raises(ModelError, match="76 published tables, Power BI allows 75"):
+        Dataset("d", tuple(table(letters(i)) for i in range(76)))
+
+
+def test_unpublished_tables_do_not_count_towards_the_limit() -> None:
+    Dataset("d", tuple(table(letters(i), published=i < 75) for i in range(76)))
+
+
+def test_75_columns_accepted_76th_refused() -> None:
+    Dataset("d", (table("wide", 75),))
+    with pytest.raises(ModelError, match="76 published columns, Power BI allows 75"):
+        Dataset("d", (table("wide", 76),))
+
+
+def test_76th_relationship_refused() -> None:
+    dim = table("dim")
+    facts = (table("fa", 39), table("fb", 39))  # 38 foreign-key columns each
+    links = tuple(Relationship(fact.name, col(i), "dim", col(0)) for fact in facts for i in range(1, 39))
+    assert len(links) == 76
+    Dataset("d", (dim, *facts), links[:75])
+    with pytest.raises(ModelError, match="76 relationships, Power BI allows 75"):
+        Dataset("d", (dim, *facts), links)
+
+
+@pytest.mark.parametrize("name", ["bad.name", "a/b", "(x)", "a,b", "", "x" * 101])
+def test_bad_table_name_refused(name: str) -> None:
+    with pytest.raises(ModelError, match="name does not match Power BI's table name pattern"):
+        Dataset("d", (table(name),))
+
+
+def test_special_category_column_refused_at_row_level() -> None:
+    columns = (
+        Column("id", "String", "id", required=True),
+        Column("religion", "String", "Religion", personal="special-category"),
+    )
+    with pytest.raises(
+        ModelError, match="special-category column 'religion' would be published at row level"
+    ):
+        Dataset("d", (Table("people", "p", columns, key=("id",)),))
+    hidden = (
+        columns[0],
+        Column("religion", "String", "Religion", personal="special-category", published=False),
+    )
+    Dataset("d", (Table("people", "p", hidden, key=("id",)),))
+    Dataset("d", (Table("agg", "aggregated", columns, key=("id",), row_level=False),))
+
+
+def test_arrow_schema_nullable_follows_required() -> None:
+    schema = arrow_schema(table("t", 2))
+    assert schema.field(col(0)).nullable is False
+    assert schema.field(col(1)).nullable is True
+    assert schema.field(col(0)).type == pa.string()
+    assert schema.metadata == {b"table": b"t"}
+
+
+def test_arrow_types_per_kind() -> None:
+    events = arrow_schema(DATASET.table("events"))
+    assert events.field("start_utc").type == pa.timestamp("us", tz="UTC")
+    assert events.field("total_attendance").type == pa.int64()
+    assert events.field("location_lat").type == pa.float64()
+    assert events.field("suitable_for_publishing").type == pa.bool_()
+
+
+def test_published_purpose_drops_unpublished_columns() -> None:
+    ccr = DATASET.table("ccr")
+    staging = arrow_schema(ccr, "staging")
+    published = arrow_schema(ccr, "published")
+    assert "ethnicity_2021" in staging.names
+    assert "ethnicity_2021" not in published.names
+    assert set(staging.names) - set(published.names) == {c.name for c in ccr.columns if not c.published}
+    assert staging.field("ethnicity_2021").metadata[b"personal"] == b"special-category"

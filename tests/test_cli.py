@@ -1,0 +1,268 @@
+"""The CLI: exit codes 0/1/2, two-line Error/Hint output, --json equal to the library's value, no secrets shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from cli.data_cmds import validate_path
+from cli.output import json_text
+from cli.schema_cmds import ArrowPurpose, ExportFormat, export_text
+from config.loader import load
+from config.report import effective_settings, example_config_text
+from connectors.files import sample_data_dir
+from errors import ConfigError, SecretInConfigError, ValidationFailed
+from powerbi_dataset.codes import THEMES
+from powerbi_dataset.derive import powerbi_definition
+from powerbi_dataset.dictionary import arrow_schemas_document, data_dictionary_markdown, schema_summary
+from powerbi_dataset.model import DATASET
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "SUPERSECRET-123"
+AS_OF = "2026-06-01T00:00:00Z"
+runner = CliRunner()
+
+
+def run_cetk(
+    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    """The real console entry point in a child process, with a clean CETK_* environment and no OS keyring."""
+    environ = {name: value for name, value in os.environ.items() if not name.startswith("CETK_")}
+    environ.update({"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "PYTHONPATH": str(ROOT)})
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=cwd,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+
+
+def themes_csv(path: Path, *, bad: bool = False) -> Path:
+    lines = ["theme_code,theme_label,load_id"]
+    lines += [f"{code.code},{code.label.replace(',', ' ')}," for code in THEMES]
+    if bad:
+        lines.append("NOT_A_THEME,Bad,")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+# --- exit codes and the two-line error, in a real process ------------------------------------
+
+
+def test_version_exits_0() -> None:
+    result = run_cetk("--version")
+    assert result.returncode == 0
+    assert result.stdout.startswith("cetk ")
+
+
+def test_cetk_error_is_two_clean_lines_and_exit_1() -> None:
+    result = run_cetk("schema", "show", "no_such_table")
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, result.stderr
+    assert lines[0] == "Error: no table 'no_such_table' in the model"
+    assert lines[1].startswith("Hint: tables are: areas")
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_error_exits_2() -> None:
+    assert run_cetk("schema", "export", "--format", "bogus").returncode == 2
+    assert run_cetk("no-such-command").returncode == 2
+
+
+def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
+    (tmp_path / "cetk.yaml").write_text(f"client_secret: {SECRET}\n", encoding="utf-8")
+    result = run_cetk("config", "show", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("Error: config file cetk.yaml holds a secret at key 'client_secret'")
+    assert "CETK_CLIENT_SECRET" in lines[1]
+    assert SECRET not in result.stdout + result.stderr
+
+
+def test_validation_failure_exit_1_with_counts(tmp_path: Path) -> None:
+    path = themes_csv(tmp_path / "themes.csv", bad=True)
+    result = run_cetk("validate", str(path), "--as-of", AS_OF)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"Error: validation found 1 problems in {len(THEMES) + 1} rows",
+        "Hint: fix the rows named in the report (rules: docs/data-dictionary.md); --json lists every problem",
+    ]
+    assert "unknown-code" in result.stdout
+
+
+def test_secrets_never_in_config_show_or_debug_logs_in_a_process() -> None:
+    env = {"CETK_CLIENT_SECRET": SECRET, "CETK_CERT_PASSPHRASE": SECRET, "CETK_PSEUDONYMISATION_KEY": SECRET}
+    for args in (["config", "show"], ["config", "show", "--json"]):
+        result = run_cetk("--log-level", "DEBUG", *args, env=env)
+        assert result.returncode == 0, result.stderr
+        assert SECRET not in result.stdout + result.stderr
+        assert "set" in result.stdout
+
+
+# --- --json is the library's return value ------------------------------------------------------
+
+
+def test_schema_show_json_equals_library() -> None:
+    result = runner.invoke(app, ["schema", "show", "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == schema_summary(DATASET)
+    one = runner.invoke(app, ["schema", "show", "events", "--json"])
+    assert json.loads(one.stdout) == schema_summary(DATASET, "events")
+
+
+def test_schema_show_plain_lists_columns() -> None:
+    result = runner.invoke(app, ["schema", "show", "themes"])
+    assert result.exit_code == 0
+    assert "theme_code" in result.stdout and "theme_label" in result.stdout
+
+
+@pytest.mark.parametrize("export_format", list(ExportFormat))
+def test_schema_export_equals_library(export_format: ExportFormat, tmp_path: Path) -> None:
+    expected = {
+        ExportFormat.powerbi: json_text(powerbi_definition(DATASET)),
+        ExportFormat.arrow: json_text(arrow_schemas_document(DATASET, "staging")),
+        ExportFormat.markdown: data_dictionary_markdown(DATASET),
+    }[export_format]
+    result = runner.invoke(app, ["schema", "export", "--format", export_format.value])
+    assert result.exit_code == 0
+    assert result.stdout == expected
+    target = tmp_path / "out.txt"
+    assert (
+        runner.invoke(app, ["schema", "export", "--format", export_format.value, "-o", str(target)]).exit_code
+        == 0
+    )
+    assert target.read_text(encoding="utf-8") == expected
+
+
+def test_schema_export_powerbi_matches_golden_file() -> None:
+    golden = (ROOT / "tests" / "golden" / "powerbi_dataset.json").read_text(encoding="utf-8")
+    assert runner.invoke(app, ["schema", "export", "--format", "powerbi"]).stdout == golden
+
+
+def test_schema_export_arrow_published_purpose() -> None:
+    result = runner.invoke(app, ["schema", "export", "--format", "arrow", "--purpose", "published"])
+    assert json.loads(result.stdout) == arrow_schemas_document(DATASET, "published")
+    assert export_text(ExportFormat.arrow, ArrowPurpose.published) == result.stdout
+
+
+def test_config_show_json_equals_library_and_shows_sources(tmp_path: Path) -> None:
+    (tmp_path / "cetk.yaml").write_text("organisation: FileOrg\nclient_id: file-client\n", encoding="utf-8")
+    env = {"CETK_CLIENT_ID": "env-client", "CETK_CLIENT_SECRET": SECRET}
+    result = runner.invoke(
+        app, ["config", "show", "--json", "--set", "powerbi.dataset_name=Flagged"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    environ = {**env}
+    expected = effective_settings(
+        load(None, environ, {"powerbi.dataset_name": "Flagged"}, keyring=None, strict=False)
+    )
+    assert shown == expected
+    assert shown["settings"]["powerbi.dataset_name"]["source"] == "flag"
+    assert shown["settings"]["client_id"] == {
+        "value": "env-client",
+        "source": "env",
+        "env_var": "CETK_CLIENT_ID",
+    }
+    assert shown["settings"]["organisation"]["source"] == "file"
+    assert shown["settings"]["endpoints.graph"]["source"] == "default"
+    assert shown["secrets"]["client_secret"]["status"] == "set"
+    assert SECRET not in result.stdout
+
+
+def test_config_show_plain_masks_secrets() -> None:
+    result = runner.invoke(app, ["config", "show"], env={"CETK_CLIENT_SECRET": SECRET})
+    assert result.exit_code == 0
+    assert SECRET not in result.output
+    assert "client_secret" in result.stdout and "not set" in result.stdout  # the other two secrets
+
+
+def test_secret_as_set_flag_is_refused() -> None:
+    result = runner.invoke(app, ["config", "show", "--set", f"client_secret={SECRET}"])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SecretInConfigError)
+    assert SECRET not in str(result.exception) + result.exception.hint
+
+
+# --- init -----------------------------------------------------------------------------------------
+
+
+def test_init_writes_refuses_overwrite_and_forces(tmp_path: Path) -> None:
+    target = tmp_path / "cetk.yaml"
+    assert runner.invoke(app, ["init"]).exit_code == 0
+    assert target.read_text(encoding="utf-8") == example_config_text()
+    target.write_text("organisation: Mine\n", encoding="utf-8")
+    again = runner.invoke(app, ["init"])
+    assert again.exit_code == 1
+    assert isinstance(again.exception, ConfigError)
+    assert "--force" in again.exception.hint
+    assert target.read_text(encoding="utf-8") == "organisation: Mine\n"
+    assert runner.invoke(app, ["init", "--force"]).exit_code == 0
+    assert target.read_text(encoding="utf-8") == example_config_text()
+
+
+def test_init_dry_run_prints_and_writes_nothing(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", "elsewhere.yaml", "--dry-run"])
+    assert result.exit_code == 0
+    assert result.stdout == example_config_text()
+    assert not (tmp_path / "elsewhere.yaml").exists()
+
+
+# --- validate and demo --------------------------------------------------------------------------
+
+
+def test_validate_valid_file_exits_0_and_json_equals_library(tmp_path: Path) -> None:
+    path = themes_csv(tmp_path / "themes.csv")
+    result = runner.invoke(app, ["validate", str(path), "--json", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    as_of = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    assert json.loads(result.stdout) == validate_path(path, None, as_of).to_dict()
+    assert json.loads(result.stdout)["valid"] is True
+
+
+def test_validate_invalid_raises_validation_failed_with_report(tmp_path: Path) -> None:
+    path = themes_csv(tmp_path / "renamed.csv", bad=True)
+    result = runner.invoke(app, ["validate", str(path), "--table", "themes", "--as-of", AS_OF])
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ValidationFailed)
+    assert result.exception.report.counts() == {"themes": {"unknown-code": 1}}
+    assert "unknown-code" in result.stdout
+
+
+def test_validate_bad_as_of_is_a_cetk_error(tmp_path: Path) -> None:
+    path = themes_csv(tmp_path / "themes.csv")
+    result = runner.invoke(app, ["validate", str(path), "--as-of", "yesterday"])
+    assert result.exit_code == 1
+    assert "--as-of" in str(result.exception)
+
+
+def test_demo_exits_0_and_explains_the_deliberate_errors() -> None:
+    if not sample_data_dir().is_dir():
+        pytest.skip("the sample data set has not been generated yet")
+    result = runner.invoke(app, ["demo", "--as-of", AS_OF])
+    assert result.exit_code == 0, result.output
+    assert "deliberate errors" in result.stdout
+    as_json = runner.invoke(app, ["demo", "--json", "--as-of", AS_OF])
+    as_of = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    assert (
+        json.loads(as_json.stdout)
+        == validate_path(sample_data_dir(), None, as_of, model_tables_only=True).to_dict()
+    )
