@@ -281,7 +281,7 @@ def _iter_table_problems(table: Table, dataset: Dataset) -> Iterator[str]:
         if key not in column_names:
             yield f"{where}: key column {key!r} is not declared"
     for rule in table.rules:
-        for name in _rule_columns(rule):
+        for name in rule_columns(rule):
             if name not in column_names:
                 yield f"{where}: rule {rule.code!r} names unknown column {name!r}"
         if isinstance(rule, CountNotAbove) and rule.child_table not in dataset._by_name:
@@ -320,7 +320,7 @@ def _iter_relationship_problems(relationship: Relationship, dataset: Dataset) ->
         yield f"relationship {relationship.name!r}: {relationship.to_column!r} is not the key of {to_table.name!r}"
 
 
-def _rule_columns(rule: Rule) -> tuple[str, ...]:
+def rule_columns(rule: Rule) -> tuple[str, ...]:
     if isinstance(rule, Compare):
         return (rule.left, rule.right)
     if isinstance(rule, RequireEmpty | RequirePresent):

@@ -1,0 +1,166 @@
+"""validate() and validate_dataset(): one small table per check, then every code of the model at once."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from powerbi_dataset.model import DATASET, THEMES
+from tests.transforms.clean_rows import AS_OF, ROOMS, as_text, as_typed, clean_rows, rooms
+from transforms.validate import validate, validate_dataset
+
+FIELDS = ["row", "column", "code"]
+
+
+def test_clean_text_table_is_valid() -> None:
+    report = validate(rooms(seats=["1", "+7", "007", " 500 "]), ROOMS)
+    assert report.valid
+    assert report.rows_checked == {"rooms": 4}
+
+
+def test_missing_and_unexpected_columns_are_table_level() -> None:
+    table = rooms(kind=["HALL"]).drop_columns(["note", "seats"]).append_column("colour", pa.array(["red"]))
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [-1, "note", "missing-column"],
+        [-1, "seats", "missing-column"],
+        [-1, "colour", "unexpected-column"],
+    ]
+
+
+def test_text_that_does_not_parse_is_wrong_type_and_nothing_else() -> None:
+    table = rooms(
+        seats=["1.5", "ten", "", "99999999999999999999"],
+        rate=["abc", "1e3", ".5", "nan"],
+        open=["maybe", "YES", "0", "No"],
+        opened_utc=["2024-01-01 10:00", "yesterday", "2024-01-01T10:00:00+01:00", "01/02/2024"],
+    )
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [0, "seats", "wrong-type"],
+        [0, "rate", "wrong-type"],
+        [0, "open", "wrong-type"],
+        [1, "seats", "wrong-type"],
+        [1, "opened_utc", "wrong-type"],
+        [3, "seats", "wrong-type"],
+        [3, "rate", "wrong-type"],
+        [3, "opened_utc", "wrong-type"],
+    ]
+
+
+def test_impossible_calendar_date_is_wrong_type() -> None:
+    table = rooms(
+        opened_utc=["2024-02-30T10:00:00Z", "2024-02-29T10:00:00"], opened_date=["2024-02-30", "2023-02-28"]
+    )
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [0, "opened_utc", "wrong-type"],
+        [0, "opened_date", "wrong-type"],
+    ]
+
+
+def test_typed_values_of_the_wrong_type_are_wrong_type() -> None:
+    table = rooms(kind=["HALL"] * 3).set_column(4, "seats", pa.array([2.0, 1.5, None]))
+    table = table.set_column(6, "open", pa.array([1, 0, 2]))
+    assert validate(table, ROOMS).flatten(FIELDS) == [[1, "seats", "wrong-type"], [2, "open", "wrong-type"]]
+
+
+def test_required_null_is_only_missing_value() -> None:
+    table = rooms(room_id=["r1", "", None], kind=["", "HALL", None])
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [0, "kind", "missing-value"],
+        [1, "room_id", "missing-value"],
+        [2, "room_id", "missing-value"],
+        [2, "kind", "missing-value"],
+    ]
+
+
+def test_codes_ranges_length_format_and_dates() -> None:
+    table = rooms(
+        kind=["HALL", "hall", "ROOM", "HALL"],
+        ref=["R001", "R0012", "xR001", ""],
+        note=["", "n" * 4_000, "n" * 4_001, ""],
+        seats=["0", "500", "501", "1"],
+        rate=["-0.01", "0", "", "3"],
+        opened_utc=["2014-12-31T23:59:59Z", "2015-01-01T00:00:00Z", "", ""],
+        opened_date=["2024-01-01T00:00:00Z", "2024-01-01T00:00:01", "", "2024-01-01T23:00:00-01:00"],
+    )
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [0, "seats", "out-of-range"],
+        [0, "rate", "out-of-range"],
+        [0, "opened_utc", "out-of-range"],
+        [1, "kind", "unknown-code"],
+        [1, "ref", "bad-format"],
+        [1, "opened_date", "not-a-date"],
+        [2, "ref", "bad-format"],
+        [2, "note", "too-long"],
+        [2, "seats", "out-of-range"],
+    ]
+
+
+def test_declared_max_length_and_duplicate_keys() -> None:
+    table = rooms(room_id=["r1", "r2", "r1", "r123456", "r1"])
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [2, "room_id", "duplicate-key"],
+        [3, "room_id", "too-long"],
+        [4, "room_id", "duplicate-key"],
+    ]
+
+
+def test_composite_key_skips_rows_with_an_empty_part() -> None:
+    table = pa.table(
+        {"ccr_id": ["c1", "c1", "c1", "", ""], "theme_code": ["ASB", "PARKING", "ASB", "ASB", "ASB"]}
+    )
+    table = table.append_column("load_id", pa.array([None] * 5, pa.string()))
+    report = validate(table, DATASET.table("ccr_issues"))
+    assert report.flatten(FIELDS) == [
+        [2, "ccr_id", "duplicate-key"],
+        [3, "ccr_id", "missing-value"],
+        [4, "ccr_id", "missing-value"],
+    ]
+
+
+def test_dataset_counts_linked_officers_and_finds_orphans() -> None:
+    rows = clean_rows()
+    rows["events"][0]["officers_present"] = 1
+    rows["event_officers"].append({"event_id": "e9", "officer_key": "1111111111111111", "load_id": None})
+    tables = {name: as_text(name, rows[name]) for name in ("events", "event_officers", "officers")}
+    report = validate_dataset({**tables, "venues": pa.table({"x": ["1"]})}, as_of=AS_OF)
+    assert report.flatten(["table", "row", "column", "code"]) == [
+        ["venues", -1, "", "unknown-table"],
+        ["events", 0, "officers_present", "officers-below-linked"],
+        ["event_officers", 2, "event_id", "orphan-reference"],
+        ["event_officers", 2, "officer_key", "orphan-reference"],
+    ]
+    assert report.rows_checked == {"events": 1, "event_officers": 3, "officers": 3}
+
+
+def test_dataset_skips_count_rule_without_the_child_table() -> None:
+    rows = clean_rows()
+    report = validate_dataset({"events": as_typed("events", rows["events"])}, as_of=AS_OF)
+    assert report.valid
+    assert report.skipped_rules == ("events:officers-below-linked",)
+
+
+@pytest.mark.parametrize("shape", [as_text, as_typed])
+def test_clean_dataset_is_valid(shape) -> None:  # type: ignore[no-untyped-def]
+    rows = clean_rows()
+    report = validate_dataset(
+        {name: shape(name, table_rows) for name, table_rows in rows.items()}, as_of=AS_OF
+    )
+    assert report.problems == ()
+    assert report.skipped_rules == ()
+    assert report.rows_checked == {name: len(table_rows) for name, table_rows in rows.items()}
+
+
+def test_pandas_input_with_nan_and_dtypes() -> None:
+    frame = pd.DataFrame(
+        {
+            "theme_code": pd.Series(["ASB", "NOPE", None], dtype="category"),
+            "theme_label": ["Anti-social behaviour", float("nan"), "Other"],
+            "load_id": [None, None, None],
+        }
+    )
+    assert validate(frame, THEMES).flatten(FIELDS) == [
+        [1, "theme_code", "unknown-code"],
+        [1, "theme_label", "missing-value"],
+        [2, "theme_code", "missing-value"],
+    ]

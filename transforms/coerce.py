@@ -1,0 +1,177 @@
+"""Vectorised parsing of input columns into the model's kinds, for validation.
+
+Input is either typed (Parquet, pandas with dtypes) or all text (CSV, empty string = null). Each
+column becomes an Arrow array of the kind's type plus a mask of values that could not be parsed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from powerbi_dataset.schema import Kind
+
+Mask = npt.NDArray[np.bool_]
+
+UTC_MICROS = pa.timestamp("us", tz="UTC")
+INT_PATTERN = r"^[+-]?\d{1,18}$"  # 19 digits may overflow int64; such values are reported, not cast
+FLOAT_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+_ISO_TIME = r"[T ]\d{2}(:\d{2}(:\d{2}(\.\d{1,6})?)?)?"
+NAIVE_DATETIME_PATTERN = rf"^{_ISO_DATE}({_ISO_TIME})?$"
+ZONED_DATETIME_PATTERN = rf"^{_ISO_DATE}{_ISO_TIME}(Z|[+-]\d{{2}}(:?\d{{2}})?)$"
+TRUE_WORDS = ("true", "1", "yes")
+BOOLEAN_WORDS = ("true", "false", "1", "0", "yes", "no")
+MAX_INT64_AS_FLOAT = 9.2e18
+
+
+@dataclass(frozen=True)
+class Parsed:
+    values: pa.Array  # the kind's Arrow type (Decimal is checked as float64); null where unparseable
+    wrong: Mask | None  # True where a non-null input value could not be parsed
+
+
+def to_arrow(table: pa.Table | pd.DataFrame) -> pa.Table:
+    """An Arrow table from either input shape; pandas columns Arrow cannot infer become text."""
+    if isinstance(table, pa.Table):
+        return table
+    arrays: list[pa.Array] = []
+    for name in table.columns:
+        series = table[name]
+        try:
+            arrays.append(pa.array(series, from_pandas=True))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays.append(pa.array(series.astype("string"), from_pandas=True))
+    return pa.table(arrays, names=[str(name) for name in table.columns])
+
+
+def plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One contiguous array: dictionaries decoded, large text as text, '' as null."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
+        array = array.cast(pa.string())
+    if pa.types.is_string(array.type):
+        empty = pc.equal(pc.utf8_length(array), 0)
+        if pc.any(empty).as_py():
+            array = pc.if_else(empty, pa.scalar(None, pa.string()), array)
+    return array
+
+
+def to_mask(array: pa.Array) -> Mask:
+    """A boolean Arrow array as numpy, null as False."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+
+def parse(array: pa.Array, kind: Kind) -> Parsed:
+    """Parse a plain() array into `kind`."""
+    if pa.types.is_null(array.type):
+        return Parsed(pa.nulls(len(array), _target_type(kind)), None)
+    if pa.types.is_string(array.type) and kind != "String":
+        return _parse_text(array, kind)
+    return _parse_typed(array, kind)
+
+
+def _target_type(kind: Kind) -> pa.DataType:
+    return {
+        "Int64": pa.int64(),
+        "Double": pa.float64(),
+        "Decimal": pa.float64(),
+        "Boolean": pa.bool_(),
+        "DateTime": UTC_MICROS,
+        "String": pa.string(),
+    }[kind]
+
+
+def _keep(array: pa.Array, ok: pa.Array) -> pa.Array:
+    return pc.if_else(ok, array, pa.scalar(None, array.type))
+
+
+def _result(values: pa.Array, ok: pa.Array, original: pa.Array) -> Parsed:
+    wrong = to_mask(pc.and_(pc.is_valid(original), pc.invert(pc.fill_null(ok, False))))
+    return Parsed(values, wrong if wrong.any() else None)
+
+
+def _parse_text(text: pa.Array, kind: Kind) -> Parsed:
+    trimmed = pc.utf8_trim_whitespace(text)
+    if kind == "Int64":
+        ok = pc.match_substring_regex(trimmed, INT_PATTERN)
+        unsigned = pc.replace_substring_regex(_keep(trimmed, ok), r"^\+", "")
+        return _result(unsigned.cast(pa.int64()), ok, text)
+    if kind in ("Double", "Decimal"):
+        ok = pc.match_substring_regex(trimmed, FLOAT_PATTERN)
+        return _result(_keep(trimmed, ok).cast(pa.float64()), ok, text)
+    if kind == "Boolean":
+        lowered = pc.utf8_lower(trimmed)
+        ok = pc.is_in(lowered, value_set=pa.array(BOOLEAN_WORDS))
+        values = _keep(pc.is_in(lowered, value_set=pa.array(TRUE_WORDS)), ok)
+        return _result(values, ok, text)
+    return _parse_datetime_text(trimmed, text)
+
+
+def _parse_datetime_text(trimmed: pa.Array, text: pa.Array) -> Parsed:
+    naive = pc.fill_null(pc.match_substring_regex(trimmed, NAIVE_DATETIME_PATTERN), False)
+    zoned = pc.fill_null(pc.match_substring_regex(trimmed, ZONED_DATETIME_PATTERN), False)
+    try:
+        naive_values = _keep(trimmed, naive).cast(pa.timestamp("us")).cast(UTC_MICROS)
+        zoned_values = _keep(trimmed, zoned).cast(UTC_MICROS)
+    except pa.ArrowInvalid:  # the shape is ISO but the date is not (2024-02-30): slower, per value
+        parsed = pd.to_datetime(
+            pd.Series(trimmed.to_numpy(zero_copy_only=False)), format="ISO8601", utc=True, errors="coerce"
+        )
+        values = pa.array(parsed, from_pandas=True).cast(UTC_MICROS, safe=False)
+        return _result(values, pc.is_valid(values), text)
+    return _result(pc.if_else(zoned, zoned_values, naive_values), pc.or_(naive, zoned), text)
+
+
+def _parse_typed(array: pa.Array, kind: Kind) -> Parsed:
+    kind_type = array.type
+    is_number = pa.types.is_integer(kind_type) or pa.types.is_floating(kind_type)
+    if kind == "String":
+        if pa.types.is_string(kind_type):
+            return Parsed(array, None)
+        try:
+            return Parsed(plain(array.cast(pa.string())), None)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return _all_wrong(array, kind)
+    if kind == "Int64":
+        if pa.types.is_integer(kind_type):
+            ok = pc.less_equal(array, 2**63 - 1) if pa.types.is_unsigned_integer(kind_type) else None
+            if ok is None:
+                return Parsed(array.cast(pa.int64()), None)
+            return _result(_keep(array, ok).cast(pa.int64()), ok, array)
+        if pa.types.is_floating(kind_type):
+            whole = pc.and_(
+                pc.equal(pc.floor(array), array), pc.less_equal(pc.abs(array), MAX_INT64_AS_FLOAT)
+            )
+            return _result(_keep(array, whole).cast(pa.int64(), safe=False), whole, array)
+    if kind in ("Double", "Decimal") and (is_number or pa.types.is_decimal(kind_type)):
+        values = array.cast(pa.float64())
+        ok = pc.is_finite(values)
+        return _result(_keep(values, ok), ok, array)
+    if kind == "Boolean":
+        if pa.types.is_boolean(kind_type):
+            return Parsed(array, None)
+        if is_number:
+            ok = pc.is_in(array.cast(pa.float64()), value_set=pa.array([0.0, 1.0]))
+            return _result(_keep(pc.equal(array, 1), ok), ok, array)
+    if kind == "DateTime":
+        if pa.types.is_timestamp(kind_type):
+            if kind_type.tz is None:
+                return Parsed(array.cast(pa.timestamp("us"), safe=False).cast(UTC_MICROS), None)
+            return Parsed(array.cast(UTC_MICROS, safe=False), None)
+        if pa.types.is_date(kind_type):
+            return Parsed(array.cast(pa.timestamp("us")).cast(UTC_MICROS), None)
+    return _all_wrong(array, kind)
+
+
+def _all_wrong(array: pa.Array, kind: Kind) -> Parsed:
+    wrong = to_mask(pc.is_valid(array))
+    return Parsed(pa.nulls(len(array), _target_type(kind)), wrong if wrong.any() else None)
