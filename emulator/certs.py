@@ -1,0 +1,122 @@
+"""A throw-away certificate authority and a loopback server certificate for the HTTPS emulator.
+
+Clients trust the emulator by pointing REQUESTS_CA_BUNDLE (or `verify=`) at `ca.pem`. Keys are written
+with mode 0600 and never leave the chosen directory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+CA_FILE = "ca.pem"
+CERT_FILE = "server.pem"
+KEY_FILE = "server-key.pem"
+VALIDITY_DAYS = 30
+MIN_REMAINING_DAYS = 1
+
+
+@dataclass(frozen=True)
+class ServerCertificate:
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+
+
+def ensure_certificates(directory: Path) -> ServerCertificate:
+    """Reuse the CA and server certificate in `directory` while valid for a day more, else make new ones."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = ServerCertificate(directory / CA_FILE, directory / CERT_FILE, directory / KEY_FILE)
+    if _still_valid(paths):
+        return paths
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cetk emulator test CA")])
+    ca_cert = (
+        _builder(ca_name, ca_name, ca_key.public_key(), now)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    server_key = ec.generate_private_key(ec.SECP256R1())
+    server_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    alt_names: list[x509.GeneralName] = [
+        x509.DNSName("localhost"),
+        x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        x509.IPAddress(ipaddress.ip_address("::1")),
+    ]
+    server_cert = (
+        _builder(server_name, ca_name, server_key.public_key(), now)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_key_usage(cert_sign=False), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(server_key.public_key()), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    pem = serialization.Encoding.PEM
+    _write(paths.ca_file, ca_cert.public_bytes(pem), private=False)
+    _write(paths.cert_file, server_cert.public_bytes(pem) + ca_cert.public_bytes(pem), private=False)
+    key_bytes = server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    _write(paths.key_file, key_bytes, private=True)
+    return paths
+
+
+def _builder(
+    subject: x509.Name, issuer: x509.Name, key: ec.EllipticCurvePublicKey, now: dt.datetime
+) -> x509.CertificateBuilder:
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(hours=1))
+        .not_valid_after(now + dt.timedelta(days=VALIDITY_DAYS))
+    )
+
+
+def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
+
+
+def _still_valid(paths: ServerCertificate) -> bool:
+    if not all(p.exists() for p in (paths.ca_file, paths.cert_file, paths.key_file)):
+        return False
+    try:
+        cert = x509.load_pem_x509_certificate(paths.cert_file.read_bytes())
+    except ValueError:
+        return False
+    remaining = cert.not_valid_after_utc - dt.datetime.now(dt.UTC)
+    return remaining > dt.timedelta(days=MIN_REMAINING_DAYS)
+
+
+def _write(path: Path, content: bytes, *, private: bool) -> None:
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    fd = os.open(path, flags, 0o600 if private else 0o644)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(content)
+    if private:
+        os.chmod(path, 0o600)

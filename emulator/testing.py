@@ -1,0 +1,73 @@
+"""Run the whole emulator in-process for tests and demos: `with running_emulator() as emu: ...`.
+
+`emu.base_url` is the socket's address; `emu.authority(tenant)` is what MSAL takes; `emu.ca_file` is
+the CA bundle to trust when `https=True`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator.app import Emulator, FaultInjector
+from emulator.auth import LoginService
+from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
+from emulator.clock import Clock
+from emulator.powerbi import PowerBIService
+from emulator.server import RunningServer, start_server
+
+DEFAULT_TENANT = "contoso.onmicrosoft.com"
+
+
+@dataclass
+class RunningEmulator:
+    stack: EmulatorStack
+    server: RunningServer
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
+
+    @property
+    def ca_file(self) -> Path | None:
+        return self.server.ca_file
+
+    @property
+    def emulator(self) -> Emulator:
+        return self.stack.emulator
+
+    @property
+    def login(self) -> LoginService:
+        return self.stack.login
+
+    @property
+    def powerbi(self) -> PowerBIService:
+        return self.stack.powerbi
+
+    def authority(self, tenant: str = DEFAULT_TENANT) -> str:
+        return f"{self.base_url}/login/{tenant}"
+
+    def url(self, service: str, path: str) -> str:
+        """An absolute URL below a service's mount, e.g. url("powerbi", "/v1.0/myorg/groups")."""
+        return f"{self.base_url}/{service}{path}"
+
+
+@contextmanager
+def running_emulator(
+    *,
+    https: bool = False,
+    clock: Clock | None = None,
+    faults: FaultInjector | None = None,
+    options: EmulatorOptions | None = None,
+    cert_dir: Path | str | None = None,
+    port: int = 0,
+) -> Iterator[RunningEmulator]:
+    """Build every available service, serve it on loopback, stop it afterwards."""
+    stack = build_emulator(clock=clock, faults=faults, options=options)
+    server = start_server(stack.emulator, port=port, https=https, cert_dir=cert_dir)
+    try:
+        yield RunningEmulator(stack, server)
+    finally:
+        server.stop()
