@@ -74,6 +74,9 @@ class Emulator:
     def mount(self, service: Service) -> None:
         router = Router()
         service.register(router)
+        bind = getattr(service, "bind", None)
+        if callable(bind):  # a service that dispatches inner requests (Graph $batch) needs the emulator
+            bind(self)
         self._mounts.append((service, router))
         self._mounts.sort(key=lambda pair: len(pair[0].mount), reverse=True)
 

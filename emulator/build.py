@@ -1,25 +1,25 @@
-"""Assemble the emulator with every service available: sign-in, Power BI, Graph lists, SharePoint REST.
+"""Assemble the emulator with every service: sign-in, Power BI, Graph lists and SharePoint REST.
 
-Graph and SharePoint are imported lazily, so this works while those modules are absent or in progress;
-each service's constructor receives whichever of `store`, `tokens`, `clock`, `options` it names.
+All four share one clock and one token authority; Graph and SharePoint share one list store.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import inspect
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
 
 from emulator.app import Emulator, FaultInjector, Service
 from emulator.auth import LoginService
 from emulator.clock import Clock, SystemClock
+from emulator.graph import DEFAULT_PAGE_SIZE as GRAPH_DEFAULT_PAGE_SIZE
+from emulator.graph import LOOKUP_COLUMN_THRESHOLD, GraphService
+from emulator.graph import MAX_PAGE_SIZE as GRAPH_MAX_PAGE_SIZE
+from emulator.lists_store import ListStore
 from emulator.powerbi import PowerBIService
 from emulator.powerbi_model import PowerBIOptions
+from emulator.sharepoint import DEFAULT_PAGE_SIZE as SHAREPOINT_DEFAULT_PAGE_SIZE
+from emulator.sharepoint import SharePointService
 from emulator.tokens import DEFAULT_LIFETIME_SECONDS, TokenAuthority
-
-OPTIONAL_SERVICES = (("emulator.graph", "GraphService"), ("emulator.sharepoint", "SharePointService"))
 
 
 @dataclass(frozen=True)
@@ -28,21 +28,27 @@ class EmulatorOptions:
     token_lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS
     device_code_lifetime_seconds: int = 900
     device_poll_interval_seconds: int = 5
+    require_auth: bool = True  # False lets clients in auth mode `none` call Graph, SharePoint and Power BI
+    graph_default_page_size: int = (
+        GRAPH_DEFAULT_PAGE_SIZE  # $top default 200 (UNCONFIRMED, community reports)
+    )
+    graph_max_page_size: int = GRAPH_MAX_PAGE_SIZE  # $top cap 5,000 (UNCONFIRMED)
+    lookup_threshold: int = LOOKUP_COLUMN_THRESHOLD  # lookup columns per multi-item read (UNCONFIRMED: 12)
+    sharepoint_default_page_size: int = SHAREPOINT_DEFAULT_PAGE_SIZE
     powerbi: PowerBIOptions = field(default_factory=PowerBIOptions)
-    include_optional_services: bool = True
-    service_options: dict[str, Any] = field(default_factory=dict)  # passed as `options` to Graph/SharePoint
 
 
 @dataclass
 class EmulatorStack:
-    """The emulator and the parts tests reach into."""
+    """The emulator and the parts tests and the demo reach into."""
 
     emulator: Emulator
     tokens: TokenAuthority
     login: LoginService
     powerbi: PowerBIService
-    store: Any = None  # emulator.lists_store.ListStore when the lists services are present
-    extra: dict[str, Service] = field(default_factory=dict)
+    store: ListStore
+    graph: GraphService
+    sharepoint: SharePointService
 
     def service(self, name: str) -> Service:
         return self.emulator.service(name)
@@ -51,7 +57,7 @@ class EmulatorStack:
 def build_emulator(
     *, clock: Clock | None = None, faults: FaultInjector | None = None, options: EmulatorOptions | None = None
 ) -> EmulatorStack:
-    """An Emulator with all available services mounted and one shared token authority."""
+    """An Emulator with every service mounted, one shared token authority and one list store."""
     options = options or EmulatorOptions()
     clock = clock or SystemClock()
     emulator = Emulator(clock=clock)
@@ -63,33 +69,31 @@ def build_emulator(
         device_code_lifetime_seconds=options.device_code_lifetime_seconds,
         device_poll_interval_seconds=options.device_poll_interval_seconds,
     )
-    powerbi = PowerBIService(tokens, clock, options.powerbi)
-    emulator.mount(login)
-    emulator.mount(powerbi)
-    stack = EmulatorStack(emulator, tokens, login, powerbi)
-    if options.include_optional_services:
-        _mount_optional(stack, clock, options)
+    powerbi_options = options.powerbi
+    if not options.require_auth:
+        powerbi_options = dataclasses.replace(powerbi_options, require_auth=False)
+    powerbi = PowerBIService(tokens, clock, powerbi_options)
+    store = ListStore(clock, hostname=options.sharepoint_hostname)
+    graph = GraphService(
+        store,
+        tokens,
+        require_auth=options.require_auth,
+        default_page_size=options.graph_default_page_size,
+        max_page_size=options.graph_max_page_size,
+        lookup_threshold=options.lookup_threshold,
+    )
+    sharepoint = SharePointService(
+        store,
+        tokens,
+        require_auth=options.require_auth,
+        default_page_size=options.sharepoint_default_page_size,
+    )
+    for service in (login, powerbi, graph, sharepoint):
+        emulator.mount(service)
     if faults is not None:
         install = getattr(faults, "install", None)
         if callable(install):
             install(emulator)
         else:
             emulator.faults = faults
-    return stack
-
-
-def _mount_optional(stack: EmulatorStack, clock: Clock, options: EmulatorOptions) -> None:
-    available = [(m, c) for m, c in OPTIONAL_SERVICES if importlib.util.find_spec(m) is not None]
-    if not available:
-        return
-    store_module = importlib.import_module("emulator.lists_store")
-    stack.store = store_module.ListStore(clock, hostname=options.sharepoint_hostname)
-    given = {"store": stack.store, "tokens": stack.tokens, "clock": clock, "options": options.service_options}
-    for module_name, class_name in available:
-        service_class = getattr(importlib.import_module(module_name), class_name, None)
-        if service_class is None:
-            continue
-        accepted = inspect.signature(service_class).parameters
-        service: Service = service_class(**{k: v for k, v in given.items() if k in accepted})
-        stack.emulator.mount(service)
-        stack.extra[service.name] = service
+    return EmulatorStack(emulator, tokens, login, powerbi, store, graph, sharepoint)

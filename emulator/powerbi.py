@@ -25,7 +25,7 @@ from emulator.powerbi_validate import (
     check_table,
     invalid,
 )
-from emulator.tokens import POWERBI_AUDIENCE, TokenAuthority
+from emulator.tokens import POWERBI_AUDIENCE, Claims, TokenAuthority, TokenProblem
 
 GROUP = "/v1.0/myorg/groups/{groupId}"
 DATASET = GROUP + "/datasets/{datasetId}"
@@ -81,16 +81,9 @@ class PowerBIService(PowerBIState):
     def _guard(self, handler: Handler) -> Handler:
         def guarded(request: Request, params: dict[str, str]) -> Response:
             verdict = self._tokens.verify(request.header("authorization"), POWERBI_AUDIENCE)
-            if verdict == "missing":
-                message = "Authorization header with a Bearer token is required."
-                return self.error_response(401, "Unauthorized", message, {"WWW-Authenticate": "Bearer"})
-            if verdict == "expired":
-                message = "Access token has expired, resubmit with a new access token"
-                return self.error_response(403, "TokenExpired", message, {})
-            if isinstance(verdict, str):
-                return self.error_response(
-                    403, "Forbidden", f"The access token is not valid ({verdict}).", {}
-                )
+            refusal = self._refuse_token(verdict)
+            if refusal is not None:
+                return refusal
             try:
                 with self._lock:
                     if params.get("groupId") not in self._groups:
@@ -102,6 +95,18 @@ class PowerBIService(PowerBIState):
             return response
 
         return guarded
+
+    def _refuse_token(self, verdict: Claims | TokenProblem) -> Response | None:
+        """The documented answer to a bad token, or None when the request may go on (§1.6)."""
+        if not isinstance(verdict, str) or (verdict == "missing" and not self.options.require_auth):
+            return None
+        if verdict == "missing":
+            message = "Authorization header with a Bearer token is required."
+            return self.error_response(401, "Unauthorized", message, {"WWW-Authenticate": "Bearer"})
+        if verdict == "expired":
+            message = "Access token has expired, resubmit with a new access token"
+            return self.error_response(403, "TokenExpired", message, {})
+        return self.error_response(403, "Forbidden", f"The access token is not valid ({verdict}).", {})
 
     def _answer(self, rejection: Rejection) -> Response:
         headers = {"RequestId": str(uuid.uuid4())}

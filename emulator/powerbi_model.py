@@ -17,6 +17,7 @@ CapacityKind = Literal["shared", "premium"]
 
 @dataclass(frozen=True)
 class PowerBIOptions:
+    require_auth: bool = True  # False accepts requests without a token (the demo in auth mode `none`)
     max_rows_per_post: int = 10_000
     max_posts_per_minute: int = 120
     max_posts_per_hour_large_table: int = 120
