@@ -104,7 +104,7 @@ class Emulator:
                     base_url=origin + service.mount,
                     raw_query=raw_query,
                 )
-                response = self._dispatch(service, router, request)
+                response = dispatch(service, router, request, self.faults)
                 self._record(service.name, request, response)
                 return response
         response = Response.json(
@@ -112,19 +112,6 @@ class Emulator:
         )
         self._record("none", Request(method, path, {}, lowered, body, origin, raw_query), response)
         return response
-
-    def _dispatch(self, service: Service, router: Router, request: Request) -> Response:
-        fault = self.faults.before(service.name, request)
-        if fault is not None:
-            return fault
-        found = router.match(request.method, request.path)
-        if found is None:
-            response = service.not_found(request)
-        elif found.handler is None:
-            response = service.method_not_allowed(request)
-        else:
-            response = found.handler(request, found.params)
-        return self.faults.after(service.name, request, response)
 
     def _record(self, service: str, request: Request, response: Response) -> None:
         headers = {k: ("***" if k in REDACTED_HEADERS else v) for k, v in request.headers.items()}
@@ -149,3 +136,21 @@ class Emulator:
     def clear_log(self) -> None:
         with self._log_lock:
             self._log.clear()
+
+
+def dispatch(service: Service, router: Router, request: Request, faults: FaultInjector) -> Response:
+    """Route one request within a service, with the fault plan before and after the handler.
+
+    Also used for the inner requests of Graph's $batch, which are throttled individually.
+    """
+    fault = faults.before(service.name, request)
+    if fault is not None:
+        return fault
+    found = router.match(request.method, request.path)
+    if found is None:
+        response = service.not_found(request)
+    elif found.handler is None:
+        response = service.method_not_allowed(request)
+    else:
+        response = found.handler(request, found.params)
+    return faults.after(service.name, request, response)

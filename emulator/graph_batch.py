@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from emulator.app import NoFaults, dispatch
 from emulator.graph_errors import GraphError
 from emulator.http import Request, Response
 
@@ -92,18 +93,7 @@ def _dispatch(service: GraphService, outer: Request, entry: dict[str, Any]) -> R
         base_url=outer.base_url,
         raw_query=raw_query,
     )
-    faults = service.faults
-    fault = faults.before(service.name, inner) if faults is not None else None
-    if fault is not None:
-        return fault
-    found = service.router.match(inner.method, inner.path)
-    if found is None:
-        response = service.not_found(inner)
-    elif found.handler is None:
-        response = service.method_not_allowed(inner)
-    else:
-        response = found.handler(inner, found.params)
-    return faults.after(service.name, inner, response) if faults is not None else response
+    return dispatch(service, service.router, inner, service.faults or NoFaults())
 
 
 def _render(entry_id: str, response: Response) -> dict[str, Any]:
