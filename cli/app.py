@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from cli import config_cmds, data_cmds, schema_cmds
+from cli import config_cmds, data_cmds, emulator_cmds, schema_cmds
 from cli.output import state
 from config.logs import configure_logging, redact, resolve_log_level
 from config.settings import cetk_version
@@ -58,7 +58,7 @@ app.add_typer(config_cmds.config_app, name="config")
 app.add_typer(schema_cmds.schema_app, name="schema")
 app.command("validate")(data_cmds.validate)
 app.command("demo")(data_cmds.demo)
-# Further verb families join here as sub-apps, e.g. app.add_typer(emulator_app, name="emulator").
+app.add_typer(emulator_cmds.emulator_app, name="emulator")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,6 +7,7 @@ with mode 0600 and never leave the chosen directory.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import ipaddress
 import os
 from dataclasses import dataclass
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 CA_FILE = "ca.pem"
@@ -22,6 +23,44 @@ CERT_FILE = "server.pem"
 KEY_FILE = "server-key.pem"
 VALIDITY_DAYS = 30
 MIN_REMAINING_DAYS = 1
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """An app credential: what Entra ID holds (the certificate) and what the app keeps (the key)."""
+
+    private_key_pem: str
+    certificate_pem: str
+    sha1_thumbprint: str
+
+
+def make_client_certificate(common_name: str = "cetk-demo-app") -> ClientCertificate:
+    """A self-signed RSA certificate, as an admin would upload to an app registration."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=VALIDITY_DAYS))
+        .sign(key, hashes.SHA256())
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    # SHA-1 is what Entra ID calls the thumbprint (x5t); it identifies, it does not protect.
+    thumbprint = hashlib.sha1(cert.public_bytes(serialization.Encoding.DER)).hexdigest().upper()
+    return ClientCertificate(key_pem, pem, thumbprint)
+
+
+def write_private(path: Path, content: bytes) -> None:
+    """Write a key file readable by its owner only."""
+    _write(path, content, private=True)
 
 
 @dataclass(frozen=True)

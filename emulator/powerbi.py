@@ -16,7 +16,7 @@ from emulator.http import Request, Response, Router
 from emulator.powerbi_limits import check_post_rate, record_post, request_rate_body
 from emulator.powerbi_model import PowerBIOptions, RetentionPolicy
 from emulator.powerbi_refresh import detail, history, start_refresh
-from emulator.powerbi_state import PowerBIState, not_found_rejection
+from emulator.powerbi_state import PowerBIState, group_body, matches_name_filter, not_found_rejection
 from emulator.powerbi_validate import (
     Rejection,
     check_dataset,
@@ -46,6 +46,7 @@ class PowerBIService(PowerBIState):
 
     def register(self, router: Router) -> None:
         routes: list[tuple[str, str, Handler]] = [
+            ("GET", "/v1.0/myorg/groups", self._get_groups),
             ("POST", GROUP + "/datasets", self._post_dataset),
             ("GET", GROUP + "/datasets", self._get_datasets),
             ("GET", DATASET, self._get_dataset),
@@ -86,7 +87,7 @@ class PowerBIService(PowerBIState):
                 return refusal
             try:
                 with self._lock:
-                    if params.get("groupId") not in self._groups:
+                    if "groupId" in params and params["groupId"] not in self._groups:
                         raise not_found_rejection()
                 response = handler(request, params)
             except Rejection as rejection:
@@ -113,6 +114,22 @@ class PowerBIService(PowerBIState):
         if rejection.retry_after is not None:
             headers["Retry-After"] = str(rejection.retry_after)
         return Response.json(rejection.status, rejection.payload, headers)
+
+    def _get_groups(self, request: Request, params: dict[str, str]) -> Response:
+        """Groups_GetGroups: the workspaces the caller belongs to (here: every workspace), with $filter on
+        name (`name eq '...'`, `contains(name,'...')`), $top and $skip."""
+        with self._lock:
+            groups = [group_body(group) for group in self._groups.values()]
+        name_filter = request.param("$filter")
+        if name_filter:
+            groups = [
+                group for group in groups if matches_name_filter(name_filter, group["name"], self.options)
+            ]
+        skip = int(request.param("$skip") or 0)
+        top = request.param("$top")
+        groups = groups[skip : skip + int(top)] if top else groups[skip:]
+        context = f"{request.base_url}/v1.0/myorg/$metadata#groups"
+        return Response.json(200, {"@odata.context": context, "value": groups})
 
     def _post_dataset(self, request: Request, params: dict[str, str]) -> Response:
         policy = request.param("defaultRetentionPolicy", "None") or "None"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from typing import Any
@@ -137,3 +138,23 @@ class PowerBIState:
             if refresh.request_id == params["refreshId"] and refresh.enhanced:
                 return refresh
         raise not_found_rejection()
+
+
+def group_body(group: GroupState) -> dict[str, Any]:
+    """A workspace as Groups_GetGroups lists it (swagger example: shared capacity, not read-only)."""
+    return {"id": group.id, "isReadOnly": False, "isOnDedicatedCapacity": False, "name": group.name}
+
+
+_NAME_FILTER = re.compile(
+    r"^\s*(?:name\s+eq\s+'(?P<eq>[^']*)'|contains\(name,\s*'(?P<contains>[^']*)'\))\s*$"
+)
+
+
+def matches_name_filter(expression: str, name: str, options: PowerBIOptions) -> bool:
+    """The two $filter forms the swagger's examples use on workspace names; anything else is refused."""
+    found = _NAME_FILTER.match(expression)
+    if found is None:
+        raise invalid(options, f"The $filter expression '{expression}' is not supported by the emulator.")
+    if found.group("eq") is not None:
+        return name == found.group("eq")
+    return found.group("contains") in name

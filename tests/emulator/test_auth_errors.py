@@ -16,9 +16,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from emulator.auth_assertion import ASSERTION_TYPE
 from emulator.build import EmulatorStack
+from emulator.certs import ClientCertificate, make_client_certificate
 from emulator.clock import ManualClock
 from emulator.http import Response
-from tests.emulator.certificates import ClientCertificate, make_client_certificate
 
 ORIGIN = "https://127.0.0.1:8443"
 TOKEN_PATH = "/login/contoso/oauth2/v2.0/token"

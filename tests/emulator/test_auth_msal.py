@@ -11,9 +11,9 @@ import pytest
 import requests
 
 from emulator.build import EmulatorOptions
+from emulator.certs import make_client_certificate
 from emulator.clock import ManualClock
 from emulator.testing import RunningEmulator, running_emulator
-from tests.emulator.certificates import make_client_certificate
 
 TENANT = "contoso.onmicrosoft.com"
 PBI_SCOPE = ["https://analysis.windows.net/powerbi/api/.default"]

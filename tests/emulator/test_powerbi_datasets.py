@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import jsonschema
 import pytest
 
-from tests.emulator.conftest import PowerBICaller, body
+from emulator.build import EmulatorOptions, build_emulator
+from tests.emulator.conftest import ORIGIN, PowerBICaller, body
 
 PRODUCT = {
     "name": "Product",
@@ -240,3 +242,36 @@ def test_auth_missing_token_is_401_and_wrong_audience_403(pbi: PowerBICaller) ->
 
     assert missing.status == 401
     assert pbi.call("GET", "/datasets", token=graph_token).status == 403
+
+
+def test_groups_are_listed_as_the_swagger_defines_them(pbi: PowerBICaller, powerbi_swagger: Any) -> None:
+    other = pbi.stack.powerbi.create_group("Marketing")
+    headers = {"Authorization": f"Bearer {pbi.token}"}
+
+    def listed(query: str = "") -> Any:
+        response = pbi.stack.emulator.handle(
+            "GET", f"/powerbi/v1.0/myorg/groups{query}", headers, b"", ORIGIN
+        )
+        assert response.status == 200, response.body
+        return json.loads(response.body)
+
+    everything = listed()
+    definitions = {k: v for k, v in powerbi_swagger["definitions"].items() if k.startswith("Group")}
+    for group in everything["value"]:
+        jsonschema.Draft4Validator({"$ref": "#/definitions/Group", "definitions": definitions}).validate(
+            group
+        )
+    assert [g["id"] for g in everything["value"]] == [pbi.group, other]
+    assert [g["id"] for g in listed("?$filter=name%20eq%20'Marketing'")["value"]] == [other]
+    assert [g["id"] for g in listed("?$filter=contains(name,'Engagement')")["value"]] == [pbi.group]
+    assert [g["id"] for g in listed("?$top=1&$skip=1")["value"]] == [other]
+    refused = pbi.stack.emulator.handle(
+        "GET", "/powerbi/v1.0/myorg/groups?$filter=startswith(name,'M')", headers, b"", ORIGIN
+    )
+    assert refused.status == 400
+
+
+def test_groups_need_a_token_unless_auth_is_off(pbi: PowerBICaller) -> None:
+    assert pbi.stack.emulator.handle("GET", "/powerbi/v1.0/myorg/groups", {}, b"", ORIGIN).status == 401
+    open_stack = build_emulator(options=EmulatorOptions(require_auth=False))
+    assert open_stack.emulator.handle("GET", "/powerbi/v1.0/myorg/groups", {}, b"", ORIGIN).status == 200

@@ -1,0 +1,167 @@
+"""`cetk emulator serve`: the emulator with a demo force loaded, and a cetk config that points at it.
+
+The demo tenant is what a newcomer needs to rehearse offline: the PowerApp's lists on a SharePoint
+site, a Power BI workspace, an app registration signed in with a certificate (as production should
+be), legacy Forms exports on disk, and `cetk.yaml` wired to all of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
+from emulator.certs import make_client_certificate, write_private
+from emulator.demo_force import generate_force
+from emulator.demo_forms import write_forms_exports
+from emulator.demo_lists import SITE_PATH, seed_lists
+from emulator.faults import FaultPlan, FaultRule
+from emulator.server import RunningServer, start_server
+from emulator.testing import DEFAULT_TENANT
+from errors import EmulatorError
+
+DEMO_CLIENT_ID = "11111111-2222-4333-8444-555555555555"
+DEMO_WORKSPACE_NAME = "Community Engagement (emulator)"
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+CONFIG_FILE = "cetk.yaml"
+CLIENT_CERT_FILE = "app-credential.pem"
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = "127.0.0.1"
+    port: int = 8765
+    https: bool = False  # without HTTPS there is no sign-in (MSAL needs https): requests need no token
+    seed: int = 7
+    events: int = 2000
+    ccrs: int = 10000
+    latency_ms: int = 0
+    faults_file: Path | None = None
+    state_dir: Path = Path(".cetk-emulator")
+
+    @property
+    def require_auth(self) -> bool:
+        return self.https
+
+
+@dataclass(frozen=True)
+class DemoEnvironment:
+    """Everything a client needs to reach the running emulator (the JSON `serve --json` prints)."""
+
+    base_url: str
+    tenant: str
+    client_id: str
+    site_url: str
+    workspace_id: str
+    config_file: str
+    ca_file: str | None
+    certificate_file: str
+    certificate_thumbprint: str
+    forms_exports: list[str]
+    list_items: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def fault_plan(options: ServeOptions) -> FaultPlan | None:
+    """The fault plan from --faults, plus --latency-ms on every route."""
+    if options.faults_file is None and not options.latency_ms:
+        return None
+    plan = FaultPlan.from_file(options.faults_file) if options.faults_file else FaultPlan()
+    if options.latency_ms:
+        plan.rules.append(FaultRule(latency_ms=options.latency_ms))
+    return plan
+
+
+@contextmanager
+def serving(options: ServeOptions) -> Iterator[tuple[RunningServer, EmulatorStack, DemoEnvironment]]:
+    """Start the emulator on loopback, load the demo tenant, stop it when the block ends."""
+    if options.host not in LOOPBACK_HOSTS:
+        raise EmulatorError(
+            f"refusing to serve on {options.host}: the emulator binds to loopback only",
+            hint="use --host 127.0.0.1 (the default), ::1 or localhost",
+        )
+    stack = build_emulator(
+        faults=fault_plan(options), options=EmulatorOptions(require_auth=options.require_auth)
+    )
+    try:
+        server = start_server(
+            stack.emulator,
+            host=options.host,
+            port=options.port,
+            https=options.https,
+            cert_dir=options.state_dir / "tls" if options.https else None,
+        )
+    except OSError as exc:
+        raise EmulatorError(
+            f"cannot listen on {options.host}:{options.port}: {exc.strerror}",
+            hint="choose another --port, or stop the program using it",
+        ) from exc
+    try:
+        yield server, stack, prepare_demo(stack, server, options)
+    finally:
+        server.stop()
+
+
+def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOptions) -> DemoEnvironment:
+    """Load the demo force into the lists, create the workspace and app, write forms and config."""
+    state_dir = options.state_dir
+    state_dir.mkdir(parents=True, exist_ok=True)
+    force = generate_force(seed=options.seed, events=options.events, ccrs=options.ccrs)
+    tenant = seed_lists(stack.store, force)
+    workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME)
+    credential = make_client_certificate()
+    certificate_file = state_dir / CLIENT_CERT_FILE
+    write_private(certificate_file, (credential.private_key_pem + credential.certificate_pem).encode())
+    stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem)
+    forms = write_forms_exports(force, state_dir / "forms")
+    environment = DemoEnvironment(
+        base_url=server.base_url,
+        tenant=DEFAULT_TENANT,
+        client_id=DEMO_CLIENT_ID,
+        site_url=f"{server.base_url}/sharepoint{SITE_PATH}",
+        workspace_id=workspace_id,
+        config_file=str(state_dir / CONFIG_FILE),
+        ca_file=str(server.ca_file) if server.ca_file else None,
+        certificate_file=str(certificate_file),
+        certificate_thumbprint=credential.sha1_thumbprint,
+        forms_exports=[str(path) for path in forms],
+        list_items={name: len(stack.store.items(sp_list)) for name, sp_list in tenant.lists.items()},
+    )
+    Path(environment.config_file).write_text(client_config(environment, stack), encoding="utf-8")
+    return environment
+
+
+def client_config(environment: DemoEnvironment, stack: EmulatorStack) -> str:
+    """A cetk.yaml that points every endpoint at the emulator; it holds paths, never secrets."""
+    settings = {
+        "tenant_id": environment.tenant,
+        "client_id": environment.client_id,
+        "auth": (
+            {
+                "mode": "certificate",
+                "certificate_path": environment.certificate_file,
+                "certificate_thumbprint": environment.certificate_thumbprint,
+            }
+            if environment.ca_file
+            else {"mode": "none"}  # accepted only because every endpoint is on loopback
+        ),
+        "endpoints": {
+            "authority": f"{environment.base_url}/login",
+            "graph": f"{environment.base_url}/graph",
+            "powerbi": f"{environment.base_url}/powerbi",
+        },
+        # The emulator checks audiences as Entra ID does: SharePoint tokens are for the tenant host.
+        "scopes": {"sharepoint": f"https://{stack.store.hostname}/.default"},
+        "sharepoint": {"site_url": environment.site_url},
+        "powerbi": {"workspace_id": environment.workspace_id},
+        "ca_bundle": environment.ca_file,
+    }
+    header = "# Written by `cetk emulator serve`: points cetk at the local emulator. No secrets here.\n"
+    return header + yaml.safe_dump(settings, sort_keys=False)

@@ -1,0 +1,119 @@
+"""`cetk emulator serve`: the demo tenant a newcomer rehearses against, wired by the config it writes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import msal
+import pytest
+import requests
+
+from config.loader import load
+from emulator.serve import DEMO_CLIENT_ID, ServeOptions, serving
+from errors import EmulatorError
+
+SMALL = {"events": 40, "ccrs": 90}
+
+
+def graph_items(session: requests.Session, graph: str, site_url: str, list_name: str) -> int:
+    """Count a list's items the way a client must: site by path, list by name, follow nextLink."""
+    host_path = site_url.split("/sharepoint", 1)[1]
+    site = session.get(f"{graph}/v1.0/sites/contoso.sharepoint.com:{host_path}", timeout=10)
+    site.raise_for_status()
+    url: str | None = f"{graph}/v1.0/sites/{site.json()['id']}/lists/{list_name}/items?$top=50"
+    count = 0
+    while url:
+        page = session.get(url, timeout=10)
+        page.raise_for_status()
+        count += len(page.json()["value"])
+        url = page.json().get("@odata.nextLink")
+    return count
+
+
+def test_https_demo_config_signs_in_with_its_certificate_and_reads_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options = ServeOptions(port=0, https=True, state_dir=tmp_path, **SMALL)
+    with serving(options) as (_server, stack, environment):
+        settings = load(Path(environment.config_file), environ={}, keyring=None)  # strict: it must be valid
+        assert settings.auth_mode == "certificate"
+        assert settings.ca_bundle is not None
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(settings.ca_bundle))
+        pem = Path(environment.certificate_file).read_text()
+        assert oct(Path(environment.certificate_file).stat().st_mode & 0o777) == "0o600"
+        app = msal.ConfidentialClientApplication(
+            DEMO_CLIENT_ID,
+            client_credential={"private_key": pem, "thumbprint": settings.certificate_thumbprint},
+            authority=f"{settings.endpoints.authority}/{settings.tenant_id}",
+            instance_discovery=False,
+        )
+        result = app.acquire_token_for_client(scopes=[settings.scopes.graph])
+        assert "access_token" in result, result.get("error_description")
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {result['access_token']}"
+        site_url = settings.sharepoint_site_url
+        assert site_url is not None
+        assert (
+            graph_items(session, settings.endpoints.graph, site_url, "Engagement Events") == SMALL["events"]
+        )
+
+        anonymous = requests.get(f"{settings.endpoints.powerbi}/v1.0/myorg/groups", timeout=10)
+        assert anonymous.status_code == 401  # with --https, sign-in is required everywhere
+        powerbi = app.acquire_token_for_client(scopes=[settings.scopes.powerbi])
+        datasets = requests.get(
+            f"{settings.endpoints.powerbi}/v1.0/myorg/groups/{settings.powerbi_workspace_id}/datasets",
+            headers={"Authorization": f"Bearer {powerbi['access_token']}"},
+            timeout=10,
+        )
+        assert datasets.status_code == 200 and datasets.json()["value"] == []
+        assert len(environment.forms_exports) == 12
+        assert environment.list_items["Community Contact Records"] == SMALL["ccrs"]
+        assert stack.powerbi.datasets(environment.workspace_id) == []
+
+
+def test_http_demo_config_uses_auth_none_on_loopback_and_needs_no_token(tmp_path: Path) -> None:
+    with serving(ServeOptions(port=0, state_dir=tmp_path, **SMALL)) as (_server, _stack, environment):
+        settings = load(Path(environment.config_file), environ={}, keyring=None)
+        assert settings.auth_mode == "none"
+        assert settings.sharepoint_site_url is not None
+        count = graph_items(
+            requests.Session(), settings.endpoints.graph, settings.sharepoint_site_url, "LPTs"
+        )
+        assert count == 10
+
+
+def test_serve_refuses_a_non_loopback_address(tmp_path: Path) -> None:
+    with (
+        pytest.raises(EmulatorError, match="loopback only"),
+        serving(ServeOptions(host="0.0.0.0", port=0, state_dir=tmp_path, **SMALL)),
+    ):
+        pass
+
+
+def test_cli_serves_until_interrupted_and_prints_connection_json(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "import cli; cli.main()", "emulator", "serve", "--port", "0", "--json"]
+    command += ["--events", "30", "--ccrs", "60", "--state-dir", str(tmp_path)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CETK_")}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert process.stdout is not None
+        lines = []
+        for line in process.stdout:  # the JSON object ends with a closing brace alone on its line
+            lines.append(line)
+            if line == "}\n":
+                break
+        details = json.loads("".join(lines))
+        listed = requests.get(f"{details['base_url']}/powerbi/v1.0/myorg/groups", timeout=10)
+        assert listed.status_code == 200
+        assert [group["id"] for group in listed.json()["value"]] == [details["workspace_id"]]
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:  # a failed assertion must not leave the server running
+            process.kill()
+        process.communicate(timeout=20)
