@@ -89,12 +89,22 @@ class GraphService:
     # Used by emulator.faults
 
     def error_response(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+        self,
+        status: int,
+        code: str,
+        message: str,
+        headers: Mapping[str, str] | None = None,
+        *,
+        client_request_id: str | None = None,
     ) -> Response:
+        """Graph's error body; `client_request_id` is the one the client sent, echoed as Graph does."""
         now = self.store.clock.now().strftime("%Y-%m-%dT%H:%M:%S")
-        inner = {"request-id": str(uuid.uuid4()), "date": now, "client-request-id": str(uuid.uuid4())}
+        ids = {"request-id": str(uuid.uuid4()), "client-request-id": client_request_id or str(uuid.uuid4())}
+        inner = {"request-id": ids["request-id"], "date": now, "client-request-id": ids["client-request-id"]}
         return Response.json(
-            status, {"error": {"code": code, "message": message, "innerError": inner}}, headers
+            status,
+            {"error": {"code": code, "message": message, "innerError": inner}},
+            {**ids, **(headers or {})},
         )
 
     def resource_units(self, request: Request) -> int:
@@ -117,11 +127,17 @@ class GraphService:
         return self._guard(request, lambda: self._route_site(request, params["rest"]))
 
     def _guard(self, request: Request, action: graph_items.Action) -> Response:
+        client_request_id = request.header("client-request-id")
         try:
             self._authorise(request)
-            return action()
+            response = action()
         except GraphError as error:
-            return self.error_response(error.status, error.code, error.message, error.headers)
+            return self.error_response(
+                error.status, error.code, error.message, error.headers, client_request_id=client_request_id
+            )
+        response.headers.setdefault("request-id", str(uuid.uuid4()))
+        response.headers.setdefault("client-request-id", client_request_id or str(uuid.uuid4()))
+        return response
 
     def _authorise(self, request: Request) -> None:
         verdict = self.tokens.verify(request.header("authorization"), GRAPH_AUDIENCE)

@@ -32,8 +32,9 @@ def run_batch(service: GraphService, request: Request) -> Response:
             failed = [dep for dep in entry.get("dependsOn", []) if done[dep] >= 400]
             if failed:
                 inner = service.error_response(
-                    424, "failedDependency", "A request this one depends on failed."
-                )
+                    424, "failedDependency", "A request this one depends on failed.",
+                    client_request_id=_client_request_id(request, entry),
+                )  # fmt: skip
             else:
                 inner = _dispatch(service, request, entry)
             done[entry["id"]] = inner.status
@@ -76,8 +77,9 @@ def _dispatch(service: GraphService, outer: Request, entry: dict[str, Any]) -> R
     if "body" in entry and entry["body"] is not None:
         if "content-type" not in headers:
             return service.error_response(
-                400, "BadRequest", "A request with a body needs a Content-Type header."
-            )
+                400, "BadRequest", "A request with a body needs a Content-Type header.",
+                client_request_id=_client_request_id(outer, entry),
+            )  # fmt: skip
         body = json.dumps(entry["body"]).encode()
     for name in ("authorization", "client-request-id"):
         if name in outer.headers and name not in headers:
@@ -94,6 +96,14 @@ def _dispatch(service: GraphService, outer: Request, entry: dict[str, Any]) -> R
         raw_query=raw_query,
     )
     return dispatch(service, service.router, inner, service.faults or NoFaults())
+
+
+def _client_request_id(outer: Request, entry: dict[str, Any]) -> str | None:
+    """The sub-request's own client-request-id, else the batch's."""
+    for name, value in (entry.get("headers") or {}).items():
+        if str(name).lower() == "client-request-id":
+            return str(value)
+    return outer.header("client-request-id")
 
 
 def _render(entry_id: str, response: Response) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def parse_item_query(request: Request, sp_list: SpList, *, default_top: int, max
     top = default_top
     raw_top = option(request, "top")
     if raw_top is not None:
-        if not raw_top.strip().isdigit() or int(raw_top) < 1:
+        if not raw_top.strip().isdecimal() or int(raw_top) < 1:  # isdigit() passes "²", which int() refuses
             raise QueryError(f"Invalid value '{raw_top}' for $top")
         top = min(int(raw_top), max_top)
     raw_filter = option(request, "filter")

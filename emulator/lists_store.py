@@ -2,6 +2,7 @@
 
 Items are kept in id order in one slot array per list (a deleted item leaves an empty slot), values as
 a tuple aligned with the list's columns, and every write appends to a per-list change log for delta.
+Column types, value classes and the per-value check live in emulator.lists_values and are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,73 +12,32 @@ import uuid
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from typing import Literal
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from emulator.clock import Clock
+from emulator.lists_values import (
+    LOOKUP_TYPES,
+    MULTI_TYPES,
+    ColumnType,
+    Hyperlink,
+    ListColumn,
+    Location,
+    Lookup,
+    Person,
+    Term,
+    check_value,
+    utc,
+)
 
-ColumnType = Literal[
-    "text", "note", "choice", "multichoice", "number", "currency", "boolean", "dateTime", "dateOnly",
-    "lookup", "multilookup", "person", "multiperson", "hyperlink", "location", "term", "multiterm",
+__all__ = [
+    "LOOKUP_TYPES", "MULTI_TYPES", "SYSTEM_ACCOUNT", "TITLE_COLUMN", "ColumnType", "Hyperlink", "Item",
+    "ListColumn", "ListStore", "Location", "Lookup", "Person", "Site", "SpList", "StoreNotFound", "Term",
 ]  # fmt: skip
-LOOKUP_TYPES: frozenset[str] = frozenset({"lookup", "multilookup", "person", "multiperson"})
-MULTI_TYPES: frozenset[str] = frozenset({"multichoice", "multilookup", "multiperson", "multiterm"})
 
 
 class StoreNotFound(LookupError):
     """A site, list or item that the store does not hold."""
-
-
-@dataclass(frozen=True)
-class ListColumn:
-    name: str  # internal (API) name, the key in `fields`, e.g. "EventStart" or "Officers_x0020_Present"
-    display_name: str
-    type: ColumnType
-    required: bool = False
-    indexed: bool = False
-    choices: tuple[str, ...] = ()
-    lookup_list: str | None = None  # display name of the target list, for lookup columns
-    max_length: int | None = None  # text
-    hidden: bool = False
-
-
-@dataclass(frozen=True)
-class Person:
-    lookup_id: int
-    display_name: str
-    email: str
-
-
-@dataclass(frozen=True)
-class Lookup:
-    lookup_id: int
-    value: str
-
-
-@dataclass(frozen=True)
-class Hyperlink:
-    url: str
-    description: str
-
-
-@dataclass(frozen=True)
-class Location:
-    display_name: str
-    street: str = ""
-    city: str = ""
-    state: str = ""
-    country_or_region: str = ""
-    postal_code: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-
-
-@dataclass(frozen=True)
-class Term:
-    label: str
-    term_guid: str
-    wss_id: int
 
 
 # SharePoint's built-in "SHAREPOINT\system" account (user id 1073741823) writes when no author is given.
@@ -260,7 +220,7 @@ class ListStore:
         created: datetime | None = None,
     ) -> Item:
         values = self._values(sp_list, fields, (None,) * len(sp_list.columns))
-        when = _utc(created) if created is not None else self.clock.now()
+        when = utc(created) if created is not None else self.clock.now()
         who = author or SYSTEM_ACCOUNT
         self.people.setdefault(who.lookup_id, who)
         with self._lock:
@@ -322,58 +282,10 @@ class ListStore:
             if position is None:
                 raise ValueError(f"list {sp_list.display_name} has no column {key!r}")
             column = sp_list.columns[position]
-            values[position] = checked = _check(column, value)
+            values[position] = checked = check_value(column, value)
             if column.type == "person" and isinstance(checked, Person):
                 self.people.setdefault(checked.lookup_id, checked)
             elif column.type == "multiperson" and isinstance(checked, tuple):
                 for person in checked:
                     self.people.setdefault(person.lookup_id, person)
         return tuple(values)
-
-
-_SCALAR_TYPES: dict[str, tuple[type, ...]] = {
-    "text": (str,), "note": (str,), "choice": (str,), "number": (int, float), "currency": (int, float),
-    "boolean": (bool,), "lookup": (Lookup,), "person": (Person,), "hyperlink": (Hyperlink,),
-    "location": (Location,), "term": (Term,),
-}  # fmt: skip
-_MULTI_ITEM_TYPES: dict[str, type] = {
-    "multichoice": str,
-    "multilookup": Lookup,
-    "multiperson": Person,
-    "multiterm": Term,
-}
-
-
-def _check(column: ListColumn, value: object) -> object:
-    """The value as stored, or ValueError when it does not fit the column."""
-    if value is None:
-        return None
-    kind = column.type
-    if kind == "dateTime":
-        if not isinstance(value, datetime) or value.tzinfo is None:
-            raise ValueError(f"column {column.name} needs an aware datetime, got {value!r}")
-        return _utc(value)
-    if kind == "dateOnly":
-        if isinstance(value, datetime) or not isinstance(value, date):
-            raise ValueError(f"column {column.name} needs a date, got {value!r}")
-        return value
-    if kind in _MULTI_ITEM_TYPES:
-        if not isinstance(value, list | tuple) or not all(
-            isinstance(v, _MULTI_ITEM_TYPES[kind]) for v in value
-        ):
-            raise ValueError(f"column {column.name} needs a list of {_MULTI_ITEM_TYPES[kind].__name__}")
-        if kind == "multichoice" and column.choices and not set(value) <= set(column.choices):
-            raise ValueError(f"column {column.name}: {value!r} not among its choices")
-        return tuple(value)
-    allowed = _SCALAR_TYPES[kind]
-    if not isinstance(value, allowed) or (kind in ("number", "currency") and isinstance(value, bool)):
-        raise ValueError(f"column {column.name} ({kind}) cannot hold {value!r}")
-    if kind == "choice" and column.choices and value not in column.choices:
-        raise ValueError(f"column {column.name}: {value!r} is not one of its choices")
-    if kind == "text" and isinstance(value, str) and len(value) > (column.max_length or 255):
-        raise ValueError(f"column {column.name}: text longer than {column.max_length or 255} characters")
-    return value
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)

@@ -125,9 +125,12 @@ class PowerBIService(PowerBIState):
             groups = [
                 group for group in groups if matches_name_filter(name_filter, group["name"], self.options)
             ]
-        skip = int(request.param("$skip") or 0)
-        top = request.param("$top")
-        groups = groups[skip : skip + int(top)] if top else groups[skip:]
+        skip, top = (request.param(name) for name in ("$skip", "$top"))
+        for name, text in (("$skip", skip), ("$top", top)):  # int32 in the swagger
+            if text is not None and not text.isdecimal():
+                raise invalid(self.options, f"{name} must be a whole number, not '{text}'.")
+        groups = groups[int(skip or 0) :]
+        groups = groups[: int(top)] if top else groups
         context = f"{request.base_url}/v1.0/myorg/$metadata#groups"
         return Response.json(200, {"@odata.context": context, "value": groups})
 
@@ -244,7 +247,7 @@ class PowerBIService(PowerBIState):
 
     def _get_refreshes(self, request: Request, params: dict[str, str]) -> Response:
         top_text = request.param("$top", str(self.options.history_default_top)) or ""
-        if not top_text.isdigit() or int(top_text) < 1:
+        if not top_text.isdecimal() or int(top_text) < 1:
             raise invalid(self.options, "$top must be a whole number of at least 1.")
         with self._lock:
             values = history(self._dataset(params), self._clock.now(), int(top_text))

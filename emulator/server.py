@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import ssl
+import string
 import sys
 import tempfile
 import threading
@@ -23,7 +24,8 @@ from emulator.certs import ensure_certificates
 from errors import EmulatorError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = 64 * 1024 * 1024  # larger bodies get 413, chunked or not
+_MAX_LINE = 65_537  # chunk-size and trailer lines, as http.client bounds header lines
 IDLE_TIMEOUT_SECONDS = 60
 POLL_SECONDS = 0.05  # how soon stop() is noticed
 
@@ -96,24 +98,38 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     def _read_body(self) -> bytes | None:
+        """The request body, or None after answering 400/413 (then the connection closes)."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             return self._read_chunked()
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not (raw_length.isascii() and raw_length.isdigit()):  # refuses "-1": read() would wait for EOF
+            self.send_error(400, "Bad Content-Length")
+            return None
+        length = int(raw_length)
         if length > MAX_BODY_BYTES:
             self.send_error(413, "Request body too large")
             return None
         return self.rfile.read(length) if length else b""
 
-    def _read_chunked(self) -> bytes:
+    def _read_chunked(self) -> bytes | None:
         chunks: list[bytes] = []
+        total = 0
         while True:
-            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            digits = self.rfile.readline(_MAX_LINE).split(b";")[0].strip() or b"0"
+            if not all(chr(byte) in string.hexdigits for byte in digits):  # int() would take "-1"
+                self.send_error(400, "Bad chunk size")
+                return None
+            size = int(digits, 16)
+            total += size
+            if total > MAX_BODY_BYTES:  # checked before reading, so memory stays bounded
+                self.send_error(413, "Request body too large")
+                return None
             if size == 0:
-                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
                     pass
                 return b"".join(chunks)
             chunks.append(self.rfile.read(size))
-            self.rfile.readline()
+            self.rfile.readline(_MAX_LINE)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote
@@ -20,6 +21,7 @@ from emulator.tokens import Claims, TokenAuthority
 
 DEFAULT_PAGE_SIZE = 100  # SPDOCS working-with-lists-and-list-items-with-rest.md: 100 items without $top
 FORM_DIGEST_TIMEOUT_SECONDS = 1800
+SHAREPOINT_PRINCIPAL = "00000003-0000-0ff1-ce00-000000000000"  # SharePoint Online's well-known app id
 _SITE = re.compile(r"^/(?P<site>(?:sites|teams)/[^/]+)/_api(?P<api>/.*)?$", re.IGNORECASE)
 _LIST = re.compile(
     r"^/web/lists(?:/getbytitle\('(?P<title>(?:[^']|'')*)'\)|\(guid'(?P<guid>[0-9a-fA-F-]{36})'\)|\('(?P<id>[0-9a-fA-F-]{36})'\))"
@@ -31,9 +33,11 @@ _SKIPTOKEN = re.compile(r"^Paged=TRUE&p_ID=(?P<id>\d+)$", re.IGNORECASE)
 
 
 class SharePointError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, dict(headers or {})
 
 
 class SharePointService:
@@ -53,6 +57,9 @@ class SharePointService:
         self.require_auth = require_auth
         self.default_page_size = default_page_size
         self.audience = f"https://{store.hostname}"
+        # SharePoint Online names the tenant as the realm; the emulator's is synthetic but stable per host.
+        realm = uuid.uuid5(uuid.NAMESPACE_DNS, store.hostname)
+        self.challenge = f'Bearer realm="{realm}",client_id="{SHAREPOINT_PRINCIPAL}"'
 
     def register(self, router: Router) -> None:
         for method in ("GET", "POST", "HEAD"):
@@ -93,14 +100,17 @@ class SharePointService:
             site_url = f"{request.base_url}{site.path}"
             return self._api(request, site, site_url, found.group("api") or "/")
         except SharePointError as error:
-            return self.error_response(error.status, error.code, error.message)
+            return self.error_response(error.status, error.code, error.message, error.headers)
 
     def _authorise(self, request: Request) -> None:
         verdict = self.tokens.verify(request.header("authorization"), self.audience)
         if isinstance(verdict, Claims) or (verdict == "missing" and not self.require_auth):
             return
-        raise SharePointError(
-            401, "-2147024891, System.UnauthorizedAccessException", f"Invalid token ({verdict})."
+        raise SharePointError(  # a 401 must carry the challenge (RFC 7235 §3.1); ACS reads its realm
+            401,
+            "-2147024891, System.UnauthorizedAccessException",
+            f"Invalid token ({verdict}).",
+            {"WWW-Authenticate": self.challenge},
         )
 
     def _api(self, request: Request, site: Site, site_url: str, api: str) -> Response:
@@ -155,7 +165,7 @@ class SharePointService:
         top = self.default_page_size
         raw_top = request.param("$top")
         if raw_top is not None:
-            if not raw_top.isdigit() or int(raw_top) < 1:
+            if not raw_top.isdecimal() or int(raw_top) < 1:
                 raise SharePointError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                                       f"Invalid $top value '{raw_top}'.")  # fmt: skip
             top = int(raw_top)

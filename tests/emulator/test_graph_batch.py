@@ -89,6 +89,21 @@ def test_failed_dependency_gives_424() -> None:
     assert titles == ["Existing", "First", "After a success"]
 
 
+def test_inner_errors_echo_the_sub_requests_client_request_id() -> None:
+    world = BatchWorld()
+    mine = {"Content-Type": "application/json", "client-request-id": "c0ffee00-0000-4000-8000-000000000002"}
+    status, body = world.batch([
+        {"id": "1", "method": "GET", "url": world.items + "/99", "headers": {"client-request-id": "id-1"}},
+        world.create("2", "After a failure", dependsOn=["1"], headers=mine),
+    ])  # fmt: skip
+    responses = by_id(body)
+    assert status == 200
+    assert responses["1"]["body"]["error"]["innerError"]["client-request-id"] == "id-1"
+    assert responses["2"]["status"] == 424
+    assert responses["2"]["body"]["error"]["innerError"]["client-request-id"] == mine["client-request-id"]
+    assert responses["2"]["headers"]["client-request-id"] == mine["client-request-id"]
+
+
 def test_inner_requests_are_throttled_individually_through_the_fault_plan() -> None:
     world = BatchWorld()
     rule = FaultRule(service="graph", method="POST", path="/items$", throttle=Injection(sequence=(429,)))

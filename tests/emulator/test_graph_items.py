@@ -136,6 +136,13 @@ def test_next_link_is_absolute_opaque_and_top_is_capped() -> None:
     assert world.call("GET", tampered)[0] == 400
 
 
+def test_top_that_is_a_digit_but_not_a_number_is_a_400() -> None:
+    world = make_world()
+    events = events_list(world, 1)
+    status, error, _ = world.call("GET", world.items_url(events) + "?$top=%C2%B2")  # "²"
+    assert status == 400 and error["error"]["code"] == "invalidRequest"
+
+
 def test_filter_on_indexed_column_and_the_non_indexed_refusal() -> None:
     world = make_world()
     events = events_list(world, 60)
@@ -300,6 +307,19 @@ def test_create_update_with_if_match_and_delete() -> None:
     assert world.call("DELETE", f"{url}/1")[0] == 204
     status, error, _ = world.call("GET", f"{url}/1")
     assert status == 404 and error["error"]["code"] == "itemNotFound"
+
+
+def test_errors_and_answers_echo_the_client_request_id() -> None:
+    """Graph returns the client's client-request-id in innerError and as a header (errors.md)."""
+    world = make_world()
+    sent = {"client-request-id": "5a6f3c1e-2b7d-4e8f-9a0b-1c2d3e4f5a6b"}
+    status, error, headers = world.call("GET", f"/graph/v1.0/sites/{world.site.id}/lists/Nope", headers=sent)
+    assert status == 404
+    assert error["error"]["innerError"]["client-request-id"] == sent["client-request-id"]
+    assert headers["client-request-id"] == sent["client-request-id"]
+    assert headers["request-id"] == error["error"]["innerError"]["request-id"]
+    status, _, headers = world.call("GET", f"/graph/v1.0/sites/{world.site.id}", headers=sent)
+    assert status == 200 and headers["client-request-id"] == sent["client-request-id"]
 
 
 def test_tokens_are_checked_unless_auth_is_off() -> None:

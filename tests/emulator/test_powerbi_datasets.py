@@ -275,3 +275,13 @@ def test_groups_need_a_token_unless_auth_is_off(pbi: PowerBICaller) -> None:
     assert pbi.stack.emulator.handle("GET", "/powerbi/v1.0/myorg/groups", {}, b"", ORIGIN).status == 401
     open_stack = build_emulator(options=EmulatorOptions(require_auth=False))
     assert open_stack.emulator.handle("GET", "/powerbi/v1.0/myorg/groups", {}, b"", ORIGIN).status == 200
+
+
+@pytest.mark.parametrize("query", ["?$top=abc", "?$skip=-1", "?$top=%C2%B2"])
+def test_groups_paging_options_that_are_not_numbers_are_a_400_not_a_crash(
+    pbi: PowerBICaller, query: str
+) -> None:
+    headers = {"Authorization": f"Bearer {pbi.token}"}
+    response = pbi.stack.emulator.handle("GET", f"/powerbi/v1.0/myorg/groups{query}", headers, b"", ORIGIN)
+    assert response.status == 400
+    assert json.loads(response.body)["error"]["code"] == "InvalidRequest"

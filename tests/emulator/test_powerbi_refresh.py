@@ -157,3 +157,8 @@ def test_push_dataset_refresh_is_refused_unless_configured(
 def test_history_top_must_be_positive(pbi: PowerBICaller) -> None:
     dataset_id = pbi.stack.powerbi.add_import_dataset(pbi.group, "Survey model")
     assert pbi.call("GET", f"/datasets/{dataset_id}/refreshes?$top=0").status == 400
+
+
+def test_history_top_that_is_a_digit_but_not_a_number_is_a_400(pbi: PowerBICaller) -> None:
+    dataset_id = pbi.stack.powerbi.add_import_dataset(pbi.group, "Survey model")
+    assert pbi.call("GET", f"/datasets/{dataset_id}/refreshes?$top=%C2%B2").status == 400  # "²"

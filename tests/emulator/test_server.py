@@ -91,3 +91,41 @@ def test_stop_closes_idle_keep_alive_connections() -> None:
         connection.request("GET", DISCOVERY)
         connection.getresponse()
     connection.close()
+
+
+def _raw_answer(port: int, head: bytes) -> tuple[int, bytes]:
+    """Send `head` on a fresh socket and read the status line the server answers with (5 s at most)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(head)
+        response = http.client.HTTPResponse(raw)
+        response.begin()
+        return response.status, (response.getheader("Connection") or "").encode()
+
+
+def test_oversized_chunked_body_is_refused_before_it_is_read() -> None:
+    chunk = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with start_server(build_emulator().emulator) as server:
+        status, connection = _raw_answer(server.port, chunk + b"10000000\r\n")  # a 256 MiB chunk, unsent
+
+    assert (status, connection) == (413, b"close")
+
+
+@pytest.mark.parametrize("length", [b"-1", b"ten", b"\xb2"])
+def test_malformed_content_length_is_a_400_not_a_read_until_eof(length: bytes) -> None:
+    head = (
+        b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        + length
+        + b"\r\n\r\n"
+    )
+    with start_server(build_emulator().emulator) as server:
+        status, connection = _raw_answer(server.port, head)
+
+    assert (status, connection) == (400, b"close")
+
+
+def test_bad_chunk_size_is_a_400() -> None:
+    head = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with start_server(build_emulator().emulator) as server:
+        status, _connection = _raw_answer(server.port, head + b"-5\r\nabc\r\n0\r\n\r\n")
+
+    assert status == 400

@@ -123,6 +123,25 @@ def test_errors_reach_the_client_as_exceptions(running: Running) -> None:
     assert response.status_code == 401
 
 
+def test_a_401_carries_the_bearer_challenge_the_acs_client_reads_its_realm_from(running: Running) -> None:
+    from office365.runtime.auth.client_credential import ClientCredential
+    from office365.runtime.auth.providers.acs_token_provider import ACSTokenProvider
+
+    response = requests.get(f"{running.site_url}/_api/Web/lists/GetByTitle('Wards')/items", timeout=10)
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="')
+    assert 'client_id="00000003-0000-0ff1-ce00-000000000000"' in response.headers["WWW-Authenticate"]
+    provider = ACSTokenProvider(running.site_url, ClientCredential("id", "secret"))
+    realm = provider._get_realm_from_target_url()  # the HEAD with an empty bearer, as the library sends it
+    assert realm is not None and len(realm) == 36
+
+
+def test_top_that_is_a_digit_but_not_a_number_is_a_400(running: Running) -> None:
+    response = running.get("/_api/Web/lists/GetByTitle('Wards')/items?$top=%C2%B2")  # "²"
+    assert response.status_code == 400
+    assert response.json()["error"]["message"]["lang"] == "en-US"
+
+
 def test_context_info_carries_a_form_digest(running: Running) -> None:
     response = requests.post(f"{running.site_url}/_api/contextinfo", timeout=10,
                              headers={"Authorization": f"Bearer {running.token}", "Accept": "application/json;odata=verbose"})  # fmt: skip
