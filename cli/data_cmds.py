@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich.text import Text
 
 from cli.output import print_json, print_text, progress, stdout
 from connectors.files import read_tables, sample_data_dir
-from errors import CetkError, ValidationFailed
+from errors import CetkError, SourceFormatError, ValidationFailed
 from powerbi_dataset.model import DATASET
 from transforms.report import Problem, Report
 from transforms.validate import validate_dataset
@@ -40,7 +41,14 @@ def validate_path(
     path: Path, table: str | None = None, as_of: dt.datetime | None = None, *, model_tables_only: bool = False
 ) -> Report:
     """Read a file or directory of canonical tables and validate it against the model."""
-    only = [item.name for item in DATASET.tables] if model_tables_only else None
+    names = [item.name for item in DATASET.tables]
+    only = names if model_tables_only else None
+    if path.is_file() and (table or path.stem) not in names:  # one file: say how to name its table
+        where = f"--table {table!r}" if table else f"the file name {path.name!r}"
+        raise SourceFormatError(
+            f"{where} does not name a table of the model",
+            hint=f"pass --table with one of: {', '.join(names)}",
+        )
     tables = read_tables(path, table, only=only)
     progress(f"Validating {sum(t.num_rows for t in tables.values())} rows in {len(tables)} table(s)")
     return validate_dataset(tables, DATASET, as_of=as_of)
@@ -61,7 +69,7 @@ def validate(
 ) -> None:
     """Validate canonical-shape files against the model; exit 1 when any problem is found.
 
-    CSV cells are read as text (empty = null) and parsed by the model's kinds. The report groups problems by table and rule; values are masked.
+    CSV cells are read as text (empty or whitespace-only = null) and parsed by the model's kinds. The report groups problems by table and rule; values are masked.
 
     Example: cetk validate staging/ --as-of 2026-03-31T00:00:00Z
     """
@@ -124,7 +132,12 @@ def render_report(report: Report) -> None:
                 example = ", ".join(part for part in (where, first.key, first.column, value) if part)
                 rule = Text(code)
                 rule.append(f"\n{first.message}", style="dim")
-                table.add_row(Text(name), rule, str(count), Text(example))
+                table.add_row(Text(_printable(name)), rule, str(count), Text(_printable(example)))
         stdout.print(table)
     if report.skipped_rules:
         print_text("Rules not checked (their inputs are missing): " + ", ".join(report.skipped_rules))
+
+
+def _printable(text: str) -> str:
+    """Control characters from the input (ESC sequences in a header or value) escaped, not sent to the terminal."""
+    return "".join(f"\\x{ord(char):02x}" if unicodedata.category(char) == "Cc" else char for char in text)

@@ -87,6 +87,9 @@ def export(
     purpose: Annotated[
         ArrowPurpose, typer.Option("--purpose", help="Arrow only: staging (all columns) or published.")
     ] = ArrowPurpose.staging,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --output: say what would be written, write nothing.")
+    ] = False,
 ) -> None:
     """Export the model: the Power BI CreateDatasetRequest body, the Arrow schemas, or the Markdown data dictionary.
 
@@ -95,6 +98,10 @@ def export(
     text = export_text(export_format, purpose)
     if output is None:
         print_text(text)
+        return
+    if dry_run:
+        action = "replace" if output.exists() else "create"
+        print_text(f"Would {action} {output} ({len(text.encode('utf-8'))} bytes of {export_format.value}).")
         return
     try:
         output.write_text(text, encoding="utf-8")

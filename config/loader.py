@@ -122,6 +122,11 @@ def read_config_file(path: Path) -> dict[str, str | None]:
         ) from None
     except OSError as exc:
         raise ConfigError(f"config file {path} cannot be read: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise ConfigError(
+            f"config file {path}, line {line}: not UTF-8 text", hint="save the file as UTF-8"
+        ) from None
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -145,6 +150,9 @@ def _flatten(mapping: Mapping[Any, Any], path: Path, prefix: str = "") -> Iterat
             _refuse_secret(path, key, None)
             yield from _flatten(value, path, f"{key}.")
         elif isinstance(value, list):
+            _refuse_secret(path, key, None)  # a secret is refused as such, whatever shape it has
+            for item in value:
+                _refuse_secret(path, key, item)
             raise ConfigError(f"config file {path}: {key} must be a single value, not a list")
         else:
             yield key, value
@@ -156,6 +164,8 @@ def _refuse_secret(path: Path, key: str, value: object) -> None:
     if variable is None and name.endswith(SECRET_KEY_SUFFIXES):
         variable = "CETK_CLIENT_SECRET" if "secret" in name else "CETK_CERT_PASSPHRASE"
     text = value if isinstance(value, str) else ""
+    if variable is None and _has_url_password(text):
+        variable = "no variable: cetk signs in with the app's own credential, so drop the user:password@ part"
     if variable is None and ("-----BEGIN" in text or JWT_PATTERN.search(text)):
         variable = "CETK_CERT_PASSPHRASE (keep the key in the auth.certificate_path file)"
         if JWT_PATTERN.search(text):
@@ -167,9 +177,22 @@ def _refuse_secret(path: Path, key: str, value: object) -> None:
         )
 
 
+def _has_url_password(text: str) -> bool:
+    """A URL carrying a password (https://user:password@host/...): a credential, not a setting."""
+    try:
+        return "://" in text and urlsplit(text.strip()).password is not None
+    except ValueError:  # an unparseable URL is reported by iter_problems, without the password check
+        return False
+
+
 def _check_overrides(overrides: Mapping[str, object]) -> None:
-    for key in overrides:
+    for key, value in overrides.items():
         name = key.rsplit(".", 1)[-1].lower()
+        if _has_url_password(str(value)):
+            raise SecretInConfigError(
+                f"'{key}' holds a URL with a password; flags end up in shell history",
+                hint="drop the user:password@ part: cetk signs in with the app's own credential",
+            )
         if name in SECRET_KEYS or name.endswith(SECRET_KEY_SUFFIXES):
             raise SecretInConfigError(
                 f"'{key}' cannot be given as a flag: flags end up in shell history",

@@ -53,11 +53,16 @@ def example_config_text() -> str:
 
 def write_example_config(path: Path, *, force: bool = False) -> Path:
     """Write the example config to `path`; an existing file is kept unless force is set."""
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory", hint=f"name the file to write, e.g. {path / 'cetk.yaml'}")
     if path.exists() and not force:
         raise ConfigError(f"{path} already exists; not overwriting it", hint="pass --force to replace it")
     if path.parent and not path.parent.exists():
         raise ConfigError(
             f"directory {path.parent} does not exist", hint="create it first or choose another path"
         )
-    path.write_text(example_config_text(), encoding="utf-8")
+    try:
+        path.write_text(example_config_text(), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {path}: {exc.strerror}", hint="choose a writable path") from None
     return path

@@ -266,3 +266,46 @@ def test_demo_exits_0_and_explains_the_deliberate_errors() -> None:
         json.loads(as_json.stdout)
         == validate_path(sample_data_dir(), None, as_of, model_tables_only=True).to_dict()
     )
+
+
+def test_schema_export_dry_run_writes_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "dataset.json"
+    result = runner.invoke(app, ["schema", "export", "--format", "powerbi", "-o", str(target), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith(f"Would create {target} (")
+    assert not target.exists()
+
+
+def test_init_into_a_directory_or_unwritable_place_is_a_cetk_error(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    for args in (["init", "conf"], ["init", "conf", "--force"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert isinstance(result.exception, ConfigError)
+    assert "is a directory" in str(runner.invoke(app, ["init", "conf", "--force"]).exception)
+    (tmp_path / "plain.txt").write_text("a file, not a directory", encoding="utf-8")
+    result = runner.invoke(app, ["init", "plain.txt/cetk.yaml"])  # writing fails with NotADirectoryError
+    assert result.exit_code == 1
+    assert isinstance(result.exception, ConfigError)
+    assert "cannot write plain.txt/cetk.yaml" in str(result.exception)
+
+
+def test_validate_one_file_that_names_no_model_table_says_to_pass_table(tmp_path: Path) -> None:
+    path = themes_csv(tmp_path / "export-2026.csv")
+    for args, where in (
+        (["validate", str(path)], "the file name 'export-2026.csv'"),
+        (["validate", str(path), "--table", "theme"], "--table 'theme'"),
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 1
+        assert str(result.exception) == f"{where} does not name a table of the model"
+        assert result.exception.hint.startswith("pass --table with one of: areas")
+
+
+def test_validate_report_escapes_control_characters_from_the_input(tmp_path: Path) -> None:
+    path = tmp_path / "themes.csv"
+    path.write_text("theme_code,theme_label,load_id,\x1b[31mred\x1b[0m\nASB,x,,\n", encoding="utf-8")
+    result = runner.invoke(app, ["validate", str(path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stdout
+    assert "\\x1b[31mred\\x1b[0m" in result.stdout

@@ -41,8 +41,8 @@ def to_arrow(table: pa.Table | pd.DataFrame) -> pa.Table:
     if isinstance(table, pa.Table):
         return table
     arrays: list[pa.Array] = []
-    for name in table.columns:
-        series = table[name]
+    for position in range(table.shape[1]):
+        series = table.iloc[:, position]  # by position: a repeated column name must not select two
         try:
             arrays.append(pa.array(series, from_pandas=True))
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -51,7 +51,11 @@ def to_arrow(table: pa.Table | pd.DataFrame) -> pa.Table:
 
 
 def plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One contiguous array: dictionaries decoded, large text as text, '' as null."""
+    """One contiguous array: dictionaries decoded, large text as text, '' and whitespace-only text as null.
+
+    Whitespace-only text counts as empty (normalise trims text), so a required column holding "   " is
+    missing-value rather than a blank that passes.
+    """
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
     if pa.types.is_dictionary(array.type):
@@ -59,7 +63,7 @@ def plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
         array = array.cast(pa.string())
     if pa.types.is_string(array.type):
-        empty = pc.equal(pc.utf8_length(array), 0)
+        empty = pc.equal(pc.utf8_length(pc.utf8_trim_whitespace(array)), 0)
         if pc.any(empty).as_py():
             array = pc.if_else(empty, pa.scalar(None, pa.string()), array)
     return array
@@ -106,8 +110,10 @@ def _parse_text(text: pa.Array, kind: Kind) -> Parsed:
         unsigned = pc.replace_substring_regex(_keep(trimmed, ok), r"^\+", "")
         return _result(unsigned.cast(pa.int64()), ok, text)
     if kind in ("Double", "Decimal"):
-        ok = pc.match_substring_regex(trimmed, FLOAT_PATTERN)
-        return _result(_keep(trimmed, ok).cast(pa.float64()), ok, text)
+        shaped = pc.match_substring_regex(trimmed, FLOAT_PATTERN)
+        values = _keep(trimmed, shaped).cast(pa.float64())
+        ok = pc.and_(shaped, pc.is_finite(values))  # 1e400 overflows to inf, which Power BI cannot hold
+        return _result(_keep(values, ok), ok, text)
     if kind == "Boolean":
         lowered = pc.utf8_lower(trimmed)
         ok = pc.is_in(lowered, value_set=pa.array(BOOLEAN_WORDS))
@@ -119,16 +125,22 @@ def _parse_text(text: pa.Array, kind: Kind) -> Parsed:
 def _parse_datetime_text(trimmed: pa.Array, text: pa.Array) -> Parsed:
     naive = pc.fill_null(pc.match_substring_regex(trimmed, NAIVE_DATETIME_PATTERN), False)
     zoned = pc.fill_null(pc.match_substring_regex(trimmed, ZONED_DATETIME_PATTERN), False)
+    shaped = pc.or_(naive, zoned)
     try:
         naive_values = _keep(trimmed, naive).cast(pa.timestamp("us")).cast(UTC_MICROS)
         zoned_values = _keep(trimmed, zoned).cast(UTC_MICROS)
     except pa.ArrowInvalid:  # the shape is ISO but the date is not (2024-02-30): slower, per value
+        # Only the shapes the fast path accepts: pandas' ISO8601 also takes 20240301 or 7 fraction digits,
+        # and a value must not pass or fail depending on another row.
         parsed = pd.to_datetime(
-            pd.Series(trimmed.to_numpy(zero_copy_only=False)), format="ISO8601", utc=True, errors="coerce"
+            pd.Series(_keep(trimmed, shaped).to_numpy(zero_copy_only=False)),
+            format="ISO8601",
+            utc=True,
+            errors="coerce",
         )
         values = pa.array(parsed, from_pandas=True).cast(UTC_MICROS, safe=False)
         return _result(values, pc.is_valid(values), text)
-    return _result(pc.if_else(zoned, zoned_values, naive_values), pc.or_(naive, zoned), text)
+    return _result(pc.if_else(zoned, zoned_values, naive_values), shaped, text)
 
 
 def _parse_typed(array: pa.Array, kind: Kind) -> Parsed:

@@ -18,13 +18,14 @@ import pyarrow.compute as pc
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Column, CountNotAbove, Dataset, Relationship, Table
 from transforms.coerce import Mask, Parsed, parse, plain, to_arrow, to_mask
-from transforms.report import Problem, Report, mask_value, value_text
+from transforms.report import ELLIPSIS, MASK, Problem, Report, mask_value, value_text
 from transforms.rules import Finding, check_rules, rows_of
 
 __all__ = ["Problem", "Report", "validate", "validate_dataset"]
 
 MICROS_PER_DAY = 86_400_000_000
 MICROS_PER_SECOND = 1_000_000
+MAX_KEY_CHARS = 100  # ids are at most 100 chars (model.text_id); a longer "key" is pasted text, not an id
 
 
 @dataclass
@@ -98,10 +99,16 @@ def _check_table(
         for column in arrow.column_names
         if column not in declared
     ]
+    names = arrow.column_names
+    repeated = sorted({column for column in names if names.count(column) > 1})
+    table_problems += [
+        Problem(name, -1, "", column, "duplicate-column", "column appears more than once in the input", "")
+        for column in repeated
+    ]
     checked = _Checked(name, model, arrow.num_rows, {}, {}, table_problems)
     missing: dict[str, Mask] = {}
     for column in model.columns:
-        if column.name not in arrow.column_names:
+        if column.name not in names or column.name in repeated:  # which copy is meant is unknown
             continue
         raw = plain(arrow.column(column.name))
         parsed = parse(raw, column.kind)
@@ -156,6 +163,9 @@ def _check_range(column: Column, values: pa.Array) -> list[Finding]:
         numbers, scale = values, 1
     else:
         return []
+    # Bounds are floats; comparing int64 to them would make Arrow refuse integers beyond 2**53 (a year
+    # after 2255 in microseconds, or a huge count) instead of reporting them, so compare as floats.
+    numbers = numbers.cast(pa.float64(), safe=False)
     findings = []
     for bound, compare, word in (
         (column.minimum, pc.less, "below the minimum"),
@@ -260,5 +270,10 @@ def _key_texts(checked: _Checked, indices: pa.Array) -> list[str]:
     for name in key:
         personal = checked.model.column(name).personal != "none"
         values = checked.raw[name].take(indices).to_pylist()
-        parts.append(["***" if personal and v is not None else value_text(v) for v in values])
+        parts.append([MASK if personal and v is not None else _key_part(v) for v in values])
     return ["|".join(row) for row in zip(*parts, strict=True)]
+
+
+def _key_part(value: object) -> str:
+    text = value_text(value)
+    return text if len(text) <= MAX_KEY_CHARS else text[: MAX_KEY_CHARS - 1] + ELLIPSIS

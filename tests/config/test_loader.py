@@ -225,3 +225,39 @@ def test_secrets_never_in_effective_settings_or_logs(caplog: pytest.LogCaptureFi
         "env_var": "CETK_CLIENT_SECRET",
     }
     assert SECRET not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "variable"),
+    [
+        (f"auth:\n  client_secret: [{SECRET}]\n", "auth.client_secret", "CETK_CLIENT_SECRET"),
+        (
+            f"sharepoint:\n  site_url: https://svc:{SECRET}@contoso.sharepoint.com/sites/x\n",
+            "sharepoint.site_url",
+            "user:password@",
+        ),
+    ],
+)
+def test_secret_in_a_list_or_a_url_is_refused_without_echoing_it(
+    tmp_path: Path, text: str, key: str, variable: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(SecretInConfigError) as caught:
+        load(path, {}, keyring=NO_KEYRING)
+    assert f"'{key}'" in caught.value.message
+    assert variable in caught.value.hint
+    assert SECRET not in caught.value.message + caught.value.hint
+
+
+def test_url_with_a_password_as_flag_is_refused() -> None:
+    url = f"https://svc:{SECRET}@contoso.sharepoint.com/sites/x"
+    with pytest.raises(SecretInConfigError, match="shell history") as caught:
+        load(None, {}, {"sharepoint.site_url": url}, keyring=NO_KEYRING)
+    assert SECRET not in caught.value.message + caught.value.hint
+
+
+def test_config_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "cetk.yaml"
+    path.write_bytes("client_id: abc\norganisation: Caf\xe9 Police\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"cetk\.yaml, line 2: not UTF-8 text"):
+        load(path, {}, keyring=NO_KEYRING)

@@ -72,3 +72,47 @@ def test_missing_path_and_wrong_suffix(tmp_path: Path) -> None:
 
 def test_sample_data_dir_is_inside_the_package() -> None:
     assert sample_data_dir().parts[-2:] == ("powerbi_dataset", "sample")
+
+
+def test_a_ragged_row_is_named_by_number_and_its_text_is_not_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "ccr.csv"
+    path.write_text("ccr_id,religion\nc1,NONE\nc2,MUSLIM,Jane Doe 07700900123\n", encoding="utf-8")
+    with pytest.raises(SourceFormatError) as caught:
+        read_tables(path)
+    assert (
+        caught.value.message == f"CSV file {path}: row 3 (the header is row 1) has 3 fields, the header has 2"
+    )
+    assert "quote fields" in caught.value.hint
+
+
+def test_a_non_utf8_csv_names_the_line_and_column_and_says_how_to_fix_it(tmp_path: Path) -> None:
+    path = tmp_path / "themes.csv"
+    path.write_bytes("theme_code,theme_label\nASB,ok\nASB,caf\xe9\n".encode("latin-1"))
+    with pytest.raises(SourceFormatError) as caught:
+        read_tables(path)
+    assert caught.value.message == f"CSV file {path} is not UTF-8 text (line 3, column 'theme_label')"
+    assert "UTF-8" in caught.value.hint
+
+
+def test_a_repeated_header_names_the_column(tmp_path: Path) -> None:
+    path = tmp_path / "themes.csv"
+    path.write_text("theme_code,theme_label,theme_code\nASB,x,y\n", encoding="utf-8")
+    with pytest.raises(SourceFormatError, match="repeats a column name in its header: 'theme_code'"):
+        read_tables(path)
+
+
+def test_quoted_line_breaks_across_read_blocks_are_one_value(tmp_path: Path) -> None:
+    path = tmp_path / "themes.csv"
+    rows = "".join(f'T{n},"two\nlines {n}",\n' for n in range(60_000))  # ~1.5 MB: several read blocks
+    path.write_text("theme_code,theme_label,load_id\n" + rows, encoding="utf-8")
+    table = read_tables(path)["themes"]
+    assert table.num_rows == 60_000
+    assert table.column("theme_label")[59_999].as_py() == "two\nlines 59999"
+
+
+def test_a_row_bigger_than_a_read_block_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "themes.csv"
+    path.write_text("theme_code,theme_label\nASB," + "x" * 3_000_000 + "\n", encoding="utf-8")
+    with pytest.raises(SourceFormatError, match="has a row longer than 1 MiB") as caught:
+        read_tables(path)
+    assert "4,000 chars" in caught.value.hint

@@ -164,3 +164,60 @@ def test_pandas_input_with_nan_and_dtypes() -> None:
         [1, "theme_label", "missing-value"],
         [2, "theme_code", "missing-value"],
     ]
+
+
+def test_numbers_and_dates_beyond_2_to_53_are_reported_not_raised() -> None:
+    table = rooms(
+        seats=["9007199254740993", "10"],
+        opened_utc=["2024-01-01T10:00:00Z", "2925-05-08T12:00:00Z"],
+    )
+    assert validate(table, ROOMS).flatten(FIELDS) == [[0, "seats", "out-of-range"]]
+    typed = rooms(seats=["10"]).set_column(4, "seats", pa.array([2**62], pa.uint64()))
+    assert validate(typed, ROOMS).flatten(FIELDS) == [[0, "seats", "out-of-range"]]
+
+
+def test_a_date_parses_the_same_whichever_other_rows_are_in_the_column() -> None:
+    # 2024-02-30 sends the column down the slower per-value path; it must accept the same shapes
+    table = rooms(opened_utc=["20240301", "2024-03-01T10:00:00.1234567Z", "2024-02-30T10:00:00Z"])
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [0, "opened_utc", "wrong-type"],
+        [1, "opened_utc", "wrong-type"],
+        [2, "opened_utc", "wrong-type"],
+    ]
+    assert validate(rooms(opened_utc=["20240301"]), ROOMS).flatten(FIELDS) == [
+        [0, "opened_utc", "wrong-type"]
+    ]
+
+
+def test_text_double_that_overflows_to_infinity_is_wrong_type() -> None:
+    assert validate(rooms(rate=["1e400", "-1e400", "1e300"]), ROOMS).flatten(FIELDS) == [
+        [0, "rate", "wrong-type"],
+        [1, "rate", "wrong-type"],
+    ]
+
+
+def test_whitespace_only_text_counts_as_missing() -> None:
+    table = rooms(room_id=["r1", "r2", "r3"], kind=["   ", "\t", "HALL"], seats=["10", " ", "10"])
+    assert validate(table, ROOMS).flatten(FIELDS) == [
+        [0, "kind", "missing-value"],
+        [1, "kind", "missing-value"],
+    ]
+
+
+def test_a_pasted_text_in_the_key_column_is_shortened_in_the_report() -> None:
+    report = validate(rooms(room_id=["x" * 5_000], seats=["0"]), ROOMS)
+    assert report.flatten(["column", "code", "value"]) == [
+        ["room_id", "too-long", "<5000 chars>"],
+        ["seats", "out-of-range", "0"],
+    ]
+    assert {len(problem.key) for problem in report.problems} == {100}
+
+
+@pytest.mark.parametrize("shape", ["arrow", "pandas"])
+def test_a_repeated_input_column_is_a_table_problem_not_an_exception(shape: str) -> None:
+    names = ["theme_code", "theme_label", "load_id", "theme_code"]
+    arrow = pa.table(
+        [pa.array(["ASB"]), pa.array(["x"]), pa.array([None], pa.string()), pa.array(["y"])], names=names
+    )
+    data = arrow if shape == "arrow" else pd.DataFrame([["ASB", "x", None, "y"]], columns=names)
+    assert validate(data, THEMES).flatten(FIELDS) == [[-1, "theme_code", "duplicate-column"]]
