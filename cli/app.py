@@ -12,7 +12,7 @@ import typer
 from cli import config_cmds, data_cmds, emulator_cmds, schema_cmds
 from cli.output import state
 from config.logs import configure_logging, redact, resolve_log_level
-from config.settings import cetk_version
+from config.settings import LOG_LEVELS, cetk_version
 from errors import CetkError
 
 app = typer.Typer(
@@ -48,6 +48,10 @@ def root(
 
     Example: cetk schema show events
     """
+    if log_level is not None and log_level.upper() not in LOG_LEVELS:  # a bad flag is a usage error: exit 2
+        raise typer.BadParameter(
+            f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
+        )
     configure_logging(resolve_log_level(log_level, os.environ))
     state.quiet = quiet
     state.config_path = config

@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from cli.output import print_json, print_text, progress, stdout
+from cli.output import counted, print_json, print_text, progress, stdout
 from connectors.files import read_tables, sample_data_dir
 from errors import CetkError, SourceFormatError, ValidationFailed
 from powerbi_dataset.model import DATASET
@@ -81,7 +81,7 @@ def validate(
     if not report.valid:
         rows = sum(report.rows_checked.values())
         raise ValidationFailed(
-            f"validation found {len(report.problems)} problems in {rows} rows",
+            f"validation found {counted(len(report.problems), 'problem')} in {counted(rows, 'row')}",
             report=report,
             hint="fix the rows named in the report (rules: docs/data-dictionary.md); --json lists every problem",
         )

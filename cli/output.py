@@ -44,3 +44,8 @@ def progress(message: str) -> None:
     """A progress line on stderr, shown only to a person at a terminal and never with --quiet."""
     if not state.quiet and stderr.is_terminal:
         stderr.print(message, markup=False)
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 problem`, `2 problems`: a count with its noun in the right number."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")

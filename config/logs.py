@@ -20,7 +20,12 @@ SENSITIVE_NAMES = (
     "passphrase",
 )
 _AUTHORIZATION = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+|basic\s+)?[^\s\"',}]+")
-_NAMED = re.compile(r"(?i)([\"']?(?:" + "|".join(SENSITIVE_NAMES) + r")[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+")
+# An absent value (None) or one already masked stays as it is, so a log never suggests a secret is set.
+_NAMED = re.compile(
+    r"(?i)([\"']?(?:"
+    + "|".join(SENSITIVE_NAMES)
+    + r")[\"']?\s*[:=]\s*[\"']?)(?!None\b)(?!\*\*\*)[^\s\"'&,}]+"
+)
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
 

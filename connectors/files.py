@@ -78,7 +78,7 @@ def _csv_error(path: Path, exc: BaseException, header: list[str]) -> SourceForma
         row = _first_invalid_row(path, header)
         if row is not None and row.number is not None:
             return SourceFormatError(
-                f"CSV file {path}: row {row.number} (the header is row 1) has {row.actual_columns} fields, "
+                f"CSV file {path}: row {row.number} (the header is row 1) has {row.actual_columns} field{'' if row.actual_columns == 1 else 's'}, "
                 f"the header has {row.expected_columns}",
                 hint="quote fields that hold commas or line breaks, and give every row the header's columns",
             )

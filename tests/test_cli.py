@@ -85,6 +85,15 @@ def test_cetk_error_is_two_clean_lines_and_exit_1() -> None:
 def test_usage_error_exits_2() -> None:
     assert run_cetk("schema", "export", "--format", "bogus").returncode == 2
     assert run_cetk("no-such-command").returncode == 2
+    bad_level = run_cetk("--log-level", "bogus", "schema", "show")
+    assert bad_level.returncode == 2
+    assert "--log-level" in bad_level.stderr
+
+
+def test_bad_log_level_from_the_environment_is_a_config_error() -> None:
+    result = run_cetk("schema", "show", env={"CETK_LOG_LEVEL": "bogus"})
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: setting 'log_level'")
 
 
 def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
@@ -102,7 +111,7 @@ def test_validation_failure_exit_1_with_counts(tmp_path: Path) -> None:
     result = run_cetk("validate", str(path), "--as-of", AS_OF)
     assert result.returncode == 1
     assert result.stderr.splitlines() == [
-        f"Error: validation found 1 problems in {len(THEMES) + 1} rows",
+        f"Error: validation found 1 problem in {len(THEMES) + 1} rows",
         "Hint: fix the rows named in the report (rules: docs/data-dictionary.md); --json lists every problem",
     ]
     assert "unknown-code" in result.stdout

@@ -79,3 +79,11 @@ def test_configure_logging_installs_one_handler() -> None:
             if handler not in before:
                 root.removeHandler(handler)
         root.setLevel(level)
+
+
+def test_redact_leaves_absent_and_already_masked_values_readable() -> None:
+    text = "Secrets(client_secret=***, cert_passphrase=None, pseudonymisation_key=None) password=Nonesuch"
+    assert (
+        redact(text)
+        == "Secrets(client_secret=***, cert_passphrase=None, pseudonymisation_key=None) password=***"
+    )
