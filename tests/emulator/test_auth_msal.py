@@ -170,7 +170,7 @@ def test_device_code_flow_pends_until_approved(
     app = msal.PublicClientApplication(
         "public-app", authority=emu.authority(TENANT), instance_discovery=False, verify=str(emu.ca_file)
     )
-    flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Sites.Read.All"])
+    flow = app.initiate_device_flow(scopes=["https://graph.microsoft.com/Sites.Selected"])
     assert "user_code" in flow, flow
     assert flow["interval"] == 5
     approvals: list[str] = []
