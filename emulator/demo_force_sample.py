@@ -69,14 +69,6 @@ def write_sample(directory: Path, **overrides: int | float) -> list[Path]:
     return [*written, manifest]
 
 
-def read_sample(directory: Path = SAMPLE_DIR) -> dict[str, pd.DataFrame]:
-    """The sample tables read all-as-string (empty cells become nulls), as the CLI reads CSVs."""
-    return {
-        name: pd.read_csv(directory / f"{name}.csv", dtype="string", keep_default_na=False, na_values=[""])
-        for name in CANONICAL_TABLES
-    }
-
-
 def _plain(value: object) -> object:
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()

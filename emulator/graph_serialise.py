@@ -211,14 +211,15 @@ def _put_value(out: dict[str, Any], column: ListColumn, value: object, zone: Zon
         _put_location(out, name, value)
     elif kind == "term":
         assert isinstance(value, Term)
-        out[name] = _term(value)
+        out[name] = term_json(value)
     elif kind == "multiterm":
-        out[name] = [_term(v) for v in value]  # type: ignore[attr-defined]
+        out[name] = [term_json(v) for v in value]  # type: ignore[attr-defined]
     else:
         out[name] = value
 
 
-def _term(term: Term) -> dict[str, Any]:
+def term_json(term: Term) -> dict[str, Any]:
+    """A managed-metadata value as both Graph and SharePoint REST write it."""
     return {"Label": term.label, "TermGuid": term.term_guid, "WssId": term.wss_id}
 
 

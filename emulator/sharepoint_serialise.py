@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emulator.graph_serialise import content_type_id, date_only_utc, iso_utc
+from emulator.graph_serialise import content_type_id, date_only_utc, iso_utc, term_json
 from emulator.lists_store import Hyperlink, Item, ListColumn, Location, Lookup, Person, SpList, Term
 
 Metadata = str  # "verbose" | "minimalmetadata" | "nometadata"
@@ -59,19 +59,15 @@ def _put(out: dict[str, Any], column: ListColumn, value: object, zone: ZoneInfo,
         out[name] = _typed("SP.FieldUrlValue", {"Description": value.description, "Url": value.url}, verbose)
     elif kind == "term":
         assert isinstance(value, Term)
-        out[name] = _typed("SP.Taxonomy.TaxonomyFieldValue", _term(value), verbose)
+        out[name] = _typed("SP.Taxonomy.TaxonomyFieldValue", term_json(value), verbose)
     elif kind == "multiterm":
-        terms = [_typed("SP.Taxonomy.TaxonomyFieldValue", _term(t), verbose) for t in value]  # type: ignore[attr-defined]
+        terms = [_typed("SP.Taxonomy.TaxonomyFieldValue", term_json(t), verbose) for t in value]  # type: ignore[attr-defined]
         out[name] = _collection("SP.Taxonomy.TaxonomyFieldValue", terms, verbose)
     elif kind == "location":
         assert isinstance(value, Location)
         out[name] = json.dumps(_location(value))  # UNCONFIRMED: REST returns location as a JSON string
     else:
         out[name] = value
-
-
-def _term(term: Term) -> dict[str, Any]:
-    return {"Label": term.label, "TermGuid": term.term_guid, "WssId": term.wss_id}
 
 
 def _location(value: Location) -> dict[str, Any]:
