@@ -10,23 +10,17 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from powerbi_dataset.schema import Column, Dataset, Kind, Table
-
-ARROW_TYPES: dict[Kind, pa.DataType] = {
-    "Int64": pa.int64(),
-    "Double": pa.float64(),
-    "Boolean": pa.bool_(),
-    "DateTime": pa.timestamp("us", tz="UTC"),
-    "String": pa.string(),
-    "Decimal": pa.decimal128(28, 4),  # Power BI Decimal: precision 28, scale 4 (api-dataset-properties)
-}
+from powerbi_dataset.kinds import KIND_TYPES
+from powerbi_dataset.schema import Column, Dataset, Table
 
 Purpose = Literal["staging", "published"]
 
 
 def arrow_field(column: Column) -> pa.Field:
     metadata = {"description": column.description, "personal": column.personal}
-    return pa.field(column.name, ARROW_TYPES[column.kind], nullable=not column.required, metadata=metadata)
+    return pa.field(
+        column.name, KIND_TYPES[column.kind].storage, nullable=not column.required, metadata=metadata
+    )
 
 
 def arrow_schema(table: Table, purpose: Purpose = "staging") -> pa.Schema:

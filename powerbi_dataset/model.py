@@ -63,13 +63,43 @@ def flag(name: str, description: str, *, required: bool = True) -> Column:
     return Column(name, "Boolean", description, required=required)
 
 
-def lineage() -> tuple[Column, ...]:
-    """Provenance every fact row carries; load_id is stamped by publish (docs/architecture.md)."""
+def lineage(*, source: bool = False) -> tuple[Column, ...]:
+    """The columns every loaded table ends with: `load_id`, stamped by publish (docs/architecture.md);
+    with `source`, first where a fact row came from (the list item or Forms response, and its version).
+    """
+    load_id = Column("load_id", "String", "Publish load that wrote the row; set by publish", max_length=64)
+    if not source:
+        return (load_id,)
     return (
         Column("source_system", "String", "Where the row came from", required=True, codes=c.SOURCE_SYSTEMS),
         text_id("source_item_id", "Item id in the source list or Forms response id"),
         Column("source_version", "String", "Source ETag or modified stamp", max_length=200),
-        Column("load_id", "String", "Publish load that wrote the row; set by publish", max_length=64),
+        load_id,
+    )
+
+
+def issue_bridge(name: str, description: str, parent: Column, *extra: Column) -> Table:
+    """Issue themes raised per parent row; NO_ISSUES stands alone (the form's "no issues" answer)."""
+    return Table(
+        name,
+        description,
+        (
+            parent,
+            Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
+            *extra,
+            *lineage(),
+        ),
+        key=(parent.name, "theme_code"),
+        rules=(
+            Exclusive(
+                "no-issues-exclusive",
+                parent.name,
+                "theme_code",
+                c.NO_ISSUES,
+                "NO_ISSUES recorded with other issues",
+            ),
+        ),
+        publish_mode="load_ledger",
     )
 
 
@@ -81,7 +111,7 @@ AREAS = Table(
         Column("lpt_name", "String", "LPT display name", required=True, max_length=100),
         Column("lpt_base", "String", "Town the LPT is based in", required=True, max_length=100),
         Column("local_authority", "String", "Local authority the LPT serves", required=True, max_length=100),
-        Column("load_id", "String", "Publish load that wrote the row; set by publish", max_length=64),
+        *lineage(),
     ),
     key=("lpt_code",),
 )
@@ -94,7 +124,7 @@ OFFICERS = Table(
         Column("role", "String", "Officer role", required=True, codes=c.OFFICER_ROLES),
         lpt("home_lpt_code", required=False, description="Home LPT"),
         flag("active", "Still serving in a neighbourhood team"),
-        Column("load_id", "String", "Publish load that wrote the row; set by publish", max_length=64),
+        *lineage(),
     ),
     key=("officer_key",),
 )
@@ -147,7 +177,7 @@ EVENTS = Table(
         officer_key("created_by_officer_key", "Pseudonymous key of the officer who booked it"),
         utc("created_utc", "Created (UTC)"),
         utc("modified_utc", "Last modified (UTC)"),
-        *lineage(),
+        *lineage(source=True),
     ),
     key=("event_id",),
     rules=(
@@ -180,7 +210,7 @@ EVENTS = Table(
 EVENT_OFFICERS = Table(
     "event_officers",
     "Officers linked to each event (bridge)",
-    (text_id("event_id", "Event"), officer_key(), Column("load_id", "String", "Publish load", max_length=64)),
+    (text_id("event_id", "Event"), officer_key(), *lineage()),
     key=("event_id", "officer_key"),
     publish_mode="load_ledger",
 )
@@ -191,32 +221,17 @@ EVENT_COMMUNITIES = Table(
     (
         text_id("event_id", "Event"),
         Column("community_code", "String", "Community supported", required=True, codes=c.COMMUNITIES),
-        Column("load_id", "String", "Publish load", max_length=64),
+        *lineage(),
     ),
     key=("event_id", "community_code"),
     publish_mode="load_ledger",
 )
 
-EVENT_ISSUES = Table(
+EVENT_ISSUES = issue_bridge(
     "event_issues",
     "Issues raised at each event, ranked 1-5 for the top five (bridge)",
-    (
-        text_id("event_id", "Event"),
-        Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
-        Column("rank", "Int64", "Rank of the issue at the event (1 = most raised)", minimum=1, maximum=5),
-        Column("load_id", "String", "Publish load", max_length=64),
-    ),
-    key=("event_id", "theme_code"),
-    rules=(
-        Exclusive(
-            "no-issues-exclusive",
-            "event_id",
-            "theme_code",
-            c.NO_ISSUES,
-            "NO_ISSUES recorded with other issues",
-        ),
-    ),
-    publish_mode="load_ledger",
+    text_id("event_id", "Event"),
+    Column("rank", "Int64", "Rank of the issue at the event (1 = most raised)", minimum=1, maximum=5),
 )
 
 THEMES = Table(
@@ -225,7 +240,7 @@ THEMES = Table(
     (
         Column("theme_code", "String", "Theme code, primary key", required=True, codes=c.THEMES),
         Column("theme_label", "String", "Display label", required=True, max_length=100),
-        Column("load_id", "String", "Publish load", max_length=64),
+        *lineage(),
     ),
     key=("theme_code",),
 )
@@ -249,7 +264,7 @@ YOU_SAID_WE_DID = Table(
         Column("owner_role", "String", "Role of the action's owner", codes=c.OFFICER_ROLES),
         flag("publish_ok", "Cleared for publication"),
         Column("published_channel", "String", "Where it was published", codes=c.PUBLISHED_CHANNELS),
-        *lineage(),
+        *lineage(source=True),
     ),
     key=("action_id",),
     rules=(
@@ -355,7 +370,7 @@ CCR = Table(
             personal="personal",
             published=False,
         ),
-        *lineage(),
+        *lineage(source=True),
     ),
     key=("ccr_id",),
     rules=(
@@ -394,22 +409,7 @@ CCR = Table(
     publish_mode="load_ledger",
 )
 
-CCR_ISSUES = Table(
-    "ccr_issues",
-    "Issues raised in each CCR (bridge)",
-    (
-        text_id("ccr_id", "CCR"),
-        Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
-        Column("load_id", "String", "Publish load", max_length=64),
-    ),
-    key=("ccr_id", "theme_code"),
-    rules=(
-        Exclusive(
-            "no-issues-exclusive", "ccr_id", "theme_code", c.NO_ISSUES, "NO_ISSUES recorded with other issues"
-        ),
-    ),
-    publish_mode="load_ledger",
-)
+CCR_ISSUES = issue_bridge("ccr_issues", "Issues raised in each CCR (bridge)", text_id("ccr_id", "CCR"))
 
 CCR_DEMOGRAPHICS_AGG = Table(
     "ccr_demographics_agg",
@@ -424,7 +424,7 @@ CCR_DEMOGRAPHICS_AGG = Table(
             "count_display", "String", "Count as shown: a multiple of 5, or <10", required=True, max_length=10
         ),
         flag("is_suppressed", "The cell was suppressed (primary or secondary)"),
-        Column("load_id", "String", "Publish load", max_length=64),
+        *lineage(),
     ),
     key=("lpt_code", "month", "dimension", "category"),
     row_level=False,

@@ -1,8 +1,8 @@
 """Types for declaring the canonical dataset once: columns, tables, rules, relationships, measures.
 
-Everything else is derived from a `Dataset` value: the Arrow schema (schema_arrow.py), the Power BI
-push definition (definition.py), the data dictionary (dictionary.py) and the validation rules
-(transforms/validate.py reads the same objects). The declaration checks the service limits itself.
+Everything else is derived from a `Dataset` value: the Arrow schemas and the Power BI push definition
+(derive.py, with the kind table in kinds.py), the data dictionary (dictionary.py) and the validation
+rules (transforms/validate.py reads the same objects). The declaration checks the service limits itself.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 from errors import ModelError
 
 Kind = Literal["Int64", "Double", "Boolean", "DateTime", "String", "Decimal"]
-KINDS: tuple[Kind, ...] = ("Int64", "Double", "Boolean", "DateTime", "String", "Decimal")
+KINDS: tuple[Kind, ...] = get_args(Kind)
 PersonalDataClass = Literal["none", "personal", "special-category"]
 PublishMode = Literal["replace", "load_ledger", "control"]
 
@@ -102,9 +102,7 @@ class Compare:
 
 
 @dataclass(frozen=True)
-class RequireEmpty:
-    """When `when` holds, every column in `columns` must be empty."""
-
+class _Conditional:
     code: str
     when: Condition
     columns: tuple[str, ...]
@@ -112,13 +110,13 @@ class RequireEmpty:
 
 
 @dataclass(frozen=True)
-class RequirePresent:
-    """When `when` holds, every column in `columns` must have a value."""
+class RequireEmpty(_Conditional):
+    """When `when` holds, every column in `columns` must be empty."""
 
-    code: str
-    when: Condition
-    columns: tuple[str, ...]
-    message: str
+
+@dataclass(frozen=True)
+class RequirePresent(_Conditional):
+    """When `when` holds, every column in `columns` must have a value."""
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from powerbi_dataset.kinds import KIND_TYPES, UTC_MICROS
 from powerbi_dataset.schema import Kind
 
 Mask = npt.NDArray[np.bool_]
 
-UTC_MICROS = pa.timestamp("us", tz="UTC")
 INT_PATTERN = r"^[+-]?\d{1,18}$"  # 19 digits may overflow int64; such values are reported, not cast
 FLOAT_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 _ISO_DATE = r"\d{4}-\d{2}-\d{2}"
@@ -77,21 +77,10 @@ def to_mask(array: pa.Array) -> Mask:
 def parse(array: pa.Array, kind: Kind) -> Parsed:
     """Parse a plain() array into `kind`."""
     if pa.types.is_null(array.type):
-        return Parsed(pa.nulls(len(array), _target_type(kind)), None)
+        return Parsed(pa.nulls(len(array), KIND_TYPES[kind].checked), None)
     if pa.types.is_string(array.type) and kind != "String":
         return _parse_text(array, kind)
     return _parse_typed(array, kind)
-
-
-def _target_type(kind: Kind) -> pa.DataType:
-    return {
-        "Int64": pa.int64(),
-        "Double": pa.float64(),
-        "Decimal": pa.float64(),
-        "Boolean": pa.bool_(),
-        "DateTime": UTC_MICROS,
-        "String": pa.string(),
-    }[kind]
 
 
 def _keep(array: pa.Array, ok: pa.Array) -> pa.Array:
@@ -186,4 +175,4 @@ def _parse_typed(array: pa.Array, kind: Kind) -> Parsed:
 
 def _all_wrong(array: pa.Array, kind: Kind) -> Parsed:
     wrong = to_mask(pc.is_valid(array))
-    return Parsed(pa.nulls(len(array), _target_type(kind)), wrong if wrong.any() else None)
+    return Parsed(pa.nulls(len(array), KIND_TYPES[kind].checked), wrong if wrong.any() else None)

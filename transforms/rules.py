@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from powerbi_dataset.kinds import UTC_MICROS
 from powerbi_dataset.schema import (
     Compare,
     Condition,
@@ -28,7 +29,7 @@ from powerbi_dataset.schema import (
     Table,
     rule_columns,
 )
-from transforms.coerce import UTC_MICROS, Mask, to_mask
+from transforms.coerce import Mask, to_mask
 
 MICROS_PER_HOUR = 3_600_000_000
 COMPARISONS = {">=": pc.greater_equal, "<=": pc.less_equal, ">": pc.greater, "<": pc.less}

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from errors import ModelError
 from powerbi_dataset.derive import arrow_schema
-from powerbi_dataset.model import DATASET
-from powerbi_dataset.schema import Column, Dataset, Relationship, Table
+from powerbi_dataset.kinds import KIND_TYPES
+from powerbi_dataset.model import DATASET, lineage
+from powerbi_dataset.schema import KINDS, Column, Dataset, Relationship, Table
 
 
 def letters(i: int) -> str:
@@ -108,3 +113,42 @@ def test_published_purpose_drops_unpublished_columns() -> None:
     assert "ethnicity_2021" not in published.names
     assert set(staging.names) - set(published.names) == {c.name for c in ccr.columns if not c.published}
     assert staging.field("ethnicity_2021").metadata[b"personal"] == b"special-category"
+
+
+SOURCE_LINEAGE = ("source_system", "source_item_id", "source_version", "load_id")
+
+
+def test_every_loaded_table_ends_with_the_lineage_columns() -> None:
+    for declared in DATASET.tables:
+        if declared.publish_mode == "control":  # _loads is the ledger: load_id is its key, not lineage
+            assert declared.name == "_loads"
+            continue
+        has_source = "source_system" in declared.column_names
+        tail = declared.columns[-len(lineage(source=has_source)) :]
+        assert tail == lineage(source=has_source), declared.name
+        assert declared.column_names.count("load_id") == 1
+
+
+def test_fact_tables_carry_where_each_row_came_from() -> None:
+    assert tuple(column.name for column in lineage(source=True)) == SOURCE_LINEAGE
+    assert tuple(column.name for column in lineage()) == ("load_id",)
+    facts = {t.name for t in DATASET.tables if t.column_names[-len(SOURCE_LINEAGE) :] == SOURCE_LINEAGE}
+    assert facts == {"events", "you_said_we_did", "ccr"}
+
+
+def test_kind_table_covers_every_kind_and_its_types_agree() -> None:
+    samples = {
+        "Int64": 7,
+        "Double": 1.5,
+        "Decimal": decimal.Decimal("1.2500"),
+        "Boolean": True,
+        "DateTime": dt.datetime(2025, 1, 1, tzinfo=dt.UTC),
+        "String": "x",
+    }
+    assert set(KIND_TYPES) == set(KINDS) == set(samples)
+    for kind, types in KIND_TYPES.items():
+        stored = pa.array([samples[kind], None], types.storage)
+        assert isinstance(stored.to_pylist()[0], types.python), kind
+        assert stored.cast(types.checked).type == types.checked  # validation's type holds every stored value
+        frame = pd.Series([samples[kind], None]).astype(types.pandas)
+        assert pa.array(frame, from_pandas=True).cast(types.checked).to_pylist()[1] is None, kind

@@ -7,7 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from powerbi_dataset.derive import ARROW_TYPES
+from powerbi_dataset.kinds import KIND_TYPES
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Code, Column, Table
 from transforms.report import value_text
@@ -156,7 +156,7 @@ def as_text(name: str, rows: list[Row]) -> pa.Table:
 def as_typed(name: str, rows: list[Row]) -> pa.Table:
     """The rows with the model's Arrow types (every field nullable, as Parquet staging may hold)."""
     table = DATASET.table(name)
-    schema = pa.schema([pa.field(column.name, ARROW_TYPES[column.kind]) for column in table.columns])
+    schema = pa.schema([pa.field(column.name, KIND_TYPES[column.kind].storage) for column in table.columns])
     return pa.Table.from_pylist(rows, schema=schema)
 
 
