@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck unit install dev clean data-dictionary golden bench
+.PHONY: demo test lint typecheck unit install dev clean data-dictionary problem-codes golden bench fmt
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ unit: $(DEV_STAMP)
 
 data-dictionary: $(STAMP)
 	$(BIN)/cetk schema export --format markdown > docs/data-dictionary.md
+
+problem-codes: $(STAMP)
+	$(BIN)/python -c "from transforms.problems import problem_codes_markdown as doc; print(doc(), end='')" > docs/problem-codes.md
 
 golden: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q --update-golden

@@ -18,6 +18,21 @@ import pyarrow.compute as pc
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Column, CountNotAbove, Dataset, Relationship, Table
 from transforms.coerce import Mask, Parsed, parse, plain, to_arrow, to_mask
+from transforms.problems import (
+    BAD_FORMAT,
+    DUPLICATE_COLUMN,
+    DUPLICATE_KEY,
+    MISSING_COLUMN,
+    MISSING_VALUE,
+    NOT_A_DATE,
+    ORPHAN_REFERENCE,
+    OUT_OF_RANGE,
+    TOO_LONG,
+    UNEXPECTED_COLUMN,
+    UNKNOWN_CODE,
+    UNKNOWN_TABLE,
+    WRONG_TYPE,
+)
 from transforms.report import ELLIPSIS, MASK, Problem, Report, mask_value, value_text
 from transforms.rules import Finding, check_rules, rows_of
 
@@ -67,7 +82,7 @@ def validate_dataset(
             checked[name] = _check_table(name, data, known[name], as_of)
         else:
             unknown.append(
-                Problem(name, -1, "", "", "unknown-table", f"{name!r} is not a table of the model", "")
+                Problem(name, -1, "", "", UNKNOWN_TABLE.code, f"{name!r} is not a table of the model", "")
             )
     for parent in checked.values():
         for rule in parent.model.rules:
@@ -90,19 +105,19 @@ def _check_table(
     arrow = to_arrow(data)
     declared = set(model.column_names)
     table_problems = [
-        Problem(name, -1, "", column.name, "missing-column", "column is missing from the input", "")
+        Problem(name, -1, "", column.name, MISSING_COLUMN.code, "column is missing from the input", "")
         for column in model.columns
         if column.name not in arrow.column_names
     ]
     table_problems += [
-        Problem(name, -1, "", column, "unexpected-column", "column is not in the model", "")
+        Problem(name, -1, "", column, UNEXPECTED_COLUMN.code, "column is not in the model", "")
         for column in arrow.column_names
         if column not in declared
     ]
     names = arrow.column_names
     repeated = sorted({column for column in names if names.count(column) > 1})
     table_problems += [
-        Problem(name, -1, "", column, "duplicate-column", "column appears more than once in the input", "")
+        Problem(name, -1, "", column, DUPLICATE_COLUMN.code, "column appears more than once in the input", "")
         for column in repeated
     ]
     checked = _Checked(name, model, arrow.num_rows, {}, {}, table_problems)
@@ -130,29 +145,29 @@ def _check_column(column: Column, parsed: Parsed, missing: Mask | None) -> list[
     findings = []
     if parsed.wrong is not None:
         findings.append(
-            Finding("wrong-type", name, f"value is not a valid {column.kind}", rows_of(parsed.wrong))
+            Finding(WRONG_TYPE.code, name, f"value is not a valid {column.kind}", rows_of(parsed.wrong))
         )
     if missing is not None:
-        findings.append(Finding("missing-value", name, "a required value is missing", rows_of(missing)))
+        findings.append(Finding(MISSING_VALUE.code, name, "a required value is missing", rows_of(missing)))
     if column.codes:
         known = pc.is_in(values, value_set=pa.array(sorted(column.code_values), pa.string()))
         unknown = to_mask(pc.and_(pc.is_valid(values), pc.invert(known)))
         message = f"value is not one of the {len(column.codes)} codes of {name}"
-        findings.append(Finding("unknown-code", name, message, rows_of(unknown)))
+        findings.append(Finding(UNKNOWN_CODE.code, name, message, rows_of(unknown)))
     findings.extend(_check_range(column, values))
     if column.kind == "String":
         limit = column.effective_max_length
         lengths = pc.utf8_length(values)
         message = f"text is longer than {limit} chars"
-        findings.append(Finding("too-long", name, message, rows_of(to_mask(pc.greater(lengths, limit)))))
+        findings.append(Finding(TOO_LONG.code, name, message, rows_of(to_mask(pc.greater(lengths, limit)))))
         if column.pattern:
             matches = pc.match_substring_regex(values, f"^(?:{column.pattern})$")
             message = f"text does not match the pattern {column.pattern}"
-            findings.append(Finding("bad-format", name, message, rows_of(to_mask(pc.invert(matches)))))
+            findings.append(Finding(BAD_FORMAT.code, name, message, rows_of(to_mask(pc.invert(matches)))))
     if column.date_only:
         micros = np.asarray(pc.fill_null(values.cast(pa.int64()), 0).to_numpy(zero_copy_only=False))
         message = "a date-only value has a time of day"
-        findings.append(Finding("not-a-date", name, message, rows_of(micros % MICROS_PER_DAY != 0)))
+        findings.append(Finding(NOT_A_DATE.code, name, message, rows_of(micros % MICROS_PER_DAY != 0)))
     return findings
 
 
@@ -174,7 +189,9 @@ def _check_range(column: Column, values: pa.Array) -> list[Finding]:
         if bound is not None:
             shown = dt.datetime.fromtimestamp(bound, dt.UTC).isoformat() if scale != 1 else f"{bound:g}"
             failed = to_mask(compare(numbers, pa.scalar(bound * scale, pa.float64())))
-            findings.append(Finding("out-of-range", column.name, f"value is {word} {shown}", rows_of(failed)))
+            findings.append(
+                Finding(OUT_OF_RANGE.code, column.name, f"value is {word} {shown}", rows_of(failed))
+            )
     return findings
 
 
@@ -198,7 +215,9 @@ def _check_key(model: Table, parsed: Mapping[str, pa.Array]) -> list[Finding]:
     is_first = np.ones(len(group), dtype=np.bool_)
     is_first[1:] = seen[1:] != seen[:-1]
     return [
-        Finding("duplicate-key", model.key[0], "the primary key repeats an earlier row", positions[~is_first])
+        Finding(
+            DUPLICATE_KEY.code, model.key[0], "the primary key repeats an earlier row", positions[~is_first]
+        )
     ]
 
 
@@ -226,7 +245,7 @@ def _check_reference(relationship: Relationship, checked: Mapping[str, _Checked]
     values = source.parsed[relationship.from_column]
     orphan = to_mask(pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=keys))))
     message = f"no {relationship.to_table} row has this {relationship.to_column}"
-    source.findings.append(Finding("orphan-reference", relationship.from_column, message, rows_of(orphan)))
+    source.findings.append(Finding(ORPHAN_REFERENCE.code, relationship.from_column, message, rows_of(orphan)))
 
 
 def _problems(checked: _Checked) -> list[Problem]:
@@ -250,7 +269,7 @@ def _finding_problems(checked: _Checked, finding: Finding) -> list[Problem]:
     column = checked.model.column(finding.column)
     indices = pa.array(finding.rows)
     values = checked.raw[finding.column].take(indices).to_pylist()
-    if finding.code == "too-long":
+    if finding.code == TOO_LONG.code:
         texts = [f"<{len(value)} chars>" for value in values]
     else:
         texts = [mask_value(value, column) for value in values]

@@ -13,7 +13,7 @@ from powerbi_dataset.model import DATASET
 from tests.transforms.clean_rows import ACTION, AS_OF, CCR, EVENT, KEY_1, KEY_2, as_text, clean_rows, utc
 from transforms.validate import validate_dataset
 
-TABLE_CODES = {"missing-column", "unexpected-column", "unknown-table"}
+TABLE_CODES = {"missing-column", "unexpected-column", "unknown-table", "duplicate-column"}
 COLUMN_CODES = {
     "wrong-type",
     "missing-value",
@@ -101,8 +101,12 @@ def build() -> tuple[dict[str, pa.Table], list[list[Any]]]:
         tables["themes"].drop_columns(["load_id"]).append_column("colour", pa.array(["red"] * 3))
     )
     tables["venues"] = pa.table({"venue": ["Village hall"]})
+    tables["areas"] = tables["areas"].append_column(
+        "lpt_name", pa.array(["Again"] * tables["areas"].num_rows)
+    )
     table_level = [
         ["venues", -1, "", "unknown-table"],
+        ["areas", -1, "lpt_name", "duplicate-column"],
         ["themes", -1, "load_id", "missing-column"],
         ["themes", -1, "colour", "unexpected-column"],
     ]
