@@ -11,7 +11,8 @@ import typer
 
 from cli import config_cmds, data_cmds, emulator_cmds, schema_cmds
 from cli.output import state
-from config.logs import configure_logging, redact, resolve_log_level
+from config.loader import effective_log_level
+from config.logs import Redactor, configure_logging, redact
 from config.settings import LOG_LEVELS, cetk_version
 from errors import CetkError
 
@@ -52,7 +53,7 @@ def root(
         raise typer.BadParameter(
             f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
         )
-    configure_logging(resolve_log_level(log_level, os.environ))
+    configure_logging(effective_log_level(log_level, os.environ, config), Redactor())
     state.quiet = quiet
     state.config_path = config
 

@@ -11,8 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from cli.output import print_json, print_text, state, stdout
-from config.loader import default_config_path, load
-from config.report import effective_settings, example_config_text, write_example_config
+from config.files import default_config_path
+from config.loader import load, parse_overrides
+from config.report import effective_settings, example_config_text
 from errors import ConfigError
 
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
@@ -34,18 +35,21 @@ def init(
     if dry_run:
         print_text(example_config_text())
         return
-    written = write_example_config(target, force=force)
-    print_text(f"Wrote {written}; edit it, then run `cetk config show`.")
-
-
-def _parse_sets(pairs: list[str]) -> dict[str, object]:
-    overrides: dict[str, object] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {pair!r} is not KEY=VALUE", hint="e.g. --set auth.mode=device_code")
-        overrides[key.strip()] = value
-    return overrides
+    if target.is_dir():
+        raise ConfigError(
+            f"{target} is a directory", hint=f"name the file to write, e.g. {target / 'cetk.yaml'}"
+        )
+    if target.exists() and not force:
+        raise ConfigError(f"{target} already exists; not overwriting it", hint="pass --force to replace it")
+    if target.parent and not target.parent.exists():
+        raise ConfigError(
+            f"directory {target.parent} does not exist", hint="create it first or choose another path"
+        )
+    try:
+        target.write_text(example_config_text(), encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror}", hint="choose a writable path") from None
+    print_text(f"Wrote {target}; edit it, then run `cetk config show`.")
 
 
 @config_app.command("show")
@@ -64,8 +68,8 @@ def show(
 
     Example: cetk config show --set auth.mode=device_code --json
     """
-    settings = load(state.config_path, os.environ, _parse_sets(set_values or []), strict=False)
-    result = effective_settings(settings)
+    loaded = load(state.config_path, os.environ, parse_overrides(set_values or []), strict=False)
+    result = effective_settings(loaded)
     if as_json:
         print_json(result)
         return

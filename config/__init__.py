@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from config.loader import load
-from config.secrets import Secret
+from config.loader import Loaded, Provenance, load
+from config.secrets import SECRETS, Secret
 from config.settings import FIELDS, Settings
 
-__all__ = ["FIELDS", "Secret", "Settings", "load"]
+__all__ = ["FIELDS", "SECRETS", "Loaded", "Provenance", "Secret", "Settings", "load"]

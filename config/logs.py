@@ -1,99 +1,126 @@
-"""Logging to stderr with a filter that redacts tokens, credentials and every registered Secret value."""
+"""Logging to stderr, with every record redacted: Authorization headers, bearer tokens, secret parameters
+(named as config/secrets.py's table names them) and the values of the secrets the run loaded.
+
+Nothing here is process-wide state of ours: the caller builds a Redactor (from the loaded Settings) and
+installs it for the run; installing returns the function that removes it again.
+"""
 
 from __future__ import annotations
 
 import logging
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable
+from dataclasses import fields
 
-from config.secrets import MASK, registered_secret_values
-from config.settings import FIELDS_BY_KEY, LOG_LEVELS
-from errors import ConfigError
+from config.secrets import MASK, SECRET_KEY_NAMES, SECRET_KEY_SUFFIXES, Secret
+from config.settings import Settings
 
-SENSITIVE_NAMES = (
-    "client_secret",
-    "client_assertion",
-    "access_token",
-    "refresh_token",
-    "password",
-    "passphrase",
-)
 _AUTHORIZATION = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+|basic\s+)?[^\s\"',}]+")
-# An absent value (None) or one already masked stays as it is, so a log never suggests a secret is set.
-_NAMED = re.compile(
-    r"(?i)([\"']?(?:"
-    + "|".join(SENSITIVE_NAMES)
-    + r")[\"']?\s*[:=]\s*[\"']?)(?!None\b)(?!\*\*\*)[^\s\"'&,}]+"
+# A parameter (key=value, "key": "value", key: value) named as config/secrets.py's table names a secret
+# has its value masked. An absent value (None) or one already masked stays, so a log never suggests a
+# secret is set.
+_SECRET_NAME = "|".join(
+    [*map(re.escape, SECRET_KEY_NAMES), rf"[A-Za-z0-9_]*(?:{'|'.join(map(re.escape, SECRET_KEY_SUFFIXES))})"]
+)
+_PARAMETER = re.compile(
+    rf"(?i)(?<![A-Za-z0-9_])([\"']?(?:{_SECRET_NAME})[\"']?\s*[:=]\s*[\"']?)(?!None\b)(?!\*\*\*)[^\s\"'&,}}]+"
 )
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+_HANDLER_MARK = "_cetk"
+_FACTORY_MARK = "_cetk_previous"
+
+Uninstall = Callable[[], None]
 
 
-def redact(text: str) -> str:
-    """Mask Authorization headers, token and secret parameters, and every known Secret value."""
-    for value in sorted(registered_secret_values(), key=len, reverse=True):
+def redact(text: str, secret_values: Iterable[str] = ()) -> str:
+    """Mask Authorization headers, bearer tokens, secret parameters, and each of `secret_values`."""
+    for value in sorted(secret_values, key=len, reverse=True):
         text = text.replace(value, MASK)
     text = _AUTHORIZATION.sub(lambda match: f"{match.group(1)}{match.group(2) or ''}{MASK}", text)
     text = _BEARER.sub(lambda match: f"{match.group(1)}{MASK}", text)
-    return _NAMED.sub(lambda match: f"{match.group(1)}{MASK}", text)
+    return _PARAMETER.sub(lambda match: f"{match.group(1)}{MASK}", text)
 
 
-class RedactingFilter(logging.Filter):
-    """Rewrites each record's message (arguments merged in) and exception text through redact()."""
+class Redactor:
+    """The redaction of one run: the patterns, plus the secret values it was given."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
+    def __init__(self, secrets: Iterable[Secret | None] = ()) -> None:
+        self._values = frozenset(secret.reveal() for secret in secrets if secret is not None)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> Redactor:
+        """Redacts every secret the loaded settings hold."""
+        return cls(getattr(settings.secrets, item.name) for item in fields(settings.secrets))
+
+    def redact(self, text: str) -> str:
+        return redact(text, self._values)
+
+    def redact_record(self, record: logging.LogRecord) -> None:
+        """The record's message (arguments merged in) and exception text, redacted in place."""
         try:
             message = record.getMessage()
         except (TypeError, ValueError):  # a bad format string: logging reports it later, with the raw text
             message = str(record.msg)
-        record.msg = redact(message)
+        record.msg = self.redact(message)
         record.args = None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
+
+
+class RedactingFilter(logging.Filter):
+    """A handler filter that rewrites each record through the redactor."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        self.redactor.redact_record(record)
         return True
 
 
-_installed_factory: list[object] = []
+def install_redaction(redactor: Redactor) -> Uninstall:
+    """Redact every record when it is made, so every handler (files, pytest's caplog) sees masked text.
 
-
-def install_redaction() -> None:
-    """Redact every record when it is made, so every handler (files, pytest's caplog) sees the masked text."""
-    if _installed_factory:
-        return
-    previous = logging.getLogRecordFactory()
+    Installing again replaces the previous cetk redaction rather than stacking on it.
+    """
+    current = logging.getLogRecordFactory()
+    previous = getattr(current, _FACTORY_MARK, current)
 
     def factory(*args: object, **kwargs: object) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        RedactingFilter().filter(record)
+        redactor.redact_record(record)
         return record
 
+    setattr(factory, _FACTORY_MARK, previous)
     logging.setLogRecordFactory(factory)
-    _installed_factory.append(factory)
+
+    def uninstall() -> None:
+        if logging.getLogRecordFactory() is factory:
+            logging.setLogRecordFactory(previous)
+
+    return uninstall
 
 
-def resolve_log_level(flag: str | None, environ: Mapping[str, str]) -> str:
-    """--log-level, else CETK_LOG_LEVEL, else the default (the config file's value applies once loaded)."""
-    level = (
-        flag or environ.get(FIELDS_BY_KEY["log_level"].env_var) or str(FIELDS_BY_KEY["log_level"].default)
-    ).upper()
-    if level not in LOG_LEVELS:
-        raise ConfigError(
-            f"setting 'log_level': '{level}' is not one of {', '.join(LOG_LEVELS)}",
-            hint="pass --log-level DEBUG|INFO|WARNING|ERROR|CRITICAL or set CETK_LOG_LEVEL",
-        )
-    return level
-
-
-def configure_logging(level: str) -> None:
-    """One stderr handler on the root logger, with redaction applied to every record."""
-    install_redaction()
+def configure_logging(level: str, redactor: Redactor) -> Uninstall:
+    """One stderr handler on the root logger at `level`, and redaction of every record; returns the undo."""
+    remove_redaction = install_redaction(redactor)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter())
+    handler.addFilter(RedactingFilter(redactor))
+    setattr(handler, _HANDLER_MARK, True)
     root = logging.getLogger()
-    for existing in [h for h in root.handlers if getattr(h, "_cetk", False)]:
+    for existing in [h for h in root.handlers if getattr(h, _HANDLER_MARK, False)]:
         root.removeHandler(existing)
-    handler._cetk = True  # type: ignore[attr-defined]
+    previous_level = root.level
     root.addHandler(handler)
     root.setLevel(level)
+
+    def undo() -> None:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+        remove_redaction()
+
+    return undo

@@ -1,24 +1,37 @@
-"""The effective settings as data (for `cetk config show`), and the annotated example file (`cetk init`)."""
+"""The effective settings as data (for `cetk config show`), the annotated example file (`cetk init`), and
+the secrets section of docs/config.md, generated from the table of secrets.
+"""
 
 from __future__ import annotations
 
 from importlib.resources import files
-from pathlib import Path
 from typing import Any
 
-from config.secrets import SECRET_ENV_VARS
-from config.settings import FIELDS, Settings
-from errors import ConfigError
+from config.loader import Loaded
+from config.secrets import MASK, SECRETS, SecretSpec
+from config.settings import FIELDS, FIELDS_BY_KEY
 
 
-def effective_settings(settings: Settings) -> dict[str, Any]:
+def effective_settings(loaded: Loaded) -> dict[str, Any]:
     """Every setting with its value and where it came from; secrets only as "set"/"not set" (never values)."""
+    settings, provenance = loaded.settings, loaded.provenance
+    secrets: dict[str, Any] = {}
+    for spec in SECRETS:
+        source = provenance.secret_sources.get(spec.name, "not set")
+        secrets[spec.name] = {
+            "value": MASK if source != "not set" else None,
+            "status": "not set" if source == "not set" else "set",
+            "source": source,
+            "env_var": spec.env_var,
+        }
     return {
-        "config_file": str(settings.config_path) if settings.config_path else None,
+        "config_file": str(provenance.config_path) if provenance.config_path else None,
         "settings": {
             item.key: {
-                "value": _effective_value(settings, item.key),
-                "source": settings.sources.get(item.key, "default"),
+                "value": settings.scopes.sharepoint
+                if item.key == "scopes.sharepoint"
+                else provenance.values.get(item.key),
+                "source": provenance.sources.get(item.key, "default"),
                 "env_var": item.env_var,
             }
             for item in FIELDS
@@ -27,23 +40,9 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
             "endpoints.sharepoint": settings.endpoints.sharepoint,
             "user_agent": settings.user_agent,
         },
-        "secrets": {
-            name: {
-                "value": "***" if settings.secret_sources.get(name, "not set") != "not set" else None,
-                "status": "not set" if settings.secret_sources.get(name, "not set") == "not set" else "set",
-                "source": settings.secret_sources.get(name, "not set"),
-                "env_var": env_var,
-            }
-            for name, env_var in SECRET_ENV_VARS.items()
-        },
-        "problems": [{"message": problem.message, "hint": problem.hint} for problem in settings.problems],
+        "secrets": secrets,
+        "problems": [{"message": problem.message, "hint": problem.hint} for problem in loaded.problems],
     }
-
-
-def _effective_value(settings: Settings, key: str) -> str | None:
-    if key == "scopes.sharepoint":
-        return settings.scopes.sharepoint
-    return settings.values.get(key)
 
 
 def example_config_text() -> str:
@@ -51,18 +50,29 @@ def example_config_text() -> str:
     return files("config").joinpath("example.yaml").read_text(encoding="utf-8")
 
 
-def write_example_config(path: Path, *, force: bool = False) -> Path:
-    """Write the example config to `path`; an existing file is kept unless force is set."""
-    if path.is_dir():
-        raise ConfigError(f"{path} is a directory", hint=f"name the file to write, e.g. {path / 'cetk.yaml'}")
-    if path.exists() and not force:
-        raise ConfigError(f"{path} already exists; not overwriting it", hint="pass --force to replace it")
-    if path.parent and not path.parent.exists():
-        raise ConfigError(
-            f"directory {path.parent} does not exist", hint="create it first or choose another path"
-        )
-    try:
-        path.write_text(example_config_text(), encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write {path}: {exc.strerror}", hint="choose a writable path") from None
-    return path
+def secrets_markdown() -> str:
+    """The table of secrets and the key names refused in files, as docs/config.md shows them."""
+    lines = [
+        "| Secret | Environment variable | Keyring username | Used for |",
+        "|---|---|---|---|",
+        *(
+            f"| {spec.title} | `{spec.env_var}` | {_keyring_entry(spec)} | {spec.description} |"
+            for spec in SECRETS
+        ),
+        "",
+        "A config file that holds a secret is refused with `SecretInConfigError`, naming the file, the key and",
+        "the variable to use instead. cetk treats as secret any key named",
+        ", ".join(f"`{key}`" for spec in SECRETS for key in spec.file_keys)
+        + " (or ending "
+        + ", ".join(f"`{suffix}`" for spec in SECRETS for suffix in spec.file_key_suffixes)
+        + "), and any value that looks like a PEM block (`-----BEGIN`), a JWT (`eyJ…`) or a URL with a",
+        "password. The same key names are masked wherever they appear in a log line.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _keyring_entry(spec: SecretSpec) -> str:
+    if spec.keyring_setting is None:
+        return f"`{spec.keyring_username}`"
+    default = FIELDS_BY_KEY[spec.keyring_setting].default
+    return f"`{spec.keyring_setting}` (default `{default}`)"

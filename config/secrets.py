@@ -1,6 +1,5 @@
-"""Secrets: read only from the environment or the OS keyring, wrapped so they never print.
-
-Every Secret registers its value, so the logging filter (config/logs.py) can redact it wherever it appears.
+"""Secrets: one table of them (loader, redaction and docs read it), read only from the environment or the OS
+keyring, and wrapped so they never print.
 """
 
 from __future__ import annotations
@@ -14,15 +13,70 @@ KEYRING_SERVICE = "cetk"
 MASK = "***"
 
 SecretName = Literal["client_secret", "cert_passphrase", "pseudonymisation_key"]
-SECRET_ENV_VARS: dict[SecretName, str] = {
-    "client_secret": "CETK_CLIENT_SECRET",
-    "cert_passphrase": "CETK_CERT_PASSPHRASE",
-    "pseudonymisation_key": "CETK_PSEUDONYMISATION_KEY",
-}
 KeyringLookup = Callable[[str, str], "str | None"]  # (service, username) -> password
 
-_registered_values: set[str] = set()
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """One secret: where it comes from, what it is for, and the key names a config file may not use."""
+
+    name: SecretName
+    title: str
+    env_var: str
+    keyring_username: str  # the default entry under service 'cetk'
+    description: str
+    file_keys: tuple[str, ...]  # key names refused in a config file or --set, and masked in logs
+    file_key_suffixes: tuple[str, ...] = ()  # so are the names ending in these
+    keyring_setting: str | None = None  # the setting that renames the keyring entry, if any
+
+
+SECRETS: tuple[SecretSpec, ...] = (
+    SecretSpec(
+        "client_secret",
+        "client secret",
+        "CETK_CLIENT_SECRET",
+        "client_secret",
+        "`auth.mode: client_secret` (dev/test only)",
+        ("secret", "client_assertion"),
+        ("_secret", "_token"),  # client_secret, access_token, refresh_token
+    ),
+    SecretSpec(
+        "cert_passphrase",
+        "certificate passphrase",
+        "CETK_CERT_PASSPHRASE",
+        "cert_passphrase",
+        "an encrypted private key or PFX",
+        ("password", "passphrase", "private_key"),
+        ("_password", "_passphrase", "_private_key"),  # cert_passphrase, certificate_passphrase
+    ),
+    SecretSpec(
+        "pseudonymisation_key",
+        "pseudonymisation key",
+        "CETK_PSEUDONYMISATION_KEY",
+        "pseudonymisation_key",
+        "the HMAC key for officer and citizen keys",
+        ("pseudonymisation_key",),
+        keyring_setting="pseudonymisation.key_name",
+    ),
+)
+SECRETS_BY_NAME: dict[SecretName, SecretSpec] = {spec.name: spec for spec in SECRETS}
+SECRET_ENV_VARS: dict[SecretName, str] = {spec.name: spec.env_var for spec in SECRETS}
+SECRET_KEY_NAMES: tuple[str, ...] = tuple(key for spec in SECRETS for key in spec.file_keys)
+SECRET_KEY_SUFFIXES: tuple[str, ...] = tuple(suffix for spec in SECRETS for suffix in spec.file_key_suffixes)
+
+
+def secret_for_key(key: str) -> SecretSpec | None:
+    """The secret a key names (its last dotted part, by name or suffix, any case), or None for a plain one."""
+    name = key.rsplit(".", 1)[-1].lower()
+    for spec in SECRETS:
+        if name in spec.file_keys:
+            return spec
+    for spec in SECRETS:
+        if name.endswith(spec.file_key_suffixes):
+            return spec
+    return None
 
 
 class Secret:
@@ -34,7 +88,6 @@ class Secret:
         if not value:
             raise ValueError("a Secret needs a non-empty value")
         self._value = value
-        _registered_values.add(value)
 
     def reveal(self) -> str:
         return self._value
@@ -58,15 +111,13 @@ class Secret:
         raise TypeError("Secret values are not pickled")
 
 
-def registered_secret_values() -> frozenset[str]:
-    """Values of every Secret made in this process (for redaction)."""
-    return frozenset(_registered_values)
+SecretSource = Literal["env", "keyring", "not set"]
 
 
 @dataclass(frozen=True)
 class FoundSecret:
     secret: Secret | None
-    source: Literal["env", "keyring", "not set"]
+    source: SecretSource
 
 
 def keyring_lookup(service: str, username: str) -> str | None:
@@ -95,11 +146,12 @@ def find_secret(
     keyring_name: str | None = None,
 ) -> FoundSecret:
     """The environment variable first, then the OS keyring entry (service 'cetk', username = name)."""
-    value = environ.get(SECRET_ENV_VARS[name])
+    spec = SECRETS_BY_NAME[name]
+    value = environ.get(spec.env_var)
     if value:
         return FoundSecret(Secret(value), "env")
     if lookup is not None:
-        stored = lookup(KEYRING_SERVICE, keyring_name or name)
+        stored = lookup(KEYRING_SERVICE, keyring_name or spec.keyring_username)
         if stored:
             return FoundSecret(Secret(stored), "keyring")
     return FoundSecret(None, "not set")

@@ -1,12 +1,12 @@
 """Settings: one frozen value built by config.loader.load(), passed down explicitly; every key declared once.
 
 Each setting has a dotted key (the YAML path), a CETK_* environment variable, a default and a description;
-docs/config.md is checked against FIELDS. Secrets are not settings: see config/secrets.py.
+docs/config.md is checked against FIELDS. Secrets are not settings: see config/secrets.py. Where each
+value came from is not part of Settings: load() returns it beside them (config.loader.Provenance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -14,12 +14,12 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from config.secrets import Secret
-from errors import ConfigError
 
 AuthMode = Literal["certificate", "client_secret", "device_code", "none"]
 AUTH_MODES: tuple[AuthMode, ...] = ("certificate", "client_secret", "device_code", "none")
 Source = Literal["flag", "env", "file", "default", "derived"]
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_CONFIG_FILE = "cetk.yaml"
 CONFIG_ENV_VAR = "CETK_CONFIG"
 
@@ -149,14 +149,9 @@ class Settings:
     paths: Paths
     pseudonymisation_key_name: str
     ca_bundle: Path | None
-    log_level: str
+    log_level: LogLevel
     organisation: str
     secrets: Secrets = field(default_factory=Secrets)
-    values: Mapping[str, str | None] = field(default_factory=dict, compare=False)  # dotted key -> raw value
-    sources: Mapping[str, Source] = field(default_factory=dict, compare=False)  # dotted key -> where from
-    secret_sources: Mapping[str, str] = field(default_factory=dict, compare=False)  # name -> env | keyring
-    config_path: Path | None = None
-    problems: tuple[ConfigError, ...] = field(default=(), compare=False)  # kept by load(strict=False)
 
     @property
     def user_agent(self) -> str:

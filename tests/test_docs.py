@@ -10,6 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from cli import app
+from config.report import secrets_markdown
 from config.secrets import SECRET_ENV_VARS
 from config.settings import FIELDS
 
@@ -57,3 +58,6 @@ def test_every_setting_and_secret_is_in_config_docs() -> None:
         assert f"`{item.env_var}`" in text, f"docs/config.md does not name {item.env_var}"
     for variable in SECRET_ENV_VARS.values():
         assert f"`{variable}`" in text
+    assert secrets_markdown() in text, (
+        "docs/config.md's secrets table is stale: paste config.report.secrets_markdown()"
+    )

@@ -32,23 +32,25 @@ def test_precedence_is_flag_then_env_then_file_then_default(tmp_path: Path) -> N
         tmp_path, "powerbi:\n  dataset_name: from-file\n  workspace_id: ws-file\nclient_id: file-client\n"
     )
     environ = {"CETK_POWERBI_DATASET_NAME": "from-env", "CETK_CLIENT_ID": "env-client"}
-    settings = load(path, environ, {"powerbi.dataset_name": "from-flag"}, keyring=NO_KEYRING, strict=False)
+    loaded = load(path, environ, {"powerbi.dataset_name": "from-flag"}, keyring=NO_KEYRING, strict=False)
+    settings, sources = loaded.settings, loaded.provenance.sources
     assert settings.powerbi_dataset_name == "from-flag"
     assert settings.client_id == "env-client"
     assert settings.powerbi_workspace_id == "ws-file"
     assert settings.endpoints.graph == "https://graph.microsoft.com"
-    assert settings.sources["powerbi.dataset_name"] == "flag"
-    assert settings.sources["client_id"] == "env"
-    assert settings.sources["powerbi.workspace_id"] == "file"
-    assert settings.sources["endpoints.graph"] == "default"
+    assert sources["powerbi.dataset_name"] == "flag"
+    assert sources["client_id"] == "env"
+    assert sources["powerbi.workspace_id"] == "file"
+    assert sources["endpoints.graph"] == "default"
 
 
 def test_config_path_from_environment_and_default_file(tmp_path: Path) -> None:
     path = write(tmp_path, "organisation: FromEnvPath\n")
     assert (
-        load(None, {"CETK_CONFIG": str(path)}, keyring=NO_KEYRING, strict=False).organisation == "FromEnvPath"
+        load(None, {"CETK_CONFIG": str(path)}, keyring=NO_KEYRING, strict=False).settings.organisation
+        == "FromEnvPath"
     )
-    assert load(None, {}, keyring=NO_KEYRING, strict=False).config_path == Path("cetk.yaml")
+    assert load(None, {}, keyring=NO_KEYRING, strict=False).provenance.config_path == Path("cetk.yaml")
     with pytest.raises(ConfigError, match="missing.yaml.*not found"):
         load(tmp_path / "missing.yaml", {}, keyring=NO_KEYRING)
 
@@ -123,7 +125,7 @@ def test_auth_none_accepted_when_every_endpoint_is_loopback() -> None:
         "CETK_ENDPOINTS_POWERBI": "https://[::1]:8443/powerbi",
         "CETK_SHAREPOINT_SITE_URL": "https://127.0.0.2:8443/sites/demo",
     }
-    settings = load(None, environ, keyring=NO_KEYRING)
+    settings = load(None, environ, keyring=NO_KEYRING).settings
     assert settings.auth_mode == "none"
     assert settings.endpoints.sharepoint == "https://127.0.0.2:8443"
     assert settings.scopes.sharepoint == "https://127.0.0.2:8443/.default"
@@ -136,7 +138,7 @@ def test_client_secret_mode_needs_the_variable() -> None:
     with pytest.raises(ConfigError) as caught:
         load(None, environ, keyring=NO_KEYRING)
     assert "CETK_CLIENT_SECRET" in caught.value.message + caught.value.hint
-    settings = load(None, {**environ, "CETK_CLIENT_SECRET": SECRET}, keyring=NO_KEYRING)
+    settings = load(None, {**environ, "CETK_CLIENT_SECRET": SECRET}, keyring=NO_KEYRING).settings
     assert settings.secrets.client_secret is not None
     assert settings.secrets.client_secret.reveal() == SECRET
     assert SECRET not in repr(settings)
@@ -145,8 +147,8 @@ def test_client_secret_mode_needs_the_variable() -> None:
 def test_client_secret_from_keyring() -> None:
     environ = {"CETK_AUTH_MODE": "client_secret", "CETK_TENANT_ID": "t", "CETK_CLIENT_ID": "c"}
     store = {("cetk", "client_secret"): SECRET}
-    settings = load(None, environ, keyring=lambda service, name: store.get((service, name)))
-    assert settings.secret_sources["client_secret"] == "keyring"
+    loaded = load(None, environ, keyring=lambda service, name: store.get((service, name)))
+    assert loaded.provenance.secret_sources["client_secret"] == "keyring"
 
 
 def test_failing_keyring_backend_is_treated_as_absent(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,8 +158,8 @@ def test_failing_keyring_backend_is_treated_as_absent(monkeypatch: pytest.Monkey
         raise RuntimeError("no dbus session")
 
     monkeypatch.setattr(keyring, "get_password", broken)
-    settings = load(None, {}, strict=False)  # the default lookup: the real keyring module, patched to fail
-    assert settings.secret_sources["client_secret"] == "not set"
+    loaded = load(None, {}, strict=False)  # the default lookup: the real keyring module, patched to fail
+    assert loaded.provenance.secret_sources["client_secret"] == "not set"
 
 
 def test_certificate_mode_needs_path_and_thumbprint(tmp_path: Path) -> None:
@@ -173,14 +175,16 @@ def test_certificate_mode_needs_path_and_thumbprint(tmp_path: Path) -> None:
         None,
         {**base, "CETK_AUTH_CERTIFICATE_PATH": str(key_only), "CETK_AUTH_CERTIFICATE_THUMBPRINT": "AB" * 20},
         keyring=NO_KEYRING,
-    )
+    ).settings
     assert good.certificate_path == key_only
     with_cert = tmp_path / "both.pem"
     with_cert.write_text(
         key_only.read_text() + "-----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n"
     )
     assert (
-        load(None, {**base, "CETK_AUTH_CERTIFICATE_PATH": str(with_cert)}, keyring=NO_KEYRING).auth_mode
+        load(
+            None, {**base, "CETK_AUTH_CERTIFICATE_PATH": str(with_cert)}, keyring=NO_KEYRING
+        ).settings.auth_mode
         == "certificate"
     )
 
@@ -193,14 +197,14 @@ def test_unknown_auth_mode_names_key_and_variable() -> None:
 
 
 def test_user_agent_follows_microsoft_guidance() -> None:
-    settings = load(None, {"CETK_ORGANISATION": "ExampleForce"}, keyring=NO_KEYRING, strict=False)
+    settings = load(None, {"CETK_ORGANISATION": "ExampleForce"}, keyring=NO_KEYRING, strict=False).settings
     assert settings.user_agent.startswith("NONISV|ExampleForce|cetk/")
 
 
 def test_example_config_loads_and_holds_no_secret(tmp_path: Path) -> None:
     path = write(tmp_path, example_config_text())
-    settings = load(path, {}, keyring=NO_KEYRING, strict=False)
-    assert {problem.message for problem in settings.problems} == {
+    loaded = load(path, {}, keyring=NO_KEYRING, strict=False)
+    assert {problem.message for problem in loaded.problems} == {
         "setting 'auth.certificate_path': file /etc/cetk/cetk-app.pem not found"
     }
     for item in FIELDS:
@@ -215,8 +219,9 @@ def test_secrets_never_in_effective_settings_or_logs(caplog: pytest.LogCaptureFi
         "CETK_PSEUDONYMISATION_KEY": SECRET + "-k",
         "CETK_AUTH_MODE": "client_secret",
     }
-    settings = load(None, environ, keyring=NO_KEYRING, strict=False)
-    shown = effective_settings(settings)
+    loaded = load(None, environ, keyring=NO_KEYRING, strict=False)
+    settings = loaded.settings
+    shown = effective_settings(loaded)
     assert SECRET not in repr(shown) and SECRET not in str(settings) and SECRET not in repr(settings)
     assert shown["secrets"]["client_secret"] == {
         "value": "***",

@@ -40,7 +40,9 @@ def test_https_demo_config_signs_in_with_its_certificate_and_reads_lists(
 ) -> None:
     options = ServeOptions(port=0, https=True, state_dir=tmp_path, **SMALL)
     with serving(options) as (_server, stack, environment):
-        settings = load(Path(environment.config_file), environ={}, keyring=None)  # strict: it must be valid
+        settings = load(
+            Path(environment.config_file), environ={}, keyring=None
+        ).settings  # strict: it must be valid
         assert settings.auth_mode == "certificate"
         assert settings.ca_bundle is not None
         monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(settings.ca_bundle))
@@ -78,7 +80,7 @@ def test_https_demo_config_signs_in_with_its_certificate_and_reads_lists(
 
 def test_http_demo_config_uses_auth_none_on_loopback_and_needs_no_token(tmp_path: Path) -> None:
     with serving(ServeOptions(port=0, state_dir=tmp_path, **SMALL)) as (_server, _stack, environment):
-        settings = load(Path(environment.config_file), environ={}, keyring=None)
+        settings = load(Path(environment.config_file), environ={}, keyring=None).settings
         assert settings.auth_mode == "none"
         assert settings.sharepoint_site_url is not None
         count = graph_items(
