@@ -118,9 +118,12 @@ def effective_log_level(flag: str | None, environ: Mapping[str, str], config_pat
     values, sources = _layered(environ, {"log_level": flag} if flag else {}, from_file)
     try:
         return parse_log_level(_need(values, "log_level"))
-    except ConfigError:
+    except ConfigError as problem:
         if sources["log_level"] != "file":
-            raise
+            raise ConfigError(
+                problem.message,
+                hint="pass --log-level DEBUG|INFO|WARNING|ERROR|CRITICAL or set CETK_LOG_LEVEL",
+            ) from None
         return parse_log_level(str(FIELDS_BY_KEY["log_level"].default))
 
 

@@ -13,16 +13,15 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from cli.data_cmds import validate_path
-from cli.output import json_text
-from cli.schema_cmds import ArrowPurpose, ExportFormat, export_text
 from config.loader import load
 from config.report import effective_settings, example_config_text
 from connectors.files import sample_data_dir
 from errors import ConfigError, SecretInConfigError, ValidationFailed
+from pipeline import plan_init, validate_files, validate_sample
 from powerbi_dataset.codes import THEMES
 from powerbi_dataset.derive import powerbi_definition
 from powerbi_dataset.dictionary import arrow_schemas_document, data_dictionary_markdown, schema_summary
+from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text, json_text
 from powerbi_dataset.model import DATASET
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -94,6 +93,27 @@ def test_bad_log_level_from_the_environment_is_a_config_error() -> None:
     result = run_cetk("schema", "show", env={"CETK_LOG_LEVEL": "bogus"})
     assert result.returncode == 1
     assert result.stderr.startswith("Error: setting 'log_level'")
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "debug_shown"),
+    [([], {}, True), (["--log-level", "ERROR"], {}, False), ([], {"CETK_LOG_LEVEL": "WARNING"}, False)],
+)
+def test_log_level_from_the_file_applies_below_flag_and_environment(
+    tmp_path: Path, flag: list[str], env: dict[str, str], debug_shown: bool
+) -> None:
+    (tmp_path / "cetk.yaml").write_text("log_level: debug\n", encoding="utf-8")
+    result = run_cetk(*flag, "config", "show", env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert ("DEBUG config.loader: settings from cetk.yaml" in result.stderr) is debug_shown
+
+
+def test_a_config_file_cetk_cannot_read_does_not_stop_commands_that_need_no_settings(tmp_path: Path) -> None:
+    (tmp_path / "cetk.yaml").write_text("log_level: [unclosed\n", encoding="utf-8")
+    assert run_cetk("schema", "show", "themes", cwd=tmp_path).returncode == 0
+    shown = run_cetk("config", "show", cwd=tmp_path)
+    assert shown.returncode == 1
+    assert shown.stderr.startswith("Error: config file cetk.yaml, line 2")
 
 
 def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
@@ -228,10 +248,13 @@ def test_init_writes_refuses_overwrite_and_forces(tmp_path: Path) -> None:
     assert target.read_text(encoding="utf-8") == example_config_text()
 
 
-def test_init_dry_run_prints_and_writes_nothing(tmp_path: Path) -> None:
+def test_init_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", "elsewhere.yaml", "--dry-run"])
     assert result.exit_code == 0
-    assert result.stdout == example_config_text()
+    plan = plan_init(Path("elsewhere.yaml"), {})
+    assert result.stdout == plan.describe() + "\n"
+    assert result.stdout.startswith("Would create elsewhere.yaml (")
+    assert [step.content for step in plan.steps] == [example_config_text().encode("utf-8")]
     assert not (tmp_path / "elsewhere.yaml").exists()
 
 
@@ -243,7 +266,7 @@ def test_validate_valid_file_exits_0_and_json_equals_library(tmp_path: Path) -> 
     result = runner.invoke(app, ["validate", str(path), "--json", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     as_of = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-    assert json.loads(result.stdout) == validate_path(path, None, as_of).to_dict()
+    assert json.loads(result.stdout) == validate_files(path, as_of=as_of).to_dict()
     assert json.loads(result.stdout)["valid"] is True
 
 
@@ -271,10 +294,7 @@ def test_demo_exits_0_and_explains_the_deliberate_errors() -> None:
     assert "deliberate errors" in result.stdout
     as_json = runner.invoke(app, ["demo", "--json", "--as-of", AS_OF])
     as_of = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-    assert (
-        json.loads(as_json.stdout)
-        == validate_path(sample_data_dir(), None, as_of, model_tables_only=True).to_dict()
-    )
+    assert json.loads(as_json.stdout) == validate_sample(as_of).to_dict()
 
 
 def test_schema_export_dry_run_writes_nothing(tmp_path: Path) -> None:

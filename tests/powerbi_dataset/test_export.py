@@ -9,9 +9,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from cli.output import json_text
 from powerbi_dataset.derive import powerbi_definition
 from powerbi_dataset.dictionary import arrow_schemas_document, schema_summary
+from powerbi_dataset.export import json_text
 from powerbi_dataset.model import DATASET
 
 ECMA_ASTRAL = "\\u10000-\\u10FFFF"  # ECMA regex text; Python's re needs the 8-digit form

@@ -1,0 +1,479 @@
+"""The cetk command line (`cetk = "cli:main"`): each command parses its options, calls one library function
+and renders the result, or `--json` of that same result. The only module that prints or exits.
+
+Options of the top-level command travel in typer's context object (a `Run`), never in module state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from config.loader import Loaded, effective_log_level, load, parse_overrides
+from config.logs import Redactor, configure_logging
+from config.report import effective_settings
+from config.settings import LOG_LEVELS, cetk_version
+from errors import CetkError
+from pipeline import (
+    ProgressEvent,
+    apply,
+    parse_as_of,
+    plan_init,
+    plan_schema_export,
+    raise_if_invalid,
+    validate_files,
+    validate_sample,
+)
+from powerbi_dataset.dictionary import schema_summary
+from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
+from powerbi_dataset.model import DATASET
+from transforms.report import Problem, Report
+
+if TYPE_CHECKING:
+    from emulator.serve import DemoEnvironment
+
+DEMO_NOTE = (
+    "The sample data set contains deliberate errors, so the report above shows what validation catches; "
+    "`cetk demo` exits 0 all the same."
+)
+
+app = typer.Typer(
+    name="cetk",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # bugs print a plain traceback; never typer's locals display
+)
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+schema_app = typer.Typer(help="Show and export the canonical model.", no_args_is_help=True)
+emulator_app = typer.Typer(
+    help="The local Microsoft emulator: rehearse syncs, migrations and publishing with no tenant.",
+    no_args_is_help=True,
+)
+
+
+# --- the run: options of the top-level command, logging, output ------------------------------------
+
+
+@dataclass
+class Run:
+    """One invocation: the top-level options, and the logging and redaction installed for it."""
+
+    quiet: bool = False
+    config_path: Path | None = None
+    log_level_flag: str | None = None
+    redactor: Redactor = field(default_factory=Redactor)
+    _undo: list[Callable[[], None]] = field(default_factory=list)
+
+    def start_logging(self, level: str, redactor: Redactor) -> None:
+        self.redactor = redactor
+        self._undo.append(configure_logging(level, redactor))
+
+    def use_settings(self, loaded: Loaded) -> None:
+        """Once settings are loaded: their log level (flag > env > file) and their secrets redacted."""
+        self.start_logging(loaded.settings.log_level, Redactor.for_settings(loaded.settings))
+
+    def close(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+    def progress(self, message: str) -> None:
+        """A progress line on stderr, shown only to a person at a terminal and never with --quiet."""
+        stderr = Console(stderr=True, highlight=False)
+        if not self.quiet and stderr.is_terminal:
+            stderr.print(message, markup=False)
+
+    def on_progress(self, event: ProgressEvent) -> None:
+        self.progress(event.describe())
+
+
+def print_json(value: Any) -> None:
+    """The library's return value as JSON on stdout (no markup, no wrapping)."""
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def print_text(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def print_table(table: Table) -> None:
+    Console(highlight=False, soft_wrap=False).print(table)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"cetk {cetk_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+    log_level: Annotated[
+        str | None,
+        typer.Option("--log-level", help="DEBUG, INFO, WARNING (default), ERROR; or CETK_LOG_LEVEL."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Hide progress messages on stderr.")] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="Config file (default: CETK_CONFIG, else ./cetk.yaml).")
+    ] = None,
+) -> None:
+    """Community engagement toolkit: SharePoint lists and Forms exports into a canonical model and Power BI.
+
+    Example: cetk schema show events
+    """
+    if log_level is not None and log_level.upper() not in LOG_LEVELS:  # a bad flag is a usage error: exit 2
+        raise typer.BadParameter(
+            f"{log_level!r} is not one of {', '.join(LOG_LEVELS)}", param_hint="--log-level"
+        )
+    run = ctx.ensure_object(Run)
+    run.quiet, run.config_path, run.log_level_flag = quiet, config, log_level
+    ctx.call_on_close(run.close)
+    run.start_logging(effective_log_level(log_level, os.environ, config), Redactor())
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: a CetkError becomes `Error:` and `Hint:` on stderr and exit 1."""
+    run = Run()
+    try:
+        app(args=argv, prog_name="cetk", obj=run)
+    except CetkError as error:
+        message, hint = (" ".join(run.redactor.redact(text).split()) for text in (error.message, error.hint))
+        sys.stderr.write(f"Error: {message}\nHint: {hint}\n")
+        sys.stderr.flush()
+        sys.exit(1)
+
+
+# --- cetk init, cetk config show ---------------------------------------------------------------------
+
+
+@app.command("init")
+def init(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="Where to write the config (default: CETK_CONFIG, else ./cetk.yaml)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print what would be written (the plan); write nothing.")
+    ] = False,
+) -> None:
+    """Write an annotated example config file (it holds no secrets; they come from the environment).
+
+    Example: cetk init cetk.yaml --dry-run
+    """
+    plan = plan_init(path, os.environ, force=force)
+    if dry_run:
+        print_text(plan.describe())
+        return
+    for step in apply(plan):
+        print_text(f"Wrote {step.path}; edit it, then run `cetk config show`.")
+
+
+@config_app.command("show")
+def config_show(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    set_values: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a setting for this run: KEY=VALUE (never a secret). Repeatable."
+        ),
+    ] = None,
+) -> None:
+    """Show the effective settings, where each value came from (flag, env, file, default), and the secrets as set/not set.
+
+    Secret values are never printed. Problems that would stop a run are listed at the end.
+
+    Example: cetk config show --set auth.mode=device_code --json
+    """
+    run = ctx.ensure_object(Run)
+    overrides = {**parse_overrides(set_values or []), "log_level": run.log_level_flag}
+    loaded = load(run.config_path, os.environ, overrides, strict=False)
+    run.use_settings(loaded)
+    result = effective_settings(loaded)
+    if as_json:
+        print_json(result)
+        return
+    print_text(f"Config file: {result['config_file'] or '(none: defaults and environment only)'}")
+    table = Table(title="Settings", title_justify="left")
+    for heading in ("Setting", "Value", "Source", "Environment variable"):
+        table.add_column(heading, overflow="fold")
+    for key, item in result["settings"].items():
+        value = "" if item["value"] is None else str(item["value"])
+        table.add_row(Text(key), Text(value), Text(item["source"]), Text(item["env_var"]))
+    for key, value in result["derived"].items():
+        table.add_row(Text(key), Text(str(value or "")), Text("derived"), Text(""))
+    print_table(table)
+    secrets = Table(
+        "Secret", "Status", "Source", "Environment variable", title="Secrets", title_justify="left"
+    )
+    for name, item in result["secrets"].items():
+        secrets.add_row(Text(name), Text(item["status"]), Text(item["source"]), Text(item["env_var"]))
+    print_table(secrets)
+    for problem in result["problems"]:
+        print_text(f"Problem: {problem['message']} (hint: {problem['hint']})")
+
+
+# --- cetk schema show, cetk schema export ------------------------------------------------------------
+
+
+@schema_app.command("show")
+def schema_show(
+    table: Annotated[str | None, typer.Argument(help="One table; all tables when omitted.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Show the canonical tables and their columns: kind, required, number of codes, personal-data class.
+
+    Example: cetk schema show ccr --json
+    """
+    summary = schema_summary(DATASET, table)
+    if as_json:
+        print_json(summary)
+        return
+    for item in summary["tables"]:
+        title = f"{item['name']} ({item['grain']}, {item['publish_mode']}; key {', '.join(item['key'])})"
+        columns = Table(
+            "Column", "Kind", "Required", "Codes", "Personal", "Published", "Description", title=title
+        )
+        columns.title_justify = "left"
+        for column in item["columns"]:
+            columns.add_row(
+                Text(column["name"]),
+                Text(column["kind"]),
+                "yes" if column["required"] else "no",
+                str(column["codes"] or ""),
+                Text(column["personal"]),
+                "yes" if column["published"] else "no",
+                Text(column["description"]),
+            )
+        print_table(columns)
+
+
+@schema_app.command("export")
+def schema_export(
+    ctx: typer.Context,
+    export_format: Annotated[
+        ExportFormat,
+        typer.Option(
+            "--format", help="powerbi: push dataset JSON; arrow: Arrow schemas JSON; markdown: dictionary."
+        ),
+    ],
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+    purpose: Annotated[
+        ArrowPurpose, typer.Option("--purpose", help="Arrow only: staging (all columns) or published.")
+    ] = ArrowPurpose.staging,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --output: say what would be written, write nothing.")
+    ] = False,
+) -> None:
+    """Export the model: the Power BI CreateDatasetRequest body, the Arrow schemas, or the Markdown data dictionary.
+
+    Example: cetk schema export --format powerbi --output dataset.json
+    """
+    if output is None:
+        print_text(export_text(export_format, purpose))
+        return
+    plan = plan_schema_export(export_format, purpose, output)
+    if dry_run:
+        print_text(plan.describe())
+        return
+    apply(plan, on_progress=ctx.ensure_object(Run).on_progress)
+
+
+# --- cetk validate, cetk demo ------------------------------------------------------------------------
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    path: Annotated[
+        Path, typer.Argument(help="A .csv or .parquet file (table = file stem), or a directory of them.")
+    ],
+    table: Annotated[
+        str | None, typer.Option("--table", help="Model table the file holds, if not its stem.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Run time for 'not in the future' rules (ISO 8601; default now)."),
+    ] = None,
+) -> None:
+    """Validate canonical-shape files against the model; exit 1 when any problem is found.
+
+    CSV cells are read as text (empty or whitespace-only = null) and parsed by the model's kinds. The report groups problems by table and rule; values are masked.
+
+    Example: cetk validate staging/ --as-of 2026-03-31T00:00:00Z
+    """
+    run = ctx.ensure_object(Run)
+    report = validate_files(path, table=table, as_of=parse_as_of(as_of), on_progress=run.on_progress)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        render_report(report)
+    raise_if_invalid(report)
+
+
+@app.command("demo")
+def demo(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Run time for 'not in the future' rules.")
+    ] = None,
+) -> None:
+    """Validate the bundled sample data set and show the report (its errors are deliberate; exits 0).
+
+    Example: cetk demo
+    """
+    report = validate_sample(parse_as_of(as_of), on_progress=ctx.ensure_object(Run).on_progress)
+    if as_json:
+        print_json(report.to_dict())
+        return
+    render_report(report)
+    print_text(DEMO_NOTE)
+
+
+def render_report(report: Report) -> None:
+    """Counts per table and rule, each with one example (row, key, column, masked value)."""
+    rows = sum(report.rows_checked.values())
+    tables = len(report.rows_checked)
+    print_text(f"Checked {rows} rows in {tables} table(s): {len(report.problems)} problem(s).")
+    if report.problems:
+        table = Table(
+            title="Problems by table and rule (values masked; rows count from 0)", title_justify="left"
+        )
+        for heading in ("Table", "Rule", "Count", "Example: row, key, column, value"):
+            table.add_column(heading, overflow="fold", justify="right" if heading == "Count" else "left")
+        firsts: dict[tuple[str, str], Problem] = {}
+        for problem in report.problems:
+            firsts.setdefault((problem.table, problem.code), problem)
+        for name, by_code in report.counts().items():
+            for code, count in by_code.items():
+                first = firsts[(name, code)]
+                where = "table" if first.row < 0 else f"row {first.row}"
+                value = f"value {first.value!r}" if first.value else ""
+                example = ", ".join(part for part in (where, first.key, first.column, value) if part)
+                rule = Text(code)
+                rule.append(f"\n{first.message}", style="dim")
+                table.add_row(Text(_printable(name)), rule, str(count), Text(_printable(example)))
+        print_table(table)
+    if report.skipped_rules:
+        print_text("Rules not checked (their inputs are missing): " + ", ".join(report.skipped_rules))
+
+
+def _printable(text: str) -> str:
+    """Control characters from the input (ESC sequences in a header or value) escaped, not sent to the terminal."""
+    return "".join(f"\\x{ord(char):02x}" if unicodedata.category(char) == "Cc" else char for char in text)
+
+
+# --- cetk emulator serve -----------------------------------------------------------------------------
+
+
+@emulator_app.command("serve")
+def emulator_serve(
+    ctx: typer.Context,
+    port: Annotated[
+        int, typer.Option("--port", help="Port on the loopback interface (0 = any free port).")
+    ] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="Loopback address to bind: 127.0.0.1, ::1 or localhost.")
+    ] = ("127.0.0.1"),
+    https: Annotated[
+        bool,
+        typer.Option(
+            "--https", help="Serve HTTPS with a generated CA, and require sign-in (MSAL needs https)."
+        ),
+    ] = False,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the demo force; the same seed gives the same data.")
+    ] = 7,
+    events: Annotated[int, typer.Option("--events", min=1, help="Engagement events to generate.")] = 2000,
+    ccrs: Annotated[
+        int, typer.Option("--ccrs", min=1, help="Community contact records to generate.")
+    ] = 10000,
+    latency_ms: Annotated[
+        int, typer.Option("--latency-ms", min=0, help="Latency added to every request.")
+    ] = 0,
+    faults: Annotated[
+        Path | None, typer.Option("--faults", exists=True, dir_okay=False, help="Fault plan (YAML or JSON).")
+    ] = None,
+    state_dir: Annotated[
+        Path,
+        typer.Option("--state-dir", help="Where the CA, app credential, Forms exports and cetk.yaml go."),
+    ] = Path(".cetk-emulator"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the connection details as one JSON line.")
+    ] = False,
+) -> None:
+    """Serve the emulator with a demo force loaded, until Ctrl-C.
+
+    It writes STATE_DIR/cetk.yaml pointing every endpoint at the emulator (auth mode none over http;
+    certificate sign-in with --https), legacy Forms exports under STATE_DIR/forms, and the CA file to
+    trust with --https. Faults (429 with Retry-After, 503, dropped connections after commit, RU budgets)
+    come from --faults; see docs/emulator.md.
+
+    Example: cetk emulator serve --https --events 500 --ccrs 2000 --faults faults.yaml
+    """
+    from emulator.serve import ServeOptions, serving  # the product's only use of the emulator
+
+    run = ctx.ensure_object(Run)
+    options = ServeOptions(
+        host=host,
+        port=port,
+        https=https,
+        seed=seed,
+        events=events,
+        ccrs=ccrs,
+        latency_ms=latency_ms,
+        faults_file=faults,
+        state_dir=state_dir,
+    )
+    run.progress(f"Generating the demo force ({events} events, {ccrs} CCRs) and starting the emulator")
+    with serving(options) as (_server, _stack, environment):
+        try:  # Ctrl-C as soon as the details are out is a clean stop, not an abort
+            if as_json:
+                print_json(environment.to_dict())
+            else:
+                print_text(describe_environment(environment))
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            run.progress("Stopping the emulator")
+
+
+def describe_environment(environment: DemoEnvironment) -> str:
+    lists = "\n".join(f"  {name}: {count} items" for name, count in environment.list_items.items())
+    trust = f"\nTrust its CA: export REQUESTS_CA_BUNDLE={environment.ca_file}" if environment.ca_file else ""
+    return (
+        f"Emulator listening on {environment.base_url}\n"
+        f"SharePoint site: {environment.site_url}\n{lists}\n"
+        f"Power BI workspace: {environment.workspace_id}\n"
+        f"Legacy Forms exports: {len(environment.forms_exports)} files\n"
+        f"Client config: {environment.config_file}{trust}\n"
+        f"Try: cetk --config {environment.config_file} config show\n"
+        "Press Ctrl-C to stop."
+    )
+
+
+app.add_typer(config_app, name="config")
+app.add_typer(schema_app, name="schema")
+app.add_typer(emulator_app, name="emulator")
