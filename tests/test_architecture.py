@@ -1,0 +1,196 @@
+"""Imports point one way: cli -> pipeline -> powerbi_dataset / transforms / connectors -> config -> errors.
+
+Read from the source with `ast` (every import counts: inside functions and under TYPE_CHECKING too).
+`transforms` stays pure; the product never imports the emulator except `cetk emulator serve` in cli.py;
+and no module takes part in an import cycle, the emulator's included.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("connectors", "transforms", "powerbi_dataset", "config", "emulator")
+MODULES = ("cli", "pipeline", "errors")
+# Highest first; a component may import its own layer or a lower one, never a higher one.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("cli",),
+    ("pipeline",),
+    ("powerbi_dataset", "transforms", "connectors"),
+    ("config",),
+    ("errors",),
+)
+PRODUCT = tuple(component for layer in LAYERS for component in layer)
+NOT_IN_TRANSFORMS = ("requests", "urllib3", "msal", "office365", "connectors", "emulator")
+EMULATOR_ENTRY = ("cli", "emulator.serve")  # the one product import of the emulator: `cetk emulator serve`
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def source_files() -> dict[str, Path]:
+    files = {name: ROOT / f"{name}.py" for name in MODULES}
+    for package in PACKAGES:
+        files.update({module_name(path): path for path in sorted((ROOT / package).rglob("*.py"))})
+    return files
+
+
+def imported_names(name: str, path: Path) -> Iterator[str]:
+    """Every module `name` imports; `from package import module` names the module."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                submodule = f"{base}.{alias.name}"
+                yield submodule if submodule in source_files() else base
+
+
+@cache
+def import_graph() -> dict[str, frozenset[str]]:
+    """Module -> the modules it imports (third-party ones included, by their dotted name)."""
+    return {name: frozenset(imported_names(name, path)) for name, path in source_files().items()}
+
+
+def component(module: str) -> str:
+    return module.split(".")[0]
+
+
+def layer_of(name: str) -> int:
+    return next(index for index, layer in enumerate(LAYERS) if name in layer)
+
+
+def product_edges() -> Iterator[tuple[str, str]]:
+    for importer, imported in import_graph().items():
+        for target in imported:
+            if component(importer) in PRODUCT and component(target) in PRODUCT:
+                yield importer, target
+
+
+def test_the_graph_is_read() -> None:
+    graph = import_graph()
+    assert "pipeline" in graph["cli"]
+    assert "transforms.validate" in graph["pipeline"]
+    assert "powerbi_dataset.codes" in graph["powerbi_dataset.model"]  # from package import module
+    assert "emulator.serve" in graph["cli"]  # imported inside the command function
+
+
+def test_imports_point_down_the_layers() -> None:
+    upward = [
+        f"{importer} imports {target}"
+        for importer, target in product_edges()
+        if layer_of(component(target)) < layer_of(component(importer))
+    ]
+    assert upward == []
+
+
+def test_transforms_stay_pure() -> None:
+    found = [
+        f"{importer} imports {target}"
+        for importer, imported in import_graph().items()
+        if component(importer) == "transforms"
+        for target in imported
+        if component(target) in NOT_IN_TRANSFORMS
+    ]
+    assert found == []
+
+
+def test_the_product_imports_the_emulator_only_to_serve_it() -> None:
+    found = [
+        f"{importer} imports {target}"
+        for importer, imported in import_graph().items()
+        if component(importer) != "emulator"
+        for target in imported
+        if component(target) == "emulator" and (importer, target) != EMULATOR_ENTRY
+    ]
+    assert found == []
+
+
+def test_the_emulator_never_imports_the_orchestration() -> None:
+    found = [
+        f"{importer} imports {target}"
+        for importer, imported in import_graph().items()
+        if component(importer) == "emulator"
+        for target in imported
+        if component(target) in ("cli", "pipeline")
+    ]
+    assert found == []
+
+
+def strongly_connected(graph: dict[str, frozenset[str]]) -> list[set[str]]:
+    """Tarjan's algorithm: the import cycles (groups of two or more modules, or one importing itself)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph.get(node, ()):
+            if target not in graph:
+                continue
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = set()
+            while True:
+                member = stack.pop()
+                group.add(member)
+                if member == node:
+                    break
+            if len(group) > 1 or node in graph[node]:
+                cycles.append(group)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *MODULES,
+        *PACKAGES[:-1],
+        pytest.param(
+            "emulator",
+            marks=pytest.mark.xfail(strict=True, reason="emulator cycles are removed on branch i6-emulator"),
+        ),
+    ],
+)
+def test_no_import_cycles(name: str) -> None:
+    cycles = [sorted(group) for group in strongly_connected(import_graph()) if name in map(component, group)]
+    assert cycles == []
+
+
+def test_components_form_no_cycle() -> None:
+    """transforms -> powerbi_dataset and powerbi_dataset -> transforms would be a cycle of packages."""
+    graph: dict[str, set[str]] = {}
+    for importer, imported in import_graph().items():
+        for target in imported:
+            if component(target) in (*PRODUCT, "emulator") and component(target) != component(importer):
+                graph.setdefault(component(importer), set()).add(component(target))
+    frozen = {name: frozenset(targets) for name, targets in graph.items()}
+    assert strongly_connected(frozen) == []
+
+
+def test_cycle_detection_finds_a_cycle() -> None:
+    graph = {"a": frozenset({"b"}), "b": frozenset({"c"}), "c": frozenset({"a"}), "d": frozenset({"d"})}
+    assert sorted(sorted(group) for group in strongly_connected(graph)) == [["a", "b", "c"], ["d"]]
