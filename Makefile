@@ -27,6 +27,10 @@ demo: $(STAMP)
 
 test: $(DEV_STAMP) lint typecheck unit
 
+fmt: $(DEV_STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
