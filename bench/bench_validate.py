@@ -19,16 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from powerbi_dataset.schema import (
-    Code,
-    Column,
-    Compare,
-    Condition,
-    MaxSpan,
-    NotAfterAsOf,
-    RequirePresent,
-    Table,
-)
+from powerbi_dataset.rules import Compare, Condition, MaxSpan, NotAfterAsOf, RequirePresent
+from powerbi_dataset.schema import Code, Column, Table
 from transforms.validate import validate
 
 BAD_SHARE = 0.01

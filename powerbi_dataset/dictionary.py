@@ -7,26 +7,12 @@ from typing import Any
 
 from powerbi_dataset import codes as code_lists
 from powerbi_dataset.derive import Purpose, arrow_schema
-from powerbi_dataset.schema import (
-    Code,
-    Column,
-    Compare,
-    CountNotAbove,
-    Dataset,
-    Exclusive,
-    MaxSpan,
-    NotAfterAsOf,
-    RequireEmpty,
-    RequirePresent,
-    Rule,
-    Table,
-)
+from powerbi_dataset.schema import Code, Column, Dataset, Table
 
 GENERATED_NOTE = (
     "Generated from `powerbi_dataset/model.py` by `cetk schema export --format markdown`. "
     "Do not edit by hand: change the model, then run `make data-dictionary`."
 )
-SYMBOLS = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 
 
 def data_dictionary_markdown(dataset: Dataset) -> str:
@@ -131,8 +117,7 @@ def _table_section(
     if table.rules:
         lines += ["", "Cross-field rules:", "", "| Code | Message | Condition |", "|---|---|---|"]
         lines += [
-            f"| `{rule.code}` | {_cell(rule.message)} | {_cell(describe_rule(rule))} |"
-            for rule in table.rules
+            f"| `{rule.code}` | {_cell(rule.message)} | {_cell(rule.describe())} |" for rule in table.rules
         ]
     measures = [measure for measure in dataset.measures if measure.table == table.name]
     if measures:
@@ -141,26 +126,6 @@ def _table_section(
             "Measures: " + ", ".join(f"{measure.name}" for measure in measures) + " (see Measures).",
         ]
     return lines
-
-
-def describe_rule(rule: Rule) -> str:
-    """The rule's condition in words."""
-    if isinstance(rule, Compare):
-        return f"`{rule.left}` {SYMBOLS[rule.op]} `{rule.right}` where both are present"
-    if isinstance(rule, RequireEmpty):
-        return f"when {rule.when.describe()}: {_list(rule.columns)} must be empty"
-    if isinstance(rule, RequirePresent):
-        return f"when {rule.when.describe()}: {_list(rule.columns)} must have a value"
-    if isinstance(rule, MaxSpan):
-        return f"`{rule.end}` − `{rule.start}` is at most {rule.hours:g} hours"
-    if isinstance(rule, NotAfterAsOf):
-        condition = f"when {rule.when.describe()}: " if rule.when else ""
-        return f"{condition}`{rule.column}` is not later than the run's as-of time"
-    if isinstance(rule, Exclusive):
-        return f"within each `{rule.group_by}`, a row with `{rule.column}` = {rule.value} is the only row"
-    if isinstance(rule, CountNotAbove):
-        return f"rows in `{rule.child_table}` per `{rule.key}` do not exceed `{rule.limit_column}`"
-    raise TypeError(f"unknown rule type {type(rule).__name__}")
 
 
 def _column_rule(column: Column, names: dict[tuple[Code, ...], str], shared: set[tuple[Code, ...]]) -> str:

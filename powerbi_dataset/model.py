@@ -7,21 +7,18 @@ dictionary and the validation rules. Change a table here, then run `make data-di
 from __future__ import annotations
 
 from powerbi_dataset import codes as c
-from powerbi_dataset.schema import (
-    Column,
+from powerbi_dataset.rules import (
     Compare,
     Condition,
     CountNotAbove,
-    Dataset,
     Exclusive,
     MaxSpan,
-    Measure,
     NotAfterAsOf,
-    Relationship,
     RequireEmpty,
     RequirePresent,
-    Table,
+    Rule,
 )
+from powerbi_dataset.schema import Column, Dataset, Measure, Relationship, Table
 
 KEY_16_HEX = r"[0-9a-f]{16}"  # truncated keyed HMAC-SHA256 (transforms/privacy.py)
 WARD_CODE = r"E05\d{6}"  # ONS GSS ward code
@@ -78,29 +75,26 @@ def lineage(*, source: bool = False) -> tuple[Column, ...]:
     )
 
 
-def issue_bridge(name: str, description: str, parent: Column, *extra: Column) -> Table:
-    """Issue themes raised per parent row; NO_ISSUES stands alone (the form's "no issues" answer)."""
+def bridge(
+    name: str, description: str, parent: Column, child: Column, *extra: Column, rules: tuple[Rule, ...] = ()
+) -> Table:
+    """A many-to-many bridge: one row per parent and child, keyed on both, published with its parent's load."""
     return Table(
         name,
         description,
-        (
-            parent,
-            Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
-            *extra,
-            *lineage(),
-        ),
-        key=(parent.name, "theme_code"),
-        rules=(
-            Exclusive(
-                "no-issues-exclusive",
-                parent.name,
-                "theme_code",
-                c.NO_ISSUES,
-                "NO_ISSUES recorded with other issues",
-            ),
-        ),
+        (parent, child, *extra, *lineage()),
+        key=(parent.name, child.name),
+        rules=rules,
         publish_mode="load_ledger",
     )
+
+
+def issue_bridge(name: str, description: str, parent: Column, *extra: Column) -> Table:
+    """Issue themes raised per parent row; NO_ISSUES stands alone (the form's "no issues" answer)."""
+    theme = Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES)
+    message = "NO_ISSUES recorded with other issues"
+    exclusive = Exclusive("no-issues-exclusive", parent.name, "theme_code", c.NO_ISSUES, message)
+    return bridge(name, description, parent, theme, *extra, rules=(exclusive,))
 
 
 AREAS = Table(
@@ -207,24 +201,15 @@ EVENTS = Table(
     publish_mode="load_ledger",
 )
 
-EVENT_OFFICERS = Table(
-    "event_officers",
-    "Officers linked to each event (bridge)",
-    (text_id("event_id", "Event"), officer_key(), *lineage()),
-    key=("event_id", "officer_key"),
-    publish_mode="load_ledger",
+EVENT_OFFICERS = bridge(
+    "event_officers", "Officers linked to each event (bridge)", text_id("event_id", "Event"), officer_key()
 )
 
-EVENT_COMMUNITIES = Table(
+EVENT_COMMUNITIES = bridge(
     "event_communities",
     "Communities each event supported (bridge)",
-    (
-        text_id("event_id", "Event"),
-        Column("community_code", "String", "Community supported", required=True, codes=c.COMMUNITIES),
-        *lineage(),
-    ),
-    key=("event_id", "community_code"),
-    publish_mode="load_ledger",
+    text_id("event_id", "Event"),
+    Column("community_code", "String", "Community supported", required=True, codes=c.COMMUNITIES),
 )
 
 EVENT_ISSUES = issue_bridge(

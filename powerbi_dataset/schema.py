@@ -2,7 +2,8 @@
 
 Everything else is derived from a `Dataset` value: the Arrow schemas and the Power BI push definition
 (derive.py, with the kind table in kinds.py), the data dictionary (dictionary.py) and the validation
-rules (transforms/validate.py reads the same objects). The declaration checks the service limits itself.
+(transforms/validate.py reads the same objects; the cross-field rule types are in rules.py). The
+declaration checks the service limits itself.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal, get_args
 
 from errors import ModelError
+from powerbi_dataset.rules import CountNotAbove, Rule
 
 Kind = Literal["Int64", "Double", "Boolean", "DateTime", "String", "Decimal"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -68,101 +70,6 @@ class Column:
         if self.kind != "String":
             return None
         return min(self.max_length or MAX_STRING_CHARS, MAX_STRING_CHARS)
-
-
-# Cross-field rules: each is a value, so validation, the data dictionary and tests read the same list.
-CompareOp = Literal[">=", "<=", ">", "<"]
-ConditionOp = Literal["eq", "ne", "in", "not_in", "is_null", "not_null"]
-
-
-@dataclass(frozen=True)
-class Condition:
-    """A row predicate. `ne` and `not_in` hold for nulls too (a missing answer is not the value)."""
-
-    column: str
-    op: ConditionOp
-    value: str | bool | int | tuple[str, ...] | None = None
-
-    def describe(self) -> str:
-        if self.op in ("is_null", "not_null"):
-            return f"{self.column} {'is empty' if self.op == 'is_null' else 'is present'}"
-        symbol = {"eq": "=", "ne": "≠", "in": "in", "not_in": "not in"}[self.op]
-        return f"{self.column} {symbol} {self.value}"
-
-
-@dataclass(frozen=True)
-class Compare:
-    """`left op right` must hold where both are present, e.g. end_utc >= start_utc."""
-
-    code: str
-    left: str
-    op: CompareOp
-    right: str
-    message: str
-
-
-@dataclass(frozen=True)
-class _Conditional:
-    code: str
-    when: Condition
-    columns: tuple[str, ...]
-    message: str
-
-
-@dataclass(frozen=True)
-class RequireEmpty(_Conditional):
-    """When `when` holds, every column in `columns` must be empty."""
-
-
-@dataclass(frozen=True)
-class RequirePresent(_Conditional):
-    """When `when` holds, every column in `columns` must have a value."""
-
-
-@dataclass(frozen=True)
-class MaxSpan:
-    """`end - start` must not exceed `hours`."""
-
-    code: str
-    start: str
-    end: str
-    hours: float
-    message: str
-
-
-@dataclass(frozen=True)
-class NotAfterAsOf:
-    """`column` must not be later than the run's as-of time (passed in, so validation stays pure)."""
-
-    code: str
-    column: str
-    message: str
-    when: Condition | None = None
-
-
-@dataclass(frozen=True)
-class Exclusive:
-    """Within each group, a row with `column == value` may not share the group with any other row."""
-
-    code: str
-    group_by: str
-    column: str
-    value: str
-    message: str
-
-
-@dataclass(frozen=True)
-class CountNotAbove:
-    """Rows in `child_table` per key may not exceed this table's `limit_column` (cross-table)."""
-
-    code: str
-    key: str
-    limit_column: str
-    child_table: str
-    message: str
-
-
-Rule = Compare | RequireEmpty | RequirePresent | MaxSpan | NotAfterAsOf | Exclusive | CountNotAbove
 
 
 @dataclass(frozen=True)
@@ -279,7 +186,7 @@ def _iter_table_problems(table: Table, dataset: Dataset) -> Iterator[str]:
         if key not in column_names:
             yield f"{where}: key column {key!r} is not declared"
     for rule in table.rules:
-        for name in rule_columns(rule):
+        for name in rule.inputs:
             if name not in column_names:
                 yield f"{where}: rule {rule.code!r} names unknown column {name!r}"
         if isinstance(rule, CountNotAbove) and rule.child_table not in dataset._by_name:
@@ -316,17 +223,3 @@ def _iter_relationship_problems(relationship: Relationship, dataset: Dataset) ->
     to_table = dataset._by_name.get(relationship.to_table)
     if to_table is not None and to_table.key != (relationship.to_column,):
         yield f"relationship {relationship.name!r}: {relationship.to_column!r} is not the key of {to_table.name!r}"
-
-
-def rule_columns(rule: Rule) -> tuple[str, ...]:
-    if isinstance(rule, Compare):
-        return (rule.left, rule.right)
-    if isinstance(rule, RequireEmpty | RequirePresent):
-        return (rule.when.column, *rule.columns)
-    if isinstance(rule, MaxSpan):
-        return (rule.start, rule.end)
-    if isinstance(rule, NotAfterAsOf):
-        return (rule.column,) + ((rule.when.column,) if rule.when else ())
-    if isinstance(rule, Exclusive):
-        return (rule.group_by, rule.column)
-    return (rule.key, rule.limit_column)

@@ -8,7 +8,7 @@ and no module takes part in an import cycle, the emulator's included.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
@@ -73,11 +73,14 @@ def layer_of(name: str) -> int:
     return next(index for index, layer in enumerate(LAYERS) if name in layer)
 
 
-def product_edges() -> Iterator[tuple[str, str]]:
-    for importer, imported in import_graph().items():
-        for target in imported:
-            if component(importer) in PRODUCT and component(target) in PRODUCT:
-                yield importer, target
+def forbidden_imports(is_forbidden: Callable[[str, str], bool]) -> list[str]:
+    """Every `importer imports target` for which is_forbidden(importer, target) holds."""
+    return sorted(
+        f"{importer} imports {target}"
+        for importer, imported in import_graph().items()
+        for target in imported
+        if is_forbidden(importer, target)
+    )
 
 
 def test_the_graph_is_read() -> None:
@@ -88,46 +91,35 @@ def test_the_graph_is_read() -> None:
     assert "emulator.serve" in graph["cli"]  # imported inside the command function
 
 
+def points_up(importer: str, target: str) -> bool:
+    both = component(importer) in PRODUCT and component(target) in PRODUCT
+    return both and layer_of(component(target)) < layer_of(component(importer))
+
+
 def test_imports_point_down_the_layers() -> None:
-    upward = [
-        f"{importer} imports {target}"
-        for importer, target in product_edges()
-        if layer_of(component(target)) < layer_of(component(importer))
-    ]
-    assert upward == []
+    assert forbidden_imports(points_up) == []
 
 
 def test_transforms_stay_pure() -> None:
-    found = [
-        f"{importer} imports {target}"
-        for importer, imported in import_graph().items()
-        if component(importer) == "transforms"
-        for target in imported
-        if component(target) in NOT_IN_TRANSFORMS
-    ]
-    assert found == []
+    assert (
+        forbidden_imports(lambda i, t: component(i) == "transforms" and component(t) in NOT_IN_TRANSFORMS)
+        == []
+    )
 
 
 def test_the_product_imports_the_emulator_only_to_serve_it() -> None:
-    found = [
-        f"{importer} imports {target}"
-        for importer, imported in import_graph().items()
-        if component(importer) != "emulator"
-        for target in imported
-        if component(target) == "emulator" and (importer, target) != EMULATOR_ENTRY
-    ]
-    assert found == []
+    def reaches_in(importer: str, target: str) -> bool:
+        outside = component(importer) != "emulator" and component(target) == "emulator"
+        return outside and (importer, target) != EMULATOR_ENTRY
+
+    assert forbidden_imports(reaches_in) == []
 
 
 def test_the_emulator_never_imports_the_orchestration() -> None:
-    found = [
-        f"{importer} imports {target}"
-        for importer, imported in import_graph().items()
-        if component(importer) == "emulator"
-        for target in imported
-        if component(target) in ("cli", "pipeline")
-    ]
-    assert found == []
+    assert (
+        forbidden_imports(lambda i, t: component(i) == "emulator" and component(t) in ("cli", "pipeline"))
+        == []
+    )
 
 
 def strongly_connected(graph: dict[str, frozenset[str]]) -> list[set[str]]:

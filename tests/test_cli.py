@@ -1,12 +1,9 @@
-"""The CLI: exit codes 0/1/2, two-line Error/Hint output, --json equal to the library's value, no secrets shown."""
+"""The CLI in process (CliRunner): --json equals the library's value, --dry-run, init, validate, demo, secrets."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,132 +15,22 @@ from config.report import effective_settings, example_config_text
 from connectors.files import sample_data_dir
 from errors import ConfigError, SecretInConfigError, ValidationFailed
 from pipeline import plan_init, validate_files, validate_sample
-from powerbi_dataset.codes import THEMES
 from powerbi_dataset.derive import powerbi_definition
 from powerbi_dataset.dictionary import arrow_schemas_document, data_dictionary_markdown, schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text, json_text
 from powerbi_dataset.model import DATASET
+from tests.themes import themes_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "SUPERSECRET-123"
 AS_OF = "2026-06-01T00:00:00Z"
 runner = CliRunner()
-
-
-def run_cetk(
-    *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
-) -> subprocess.CompletedProcess[str]:
-    """The real console entry point in a child process, with a clean CETK_* environment and no OS keyring."""
-    environ = {name: value for name, value in os.environ.items() if not name.startswith("CETK_")}
-    environ.update({"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring", "PYTHONPATH": str(ROOT)})
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-c", "import cli; cli.main()", *args],
-        capture_output=True,
-        text=True,
-        env=environ,
-        cwd=cwd,
-        timeout=60,
-        check=False,
-    )
+BAD_THEME = "NOT_A_THEME,Bad,"
 
 
 @pytest.fixture(autouse=True)
 def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-
-
-def themes_csv(path: Path, *, bad: bool = False) -> Path:
-    lines = ["theme_code,theme_label,load_id"]
-    lines += [f"{code.code},{code.label.replace(',', ' ')}," for code in THEMES]
-    if bad:
-        lines.append("NOT_A_THEME,Bad,")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-# --- exit codes and the two-line error, in a real process ------------------------------------
-
-
-def test_version_exits_0() -> None:
-    result = run_cetk("--version")
-    assert result.returncode == 0
-    assert result.stdout.startswith("cetk ")
-
-
-def test_cetk_error_is_two_clean_lines_and_exit_1() -> None:
-    result = run_cetk("schema", "show", "no_such_table")
-    assert result.returncode == 1
-    lines = result.stderr.splitlines()
-    assert len(lines) == 2, result.stderr
-    assert lines[0] == "Error: no table 'no_such_table' in the model"
-    assert lines[1].startswith("Hint: tables are: areas")
-    assert "Traceback" not in result.stderr
-
-
-def test_usage_error_exits_2() -> None:
-    assert run_cetk("schema", "export", "--format", "bogus").returncode == 2
-    assert run_cetk("no-such-command").returncode == 2
-    bad_level = run_cetk("--log-level", "bogus", "schema", "show")
-    assert bad_level.returncode == 2
-    assert "--log-level" in bad_level.stderr
-
-
-def test_bad_log_level_from_the_environment_is_a_config_error() -> None:
-    result = run_cetk("schema", "show", env={"CETK_LOG_LEVEL": "bogus"})
-    assert result.returncode == 1
-    assert result.stderr.startswith("Error: setting 'log_level'")
-
-
-@pytest.mark.parametrize(
-    ("flag", "env", "debug_shown"),
-    [([], {}, True), (["--log-level", "ERROR"], {}, False), ([], {"CETK_LOG_LEVEL": "WARNING"}, False)],
-)
-def test_log_level_from_the_file_applies_below_flag_and_environment(
-    tmp_path: Path, flag: list[str], env: dict[str, str], debug_shown: bool
-) -> None:
-    (tmp_path / "cetk.yaml").write_text("log_level: debug\n", encoding="utf-8")
-    result = run_cetk(*flag, "config", "show", env=env, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert ("DEBUG config.loader: settings from cetk.yaml" in result.stderr) is debug_shown
-
-
-def test_a_config_file_cetk_cannot_read_does_not_stop_commands_that_need_no_settings(tmp_path: Path) -> None:
-    (tmp_path / "cetk.yaml").write_text("log_level: [unclosed\n", encoding="utf-8")
-    assert run_cetk("schema", "show", "themes", cwd=tmp_path).returncode == 0
-    shown = run_cetk("config", "show", cwd=tmp_path)
-    assert shown.returncode == 1
-    assert shown.stderr.startswith("Error: config file cetk.yaml, line 2")
-
-
-def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
-    (tmp_path / "cetk.yaml").write_text(f"client_secret: {SECRET}\n", encoding="utf-8")
-    result = run_cetk("config", "show", cwd=tmp_path)
-    assert result.returncode == 1
-    lines = result.stderr.splitlines()
-    assert lines[0].startswith("Error: config file cetk.yaml holds a secret at key 'client_secret'")
-    assert "CETK_CLIENT_SECRET" in lines[1]
-    assert SECRET not in result.stdout + result.stderr
-
-
-def test_validation_failure_exit_1_with_counts(tmp_path: Path) -> None:
-    path = themes_csv(tmp_path / "themes.csv", bad=True)
-    result = run_cetk("validate", str(path), "--as-of", AS_OF)
-    assert result.returncode == 1
-    assert result.stderr.splitlines() == [
-        f"Error: validation found 1 problem in {len(THEMES) + 1} rows",
-        "Hint: fix the rows named in the report (rules: docs/data-dictionary.md); --json lists every problem",
-    ]
-    assert "unknown-code" in result.stdout
-
-
-def test_secrets_never_in_config_show_or_debug_logs_in_a_process() -> None:
-    env = {"CETK_CLIENT_SECRET": SECRET, "CETK_CERT_PASSPHRASE": SECRET, "CETK_PSEUDONYMISATION_KEY": SECRET}
-    for args in (["config", "show"], ["config", "show", "--json"]):
-        result = run_cetk("--log-level", "DEBUG", *args, env=env)
-        assert result.returncode == 0, result.stderr
-        assert SECRET not in result.stdout + result.stderr
-        assert "set" in result.stdout
 
 
 # --- --json is the library's return value ------------------------------------------------------
@@ -271,7 +158,7 @@ def test_validate_valid_file_exits_0_and_json_equals_library(tmp_path: Path) -> 
 
 
 def test_validate_invalid_raises_validation_failed_with_report(tmp_path: Path) -> None:
-    path = themes_csv(tmp_path / "renamed.csv", bad=True)
+    path = themes_csv(tmp_path / "renamed.csv", BAD_THEME)
     result = runner.invoke(app, ["validate", str(path), "--table", "themes", "--as-of", AS_OF])
     assert result.exit_code == 1
     assert isinstance(result.exception, ValidationFailed)

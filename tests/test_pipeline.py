@@ -28,18 +28,12 @@ from pipeline import (
 )
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text, json_text
 from powerbi_dataset.model import DATASET
+from tests.themes import themes_csv
 
 
 @pytest.fixture(autouse=True)
 def _in_empty_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-
-
-def themes_csv(path: Path, *rows: str) -> Path:
-    path.write_text(
-        "theme_code,theme_label,load_id\n" + "".join(f"{row}\n" for row in rows), encoding="utf-8"
-    )
-    return path
 
 
 # --- plans ---------------------------------------------------------------------------------------
@@ -113,7 +107,9 @@ def test_apply_reports_each_step_and_a_failed_write_names_the_path(tmp_path: Pat
 
 def test_validate_files_reports_progress_and_returns_the_report(tmp_path: Path) -> None:
     events: list[ProgressEvent] = []
-    path = themes_csv(tmp_path / "themes.csv", "ASB,Anti-social behaviour,", "NOT_A_THEME,Bad,")
+    path = themes_csv(
+        tmp_path / "themes.csv", "ASB,Anti-social behaviour,", "NOT_A_THEME,Bad,", every_theme=False
+    )
     report = validate_files(path, on_progress=events.append)
     assert events == [Validating(tables=1, rows=2)]
     assert events[0].describe() == "Validating 2 rows in 1 table(s)"
@@ -121,7 +117,7 @@ def test_validate_files_reports_progress_and_returns_the_report(tmp_path: Path) 
 
 
 def test_validate_files_says_how_to_name_the_table_of_one_file(tmp_path: Path) -> None:
-    path = themes_csv(tmp_path / "export.csv", "ASB,x,")
+    path = themes_csv(tmp_path / "export.csv", "ASB,x,", every_theme=False)
     with pytest.raises(SourceFormatError, match="the file name 'export.csv' does not name a table"):
         validate_files(path)
     assert validate_files(path, table="themes").valid
@@ -136,8 +132,8 @@ def test_validate_sample_reads_only_the_model_tables() -> None:
 
 
 def test_raise_if_invalid_counts_problems_and_rows(tmp_path: Path) -> None:
-    raise_if_invalid(validate_files(themes_csv(tmp_path / "themes.csv", "ASB,x,")))
-    report = validate_files(themes_csv(tmp_path / "themes.csv", "ASB,x,", "BAD,x,"))
+    raise_if_invalid(validate_files(themes_csv(tmp_path / "themes.csv", "ASB,x,", every_theme=False)))
+    report = validate_files(themes_csv(tmp_path / "themes.csv", "ASB,x,", "BAD,x,", every_theme=False))
     with pytest.raises(ValidationFailed, match="^validation found 1 problem in 2 rows$") as caught:
         raise_if_invalid(report)
     assert caught.value.report is report

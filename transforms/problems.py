@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 from errors import ModelError
-from powerbi_dataset.dictionary import describe_rule
 from powerbi_dataset.model import DATASET
-from powerbi_dataset.schema import Dataset, Rule
+from powerbi_dataset.rules import Rule
+from powerbi_dataset.schema import Dataset
 
 Severity = Literal["error", "warning"]
 Scope = Literal["table", "value", "rule"]
@@ -119,7 +119,7 @@ def problem_catalogue(dataset: Dataset = DATASET) -> dict[str, ProblemType]:
                 raise ModelError(f"rule code {rule.code!r} of table {table.name!r} is already a check's code")
             rules.setdefault(rule.code, []).append((table.name, rule))
     for code, uses in rules.items():
-        description = " ".join(f"{table}: {rule.message} ({describe_rule(rule)})." for table, rule in uses)
+        description = " ".join(f"{table}: {rule.message} ({rule.describe()})." for table, rule in uses)
         catalogue[code] = ProblemType(code, code.replace("-", " ").capitalize(), description, "rule")
     return catalogue
 

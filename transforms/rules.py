@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from powerbi_dataset.kinds import UTC_MICROS
-from powerbi_dataset.schema import (
+from powerbi_dataset.rules import (
     Compare,
     Condition,
     CountNotAbove,
@@ -26,9 +26,8 @@ from powerbi_dataset.schema import (
     RequireEmpty,
     RequirePresent,
     Rule,
-    Table,
-    rule_columns,
 )
+from powerbi_dataset.schema import Table
 from transforms.coerce import Mask, to_mask
 
 MICROS_PER_HOUR = 3_600_000_000
@@ -77,7 +76,7 @@ def check_rules(
     for rule in table.rules:
         if isinstance(rule, CountNotAbove):
             continue
-        if any(name not in parsed for name in rule_columns(rule)) or (
+        if any(name not in parsed for name in rule.inputs) or (
             isinstance(rule, NotAfterAsOf) and as_of is None
         ):
             skipped.append(f"{table.name}:{rule.code}")

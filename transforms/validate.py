@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from powerbi_dataset.model import DATASET
-from powerbi_dataset.schema import Column, CountNotAbove, Dataset, Relationship, Table
+from powerbi_dataset.rules import CountNotAbove
+from powerbi_dataset.schema import Column, Dataset, Relationship, Table
 from transforms.coerce import Mask, Parsed, parse, plain, to_arrow, to_mask
 from transforms.problems import (
     BAD_FORMAT,

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from powerbi_dataset.dictionary import data_dictionary_markdown, describe_rule
+from powerbi_dataset.dictionary import data_dictionary_markdown
 from powerbi_dataset.model import DATASET
-from powerbi_dataset.schema import Code, Column, Compare, Condition, Dataset, Exclusive, RequireEmpty, Table
+from powerbi_dataset.rules import Compare, Condition, Exclusive, RequireEmpty
+from powerbi_dataset.schema import Code, Column, Dataset, Table
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 
@@ -72,7 +73,7 @@ def test_small_dataset_dictionary() -> None:
 
 
 def test_rules_in_words() -> None:
-    assert describe_rule(Compare("c", "end", ">=", "start", "m")) == "`end` ≥ `start` where both are present"
-    assert describe_rule(Exclusive("x", "event_id", "theme_code", "NO_ISSUES", "m")) == (
+    assert Compare("c", "end", ">=", "start", "m").describe() == "`end` ≥ `start` where both are present"
+    assert Exclusive("x", "event_id", "theme_code", "NO_ISSUES", "m").describe() == (
         "within each `event_id`, a row with `theme_code` = NO_ISSUES is the only row"
     )

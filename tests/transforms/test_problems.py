@@ -12,7 +12,8 @@ from emulator.demo_force import AS_OF as SAMPLE_AS_OF
 from emulator.demo_force import CANONICAL_TABLES
 from errors import ModelError
 from powerbi_dataset.model import DATASET
-from powerbi_dataset.schema import Compare, Dataset
+from powerbi_dataset.rules import Compare
+from powerbi_dataset.schema import Dataset
 from tests.transforms.clean_rows import AS_OF
 from tests.transforms.test_validate_all_codes import build
 from transforms.problems import CHECKS, PROBLEM_TYPES, problem_catalogue, problem_codes_markdown

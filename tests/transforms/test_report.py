@@ -8,9 +8,7 @@ import pyarrow as pa
 import pytest
 
 from powerbi_dataset.model import DATASET
-from powerbi_dataset.schema import (
-    Dataset,
-)
+from powerbi_dataset.schema import Dataset
 from tests.transforms.clean_rows import AS_OF, ROOMS, as_text, clean_rows, rooms
 from transforms.validate import Problem, Report, validate, validate_dataset
 

@@ -7,17 +7,8 @@ import datetime as dt
 import pyarrow as pa
 
 from powerbi_dataset.model import DATASET
-from powerbi_dataset.schema import (
-    Code,
-    Column,
-    Compare,
-    Condition,
-    MaxSpan,
-    NotAfterAsOf,
-    RequireEmpty,
-    RequirePresent,
-    Table,
-)
+from powerbi_dataset.rules import Compare, Condition, MaxSpan, NotAfterAsOf, RequireEmpty, RequirePresent
+from powerbi_dataset.schema import Code, Column, Table
 from tests.transforms.clean_rows import AS_OF, as_text, clean_rows
 from transforms.validate import validate
 
