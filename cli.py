@@ -205,7 +205,9 @@ def config_show(
     Example: cetk config show --set auth.mode=device_code --json
     """
     run = ctx.ensure_object(Run)
-    overrides = {**parse_overrides(set_values or []), "log_level": run.log_level_flag}
+    overrides = parse_overrides(set_values or [])
+    if run.log_level_flag is not None:  # --log-level is the flag of the log_level setting
+        overrides["log_level"] = run.log_level_flag
     loaded = load(run.config_path, os.environ, overrides, strict=False)
     run.use_settings(loaded)
     result = effective_settings(loaded)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -225,3 +226,23 @@ def test_validate_report_escapes_control_characters_from_the_input(tmp_path: Pat
     assert result.exit_code == 1
     assert "\x1b" not in result.stdout
     assert "\\x1b[31mred\\x1b[0m" in result.stdout
+
+
+def test_config_show_reports_the_log_level_flag_and_a_set_log_level() -> None:
+    by_flag = runner.invoke(app, ["--log-level", "error", "config", "show", "--json"])
+    assert json.loads(by_flag.stdout)["settings"]["log_level"] == {
+        "value": "error",
+        "source": "flag",
+        "env_var": "CETK_LOG_LEVEL",
+    }
+    by_set = runner.invoke(app, ["config", "show", "--json", "--set", "log_level=INFO"])
+    assert json.loads(by_set.stdout)["settings"]["log_level"]["value"] == "INFO"
+
+
+def test_a_run_removes_its_logging_and_redaction_when_it_ends() -> None:
+    root = logging.getLogger()
+    handlers, factory = list(root.handlers), logging.getLogRecordFactory()
+    assert runner.invoke(app, ["--log-level", "DEBUG", "schema", "show", "themes"]).exit_code == 0
+    assert runner.invoke(app, ["config", "show"], env={"CETK_CLIENT_SECRET": SECRET}).exit_code == 0
+    assert root.handlers == handlers
+    assert logging.getLogRecordFactory() is factory
