@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from config.checks import parse_auth_mode, parse_log_level
 from config.loader import load
 from config.report import effective_settings, example_config_text
 from config.settings import FIELDS
@@ -266,3 +267,24 @@ def test_config_file_that_is_not_utf8_is_a_config_error(tmp_path: Path) -> None:
     path.write_bytes("client_id: abc\norganisation: Caf\xe9 Police\n".encode("latin-1"))
     with pytest.raises(ConfigError, match=r"cetk\.yaml, line 2: not UTF-8 text"):
         load(path, {}, keyring=NO_KEYRING)
+
+
+def test_auth_mode_and_log_level_are_parsed_not_cast() -> None:
+    assert parse_auth_mode(" Device_Code ") == "device_code"
+    assert parse_log_level("info") == "INFO"
+    for parse, value, key, variable in (
+        (parse_auth_mode, "password", "auth.mode", "CETK_AUTH_MODE"),
+        (parse_log_level, "loud", "log_level", "CETK_LOG_LEVEL"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            parse(value)
+        assert f"setting '{key}'" in caught.value.message
+        assert variable in caught.value.hint
+
+
+def test_a_bad_auth_mode_is_one_problem_not_a_guess() -> None:
+    loaded = load(None, {"CETK_AUTH_MODE": "password"}, keyring=NO_KEYRING, strict=False)
+    assert [problem.message for problem in loaded.problems] == [
+        "setting 'auth.mode': 'password' is not one of certificate, client_secret, device_code, none"
+    ]
+    assert loaded.provenance.values["auth.mode"] == "password"  # config show shows what was given
