@@ -66,14 +66,19 @@ def speed(rows: int, repeat: int) -> None:
     texts = pd.Series(list(pool) * (rows // len(pool) + 1)).iloc[:rows].reset_index(drop=True)
     taxonomy = load_taxonomy()
     classify(texts.head(10), taxonomy)  # builds the cached patterns
-    for name, run in (("scrub", lambda: scrub(texts)), ("classify (scrub included)", lambda: classify(texts, taxonomy))):
+    for name, run in (
+        ("scrub", lambda: scrub(texts)),
+        ("classify (scrub included)", lambda: classify(texts, taxonomy)),
+    ):
         seconds = []
         for _ in range(repeat):
             start = time.perf_counter()
             run()
             seconds.append(time.perf_counter() - start)
         median = statistics.median(seconds)
-        print(f"{name}: {rows} texts, best {min(seconds):.2f} s, median {median:.2f} s, {rows / median:,.0f} texts/s")
+        print(
+            f"{name}: {rows} texts, best {min(seconds):.2f} s, median {median:.2f} s, {rows / median:,.0f} texts/s"
+        )
 
 
 def main() -> None:
