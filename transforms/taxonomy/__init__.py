@@ -1,0 +1,1 @@
+"""Packaged data: the default, versioned theme taxonomy (themes-v1.yaml)."""
