@@ -53,11 +53,14 @@ def knowledge(
         return [float(max(low, policy.threshold)), float(low + policy.rounding_base - 1)]
 
     bounds: dict[Var, list[float]] = {}
-    for r in table.counts.index:
-        for c in table.counts.columns:
-            bounds[("cell", r, c)] = published(table.counts.at[r, c])
-    for c in table.counts.columns:
-        bounds[("col", c)] = published(table.column_totals[c])
+    cells = table.counts.to_numpy(dtype=object, na_value=None)
+    for i, r in enumerate(table.counts.index):
+        for j, c in enumerate(table.counts.columns):
+            bounds[("cell", r, c)] = published(cells[i][j])
+    for c, value in zip(
+        table.column_totals.index, table.column_totals.to_numpy(dtype=object, na_value=None), strict=True
+    ):
+        bounds[("col", c)] = published(value)
     if exact_rows is not None:
         for r in table.counts.index:
             bounds[("row", r)] = [float(exact_rows[r])] * 2
@@ -77,11 +80,19 @@ def attack(bounds: dict[Var, list[float]], system: list[Equation]) -> dict[Var, 
         for parts, total in system:
             lows = [bounds[p][0] for p in parts]
             highs = [bounds[p][1] for p in parts]
-            moved |= _clip(bounds[total], sum(lows), sum(highs))
-            for index, part in enumerate(parts):
-                others_low = sum(lows) - lows[index]
-                others_high = sum(h for i, h in enumerate(highs) if i != index)
-                moved |= _clip(bounds[part], bounds[total][0] - others_high, bounds[total][1] - others_low)
+            sum_low = sum(lows)
+            unbounded = highs.count(math.inf)
+            finite_high = sum(h for h in highs if h != math.inf)
+            moved |= _clip(bounds[total], sum_low, math.inf if unbounded else finite_high)
+            for part, low, high in zip(parts, lows, highs, strict=True):
+                # the others' highest sum: unbounded if any other part is unbounded
+                if high == math.inf:
+                    others_high = math.inf if unbounded > 1 else finite_high
+                else:
+                    others_high = math.inf if unbounded else finite_high - high
+                moved |= _clip(
+                    bounds[part], bounds[total][0] - others_high, bounds[total][1] - (sum_low - low)
+                )
     return bounds
 
 
@@ -108,50 +119,54 @@ def disclosed_cells(
     derived = attack(knowledge(table, exact_rows, policy), system)
     baseline = attack(knowledge(table, exact_rows, policy, hide_all=True), system)
     truths = _true_values(truth, groups)
+    hidden = _hidden(table)
     found = []
     for var, (low, high) in derived.items():
         true_value = truths[var]
         assert low <= true_value <= high, f"attacker bounds for {var} exclude the true value"
-        hidden = _is_suppressed(var, table)
-        if hidden and low == high and baseline[var][0] != baseline[var][1]:
+        if hidden[var] and low == high and baseline[var][0] != baseline[var][1]:
             found.append(f"{var} = {low:g}")
     return found
 
 
 def lonely_unknowns(table: ProtectedTable, groups: Mapping[str, Sequence[str]], exact: bool) -> list[str]:
     """Lines with exactly one suppressed member whose total is exact: that member is recoverable."""
+    hidden = _hidden(table)
     found = []
     for parts, total in equations(table, groups):
         members = [*parts, total]
-        unknown = [
-            m for m in members if _is_suppressed(m, table) and not (exact and m[0] in ("row", "grand"))
-        ]
+        unknown = [m for m in members if hidden[m] and not (exact and m[0] in ("row", "grand"))]
         if len(unknown) == 1:
             found.append(f"{unknown[0]} alone in {total}")
     return found
 
 
-def _is_suppressed(var: Var, table: ProtectedTable) -> bool:
-    kind = var[0]
-    if kind == "cell":
-        return bool(table.suppressed.at[var[1], var[2]])
-    if kind == "col":
-        return bool(table.column_totals_suppressed[var[1]])
-    if kind == "row":
-        return bool(table.row_totals_suppressed[var[1]])
-    return table.grand_total is None
+def _hidden(table: ProtectedTable) -> dict[Var, bool]:
+    """Which figures the table shows as suppressed."""
+    hidden: dict[Var, bool] = {}
+    flags = table.suppressed.to_numpy()
+    for i, r in enumerate(table.counts.index):
+        for j, c in enumerate(table.counts.columns):
+            hidden[("cell", r, c)] = bool(flags[i][j])
+        hidden[("row", r)] = bool(table.row_totals_suppressed[r])
+    for c, flag in table.column_totals_suppressed.items():
+        hidden[("col", c)] = bool(flag)
+    hidden[("grand",)] = table.grand_total is None
+    return hidden
 
 
 def _true_values(truth: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> dict[Var, float]:
     full = truth.copy()
     for g, members in groups.items():
         full[g] = truth[list(members)].sum(axis=1)
+    cells = full.to_numpy(dtype=float)
     values: dict[Var, float] = {}
-    for r in full.index:
-        for c in full.columns:
-            values[("cell", r, c)] = float(full.at[r, c])
-        values[("row", r)] = float(truth.loc[r].sum())
-    for c in full.columns:
-        values[("col", c)] = float(full[c].sum())
-    values[("grand",)] = float(truth.to_numpy().sum())
+    for i, r in enumerate(full.index):
+        for j, c in enumerate(full.columns):
+            values[("cell", r, c)] = cells[i][j]
+    for r, total in zip(truth.index, truth.to_numpy(dtype=float).sum(axis=1), strict=True):
+        values[("row", r)] = float(total)
+    for c, total in zip(full.columns, cells.sum(axis=0), strict=True):
+        values[("col", c)] = float(total)
+    values[("grand",)] = float(truth.to_numpy(dtype=float).sum())
     return values
