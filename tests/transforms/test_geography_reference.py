@@ -7,10 +7,9 @@ import pandas as pd
 import pytest
 
 from bench.make_demo_geography import build_files
-from connectors.reference_files import GeographyFiles, demo_geography_files, load_geography
+from connectors.reference_files import demo_geography_files, load_geography
 from emulator.demo_force import generate_force
 from emulator.demo_force_reference import LAT_RANGE, LON_RANGE
-from errors import SourceFormatError
 from transforms.geography import Geography, locate
 from transforms.geography_points import check_ccr_areas, check_event_locations
 
@@ -79,12 +78,3 @@ def test_most_demo_event_points_fall_inside_their_lpt(
     # Stoke and Newcastle centres account for most misses. A data-quality finding, not hidden.
     assert inside >= MIN_EVENTS_INSIDE_THEIR_LPT, f"{inside:.1%} inside their LPT"
     assert set(report.counts()["events"]) == {"location-outside-lpt"}
-
-
-def test_a_missing_reference_file_is_a_source_format_error(tmp_path: pytest.TempPathFactory) -> None:
-    files = demo_geography_files()
-    missing = GeographyFiles(
-        files.ward_lookup, files.lsoa_lookup, files.ward_boundaries, tmp_path / "none.geojson"
-    )  # type: ignore[operator]
-    with pytest.raises(SourceFormatError, match="none.geojson"):
-        load_geography(missing)
