@@ -23,6 +23,7 @@ __all__ = [
     "check_event_locations",
     "publishable_ccr_areas",
     "publishable_event_points",
+    "snap_to_grid",
 ]
 
 LOCATION_WORDS = ("lat", "lon", "lng", "latitude", "longitude", "location", "easting", "northing", "postcode")
