@@ -1,0 +1,1 @@
+"""Reference data shipped with cetk: the demo force's synthetic geography (docs/geography.md)."""
