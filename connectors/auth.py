@@ -22,6 +22,7 @@ from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
 
 from config.settings import Settings
 from connectors.credentials import AppCertificate, load_certificate, load_token_cache, save_token_cache
+from connectors.redaction import install_log_filter
 from connectors.retry import Clock, Sleep
 from connectors.transport import TokenProvider, build_session
 from errors import AuthError, ConfigError
@@ -34,8 +35,9 @@ RESOURCE_NAMES: dict[Resource, str] = {
     "sharepoint": "SharePoint REST",
 }
 TOKEN_CACHE_FILE = "token_cache.json"  # device code only; .gitignore covers token_cache*.json
-DEVICE_FLOW_SLOW_DOWN_SECONDS = 5  # RFC 8628 section 3.5: add 5 s to the interval on slow_down
 _AADSTS = re.compile(r"AADSTS(\d+)")
+# MSAL masks tokens in its DEBUG token-cache event but not the device code it redeemed; nor may other records.
+MSAL_LOGGERS = ("msal.token_cache", "msal.application", "msal.oauth2cli.oauth2", "msal.telemetry")
 AADSTS_HINTS: dict[int, str] = {
     7000215: "the client secret is wrong: set CETK_CLIENT_SECRET to a current secret of the app registration",
     7000222: "the client secret has expired: add a new one to the app registration (a certificate is better)",
@@ -109,6 +111,7 @@ class SignIn:
         sleep: Sleep = time.sleep,
         clock: Clock = time.time,
     ) -> None:
+        install_log_filter(*MSAL_LOGGERS)
         self.config = config
         self._http_client, self._show_device_code = http_client, show_device_code
         self._sleep, self._clock = sleep, clock
@@ -244,18 +247,20 @@ class SignIn:
     def _poll_device_flow(
         self, application: msal.PublicClientApplication, flow: dict[str, Any]
     ) -> dict[str, Any]:
-        """Poll through MSAL one request at a time (exit_condition), waiting with the injected sleep."""
-        interval = float(flow.get("interval", 5))
+        """Poll through MSAL one request at a time (exit_condition), waiting with the injected sleep.
+
+        MSAL shares `flow` so callers can run their own loop; it adds 5 s to flow["interval"] on slow_down
+        (RFC 8628 3.5). Its wall-clock "too soon" mark is cleared because the waits here are the injected ones.
+        """
         deadline = self._clock() + float(flow.get("expires_in", 900))
         while True:
+            flow.pop("latest_attempt_at", None)
             result: dict[str, Any] = application.acquire_token_by_device_flow(
                 flow, exit_condition=lambda _: True
             )
-            error = result.get("error")
-            if error == "slow_down":
-                interval += DEVICE_FLOW_SLOW_DOWN_SECONDS
-            elif error != "authorization_pending":
+            if result.get("error") not in ("authorization_pending", "slow_down"):
                 return result
+            interval = float(flow.get("interval", 5))
             if self._clock() + interval > deadline:
                 return {"error": "expired_token", "error_codes": [70020]}
             self._sleep(interval)

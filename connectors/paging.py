@@ -44,10 +44,18 @@ def iter_pages(
     page already read is a ConnectorError, not an endless loop. `loads` may be a faster JSON decoder.
     """
     next_url: str | None = url
-    first_params = dict(params) if params else None
+    query = dict(params) if params else None
     requested: set[str] = set()
     while next_url is not None:
-        response = send(session, "GET", next_url, params=first_params, headers=headers)
+        is_first = not requested
+        response = send(
+            session,
+            "GET",
+            next_url,
+            params=query if is_first else None,
+            headers=headers,
+            verbatim=not is_first,  # a next link is sent as the service wrote it
+        )
         requested.update({next_url, response.request.url or next_url} if response.request else {next_url})
         page = parse_page(read_json(response, loads), where=f"GET {redact_url(next_url)}")
         yield page
@@ -56,7 +64,7 @@ def iter_pages(
                 f"GET {redact_url(next_url)}: the service's next link points back to a page already read",
                 hint="the service returned a paging loop; report it with the request ids in the log",
             )
-        next_url, first_params = page.next_link, None
+        next_url = page.next_link
 
 
 def parse_page(body: Any, *, where: str) -> Page:

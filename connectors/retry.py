@@ -21,7 +21,6 @@ from typing import Any
 
 from urllib3.exceptions import MaxRetryError, ResponseError
 from urllib3.util.retry import Retry
-from urllib3.util.util import reraise
 
 from connectors.redaction import redact_url
 
@@ -212,7 +211,8 @@ class ServiceRetry(Retry):
     ) -> ServiceRetry:
         if error is not None and (method is None or method.upper() not in IDEMPOTENT_METHODS):
             # Timeout, reset or refused: the write may have reached the service, so it is never resent.
-            raise reraise(type(error), error, _stacktrace)
+            # MaxRetryError is what requests turns into its own exceptions (a bare urllib3 error escapes it).
+            raise MaxRetryError(_pool, url, error) from error
         if response is not None:
             wait = throttle_wait_seconds(response.headers, self.context.clock())
             if wait is not None and wait > self.context.policy.retry_after_max_seconds:

@@ -96,9 +96,13 @@ def raise_for_error(response: requests.Response, *, now: float | None = None) ->
         method in IDEMPOTENT_METHODS or method == "DELETE" or status in MESSAGE_SAFE_STATUSES
     ):
         text += f": {scrub_text(found.message, _bearer(request))}"
-    if found.request_id:
-        text += f" (request id {scrub_text(found.request_id)})"
-    details: dict[str, Any] = {"status": status, "service_code": found.code, "request_id": found.request_id}
+    request_id = found.request_id
+    if request_id:
+        text += f" (request id {scrub_text(request_id)})"
+    elif request is not None and request.headers.get("client-request-id"):
+        request_id = request.headers["client-request-id"]  # ours, sent with every request: still traceable
+        text += f" (client request id {scrub_text(request_id)})"
+    details: dict[str, Any] = {"status": status, "service_code": found.code, "request_id": request_id}
     is_write = method not in IDEMPOTENT_METHODS
     if status in (429, 503):
         wait = throttle_wait_seconds(response.headers, time.time() if now is None else now)

@@ -153,12 +153,26 @@ def send(
     data: Any = None,
     headers: Mapping[str, str] | None = None,
     timeout: Timeout | None = None,
+    verbatim: bool = False,
 ) -> requests.Response:
-    """One call through the session, with retries; returns a successful answer or raises an errors.py type."""
+    """One call through the session, with retries; returns a successful answer or raises an errors.py type.
+
+    `verbatim` sends `url` exactly as given (a service's next link), where requests would re-quote it.
+    """
     try:
-        response = session.request(
-            method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
-        )
+        if not verbatim:
+            response = session.request(
+                method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
+            )
+        else:
+            if params:
+                raise ValueError("a verbatim URL carries its own query; params cannot be added to it")
+            prepared = session.prepare_request(
+                requests.Request(method, url, json=json, data=data, headers=headers)
+            )
+            prepared.url = url  # requests re-quotes (e.g. %7E to ~); a signed link is sent as written
+            options = session.merge_environment_settings(url, {}, None, None, None)
+            response = session.send(prepared, timeout=timeout, **options)
     except requests.RequestException as exc:
         raise transport_error(method, url, exc) from exc
     clock = session.clock if isinstance(session, ServiceSession) else time.time
