@@ -317,6 +317,10 @@ class DevicePrompt:
             self.emu.login.approve_device_code(username="it.admin@contoso.example")
 
 
+def no_poll_expected(seconds: float) -> None:
+    pytest.fail("a silent sign-in polled for a device code")
+
+
 def device_sign_in(
     emu: RunningEmulator, cache: Path, prompt: DevicePrompt | None, clock: ManualTime
 ) -> SignIn:
@@ -324,7 +328,7 @@ def device_sign_in(
     return SignIn(
         config,
         show_device_code=prompt.show if prompt else None,
-        sleep=prompt.sleep if prompt else print,
+        sleep=prompt.sleep if prompt else no_poll_expected,
         clock=clock.time,
     )
 

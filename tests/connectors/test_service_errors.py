@@ -291,6 +291,18 @@ def test_an_echoed_token_never_reaches_the_message(http: responses.RequestsMock)
     assert "***" in str(caught.value)
 
 
+def test_any_jwt_in_a_service_message_is_masked(http: responses.RequestsMock) -> None:
+    stranger = "eyJ0eXAiOiJKV1QifQ.eyJzdWIiOiJzb21lb25lIn0.c2ln"  # not our token: the request carried none
+    response = answer(
+        http, "GET", GRAPH, 401, graph_error("InvalidAuthenticationToken", f"Token {stranger} is invalid")
+    )
+
+    with pytest.raises(AuthError) as caught:
+        raise_for_error(response)
+
+    assert stranger not in str(caught.value) and "Token *** is invalid" in str(caught.value)
+
+
 def test_credentials_in_the_url_are_masked(http: responses.RequestsMock) -> None:
     url = "https://user:pa55@api.example/v1/items?code=abc123&sig=s1gn&$top=5&access_token=t0k"
     response = answer(http, "GET", url, 404, {})
