@@ -51,6 +51,10 @@ class RetryPolicy:
     )
     rate_limit_window_seconds: float = 60.0  # SharePoint and Graph budgets are per minute
 
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1 or min(self.backoff_base_seconds, self.retry_after_max_seconds) < 0:
+            raise ValueError("RetryPolicy needs max_attempts >= 1 and non-negative waits")
+
     def backoff_seconds(self, consecutive_failures: int, jitter: float) -> float:
         """base x 2^(n-1), stretched by jitter, never over the cap."""
         delay = self.backoff_base_seconds * 2.0 ** max(0, consecutive_failures - 1)
@@ -59,7 +63,7 @@ class RetryPolicy:
 
 @dataclass
 class RequestStats:
-    """What a session did, for the run ledger: requests on the wire, resends, and time spent waiting."""
+    """What a session did, for the run ledger: requests made, resends (on the wire: both), time spent waiting."""
 
     requests: int = 0
     retries: int = 0
