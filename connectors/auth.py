@@ -36,7 +36,7 @@ RESOURCE_NAMES: dict[Resource, str] = {
 }
 TOKEN_CACHE_FILE = "token_cache.json"  # device code only; .gitignore covers token_cache*.json
 _AADSTS = re.compile(r"AADSTS(\d+)")
-# MSAL masks tokens in its DEBUG token-cache event but not the device code it redeemed; nor may other records.
+# MSAL masks tokens in its DEBUG cache event, not the device code it redeemed: its loggers get a mask.
 MSAL_LOGGERS = ("msal.token_cache", "msal.application", "msal.oauth2cli.oauth2", "msal.telemetry")
 AADSTS_HINTS: dict[int, str] = {
     7000215: "the client secret is wrong: set CETK_CLIENT_SECRET to a current secret of the app registration",

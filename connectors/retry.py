@@ -126,7 +126,7 @@ class BudgetPacer:
     def before_request(self) -> None:
         wait = self.delay_seconds()
         if wait > 0:
-            logger.info("resource-unit budget nearly spent: pacing, next request in %.2f s", wait)
+            logger.debug("resource-unit budget nearly spent: pacing, next request in %.2f s", wait)
             self._sleep(wait)
             self._stats.add(pacing_wait_seconds=wait)
         with self._lock:
