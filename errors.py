@@ -5,9 +5,10 @@ CetkError               base; carries .hint; the CLI prints message + hint and e
 ├── ConfigError           a setting is missing or invalid (names the key and the env var to set)
 │   └── SecretInConfigError  a config file holds a secret value (names the variable to use instead)
 ├── ModelError            the canonical model declaration breaks a rule or a service limit
-├── ConnectorError        an HTTP call failed after retries (.status, .service_code)
+├── ConnectorError        an HTTP call failed after retries (.status, .service_code, .request_id)
 │   ├── AuthError           401/403, or no token could be had
 │   ├── NotFoundError       404 (names the site, list, dataset or table)
+│   ├── ResyncRequiredError 410 Gone: a delta link expired (.restart_url from Location)
 │   └── ThrottledError      still 429/503 after retries (.retry_after_seconds)
 ├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
 ├── ValidationFailed      carries the validation Report
@@ -60,10 +61,12 @@ class ConnectorError(CetkError):
         hint: str | None = None,
         status: int | None = None,
         service_code: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message, hint=hint)
         self.status = status
         self.service_code = service_code
+        self.request_id = request_id  # the service's id for this request, for a support ticket
 
 
 class AuthError(ConnectorError):
@@ -72,6 +75,14 @@ class AuthError(ConnectorError):
 
 class NotFoundError(ConnectorError):
     default_hint = "check the site, list, workspace or dataset named in the settings"
+
+
+class ResyncRequiredError(ConnectorError):
+    default_hint = "the saved delta link expired; the next run reads the whole list again"
+
+    def __init__(self, message: str, *, restart_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.restart_url = restart_url  # Graph's Location header: where a full enumeration restarts
 
 
 class ThrottledError(ConnectorError):

@@ -1,0 +1,210 @@
+"""The contract every connector keeps (house style, after meltano's standard tests), over HTTPS with MSAL:
+pagination ends, a 429 is waited out and retried, a refused token is an AuthError, a missing target a
+NotFoundError.
+
+A connector joins by adding a ContractCase to CASES: how to seed the emulator, how the connector reads
+one collection with a session, a target that does not exist and a token the service refuses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from connectors.auth import Resource
+from connectors.http import ServiceSession, build_session, iter_pages
+from emulator.testing import DEFAULT_TENANT, RunningEmulator
+from errors import AuthError, NotFoundError
+from tests.connectors.conftest import (
+    USER_AGENT,
+    AppCertificate,
+    ManualTime,
+    StartEmulator,
+    Waits,
+    certificate_sign_in,
+    seed_list,
+    service_session,
+)
+
+VERBOSE = {"Accept": "application/json;odata=verbose"}
+GRAPH_AUDIENCE = "https://graph.microsoft.com"
+
+
+@dataclass(frozen=True)
+class ContractCase:
+    id: str
+    resource: Resource
+    service: str  # the emulator service: fault rules and the request log
+    read_path: str  # regex searched in the service path of the read's requests
+    seed: Callable[[RunningEmulator], Any]  # set up the data; returns the target the read takes
+    read: Callable[[ServiceSession, RunningEmulator, Any], list[Any]]  # the connector's read of a collection
+    missing: Callable[[Any], Any]  # the same kind of target, naming something that does not exist
+    refused_token: Callable[[RunningEmulator], str]  # a token the service refuses
+    refused_status: int
+    items: int
+    page_size: int
+
+
+def issue(emu: RunningEmulator, audience: str, **extra: Any) -> str:
+    return emu.stack.tokens.issue(
+        audience=audience, client_id="someone-else", tenant=DEFAULT_TENANT, extra=extra or None
+    )
+
+
+def read_graph_items(session: ServiceSession, emu: RunningEmulator, items_url: str) -> list[Any]:
+    return [item for page in iter_pages(session, items_url, {"$top": "200"}) for item in page.items]
+
+
+def read_sharepoint_items(session: ServiceSession, emu: RunningEmulator, title: str) -> list[Any]:
+    url = emu.url("sharepoint", f"/sites/Test/_api/Web/lists/GetByTitle('{title}')/items")
+    return [item for page in iter_pages(session, url, headers=VERBOSE) for item in page.items]
+
+
+def seed_datasets(emu: RunningEmulator) -> str:
+    group = emu.powerbi.create_group("Community Engagement")
+    for number in range(3):
+        emu.powerbi.add_import_dataset(group, f"Dataset {number}")
+    return group
+
+
+def read_powerbi_datasets(session: ServiceSession, emu: RunningEmulator, group: str) -> list[Any]:
+    url = emu.url("powerbi", f"/v1.0/myorg/groups/{group}/datasets")
+    return [item for page in iter_pages(session, url) for item in page.items]
+
+
+CASES = [
+    ContractCase(
+        id="graph-list-items",
+        resource="graph",
+        service="graph",
+        read_path=r"/items$",
+        seed=lambda emu: seed_list(emu, 450),
+        read=read_graph_items,
+        missing=lambda items_url: items_url.replace("/lists/", "/lists/0000"),
+        refused_token=lambda emu: issue(emu, GRAPH_AUDIENCE, roles=["User.Read.All"]),  # no Sites.* role
+        refused_status=403,
+        items=450,
+        page_size=200,
+    ),
+    ContractCase(
+        id="sharepoint-rest-items",
+        resource="sharepoint",
+        service="sharepoint",
+        read_path=r"/items$",
+        seed=lambda emu: seed_list(emu, 250) and "Items",
+        read=read_sharepoint_items,
+        missing=lambda title: "No Such List",
+        refused_token=lambda emu: issue(emu, GRAPH_AUDIENCE),  # a Graph token: SharePoint's 401 challenge
+        refused_status=401,
+        items=250,
+        page_size=100,
+    ),
+    ContractCase(
+        id="powerbi-datasets",
+        resource="powerbi",
+        service="powerbi",
+        read_path=r"/datasets$",
+        seed=seed_datasets,
+        read=read_powerbi_datasets,
+        missing=lambda group: "00000000-0000-0000-0000-000000000000",
+        refused_token=lambda emu: issue(emu, GRAPH_AUDIENCE),  # wrong audience: Power BI's 403
+        refused_status=403,
+        items=3,
+        page_size=3,
+    ),
+]
+
+
+@pytest.fixture(params=CASES, ids=[case.id for case in CASES])
+def case(request: pytest.FixtureRequest) -> ContractCase:
+    return request.param  # type: ignore[no-any-return]
+
+
+def signed_in_session(
+    emu: RunningEmulator, case: ContractCase, certificate: AppCertificate, clock: ManualTime, waits: Waits
+) -> ServiceSession:
+    return service_session(
+        certificate_sign_in(emu, certificate, clock, waits), case.resource, emu, clock, waits
+    )
+
+
+def test_pagination_ends_with_every_item_once(
+    case: ContractCase,
+    start_emulator: StartEmulator,
+    app_certificate: AppCertificate,
+    clock: ManualTime,
+    waits: Waits,
+) -> None:
+    emu = start_emulator()
+    target = case.seed(emu)
+    session = signed_in_session(emu, case, app_certificate, clock, waits)
+
+    items = case.read(session, emu, target)
+
+    assert len(items) == case.items
+    assert len({repr(item) for item in items}) == case.items
+    assert session.stats.requests == math.ceil(case.items / case.page_size)
+
+
+def test_a_429_is_waited_out_and_retried(
+    case: ContractCase,
+    start_emulator: StartEmulator,
+    app_certificate: AppCertificate,
+    clock: ManualTime,
+    waits: Waits,
+) -> None:
+    rule = {
+        "service": case.service,
+        "method": "GET",
+        "path": case.read_path,
+        "throttle": {"sequence": [429], "retry_after": 3},
+    }
+    emu = start_emulator({"rules": [rule]})
+    target = case.seed(emu)
+    session = signed_in_session(emu, case, app_certificate, clock, waits)
+
+    items = case.read(session, emu, target)
+
+    assert len(items) == case.items
+    assert waits.seconds == [3.0] and session.stats.retries == 1
+    statuses = [r.status for r in emu.emulator.request_log if r.service == case.service]
+    assert statuses[0] == 429 and statuses.count(429) == 1
+
+
+def test_a_refused_token_is_an_auth_error(
+    case: ContractCase, emu: RunningEmulator, clock: ManualTime, waits: Waits
+) -> None:
+    target = case.seed(emu)
+    token = case.refused_token(emu)
+    session = build_session(
+        lambda: token, user_agent=USER_AGENT, ca_bundle=emu.ca_file, sleep=waits, clock=clock.time
+    )
+
+    with pytest.raises(AuthError) as caught:
+        case.read(session, emu, target)
+
+    assert caught.value.status == case.refused_status
+    assert waits.seconds == []  # an auth failure is not retried
+    assert token not in str(caught.value)
+
+
+def test_a_missing_target_is_not_found(
+    case: ContractCase,
+    start_emulator: StartEmulator,
+    app_certificate: AppCertificate,
+    clock: ManualTime,
+    waits: Waits,
+) -> None:
+    emu = start_emulator()
+    target = case.seed(emu)
+    session = signed_in_session(emu, case, app_certificate, clock, waits)
+
+    with pytest.raises(NotFoundError) as caught:
+        case.read(session, emu, case.missing(target))
+
+    assert caught.value.status == 404 and caught.value.service_code
+    assert caught.value.request_id
