@@ -462,7 +462,7 @@ def test_the_adapter_reads_every_sign_in_setting(tmp_path: Path) -> None:
         "CETK_CLIENT_SECRET": "s3cret-from-env",
         "CETK_CERT_PASSPHRASE": "passphrase-from-env",
     }
-    settings = load(None, environ, keyring=None, strict=False)
+    settings = load(None, environ, keyring=None, strict=False).settings
 
     config = sign_in_config_from_settings(settings)
 

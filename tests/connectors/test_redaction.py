@@ -63,7 +63,7 @@ def secret_settings(emu: RunningEmulator, tmp_path: Path) -> Any:
         "CETK_CA_BUNDLE": str(emu.ca_file),
         "CETK_PATHS_STATE_DIR": str(tmp_path),
     }
-    return load(None, environ, keyring=None, strict=False)
+    return load(None, environ, keyring=None, strict=False).settings
 
 
 def test_s1_client_secret_from_the_environment_and_a_forced_401(
