@@ -16,12 +16,12 @@ from typing import Any
 import yaml
 
 from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
-from emulator.certs import make_client_certificate, write_private
-from emulator.demo_force import generate_force
-from emulator.demo_forms import write_forms_exports
-from emulator.demo_lists import SITE_PATH, seed_lists
-from emulator.faults import FaultPlan, FaultRule
-from emulator.server import RunningServer, start_server
+from emulator.core.certs import make_client_certificate, write_private
+from emulator.core.server import RunningServer, start_server
+from emulator.demo.force import generate_force
+from emulator.demo.forms import write_forms_exports
+from emulator.demo.lists import SITE_PATH, seed_lists
+from emulator.faults.plan import FaultPlan, FaultRule
 from emulator.testing import DEFAULT_TENANT
 from errors import EmulatorError
 

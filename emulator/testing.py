@@ -11,12 +11,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator.app import Emulator, FaultInjector
-from emulator.auth import LoginService
 from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
-from emulator.clock import Clock
-from emulator.powerbi import PowerBIService
-from emulator.server import RunningServer, start_server
+from emulator.core.app import Emulator, FaultInjector
+from emulator.core.clock import Clock
+from emulator.core.server import RunningServer, start_server
+from emulator.login.service import LoginService
+from emulator.powerbi.service import PowerBIService
 
 DEFAULT_TENANT = "contoso.onmicrosoft.com"
 
