@@ -1,6 +1,6 @@
 """The emulator as one object: services mounted under path prefixes, a request log, faults and a clock.
 
-`Emulator.handle()` is transport-neutral, so tests can call it directly; emulator/server.py puts it
+`Emulator.handle()` is transport-neutral, so tests can call it directly; emulator/core/server.py puts it
 behind a real HTTP(S) socket. Each service keeps Microsoft's own paths below its mount point, e.g.
 Power BI's `/v1.0/myorg/groups/{groupId}/datasets` is served at `{base}/powerbi/v1.0/myorg/...`.
 """
@@ -32,13 +32,27 @@ class Service(Protocol):
 
     def method_not_allowed(self, request: Request) -> Response: ...
 
+    def error_response(self, status: int, code: str, message: str, headers: Mapping[str, str]) -> Response:
+        """The service's own error body, for faults injected in front of it."""
+        ...
+
+    def resource_units(self, request: Request) -> int | None:
+        """What the request costs against a resource-unit budget; None leaves it to the fault plan."""
+        ...
+
 
 class FaultInjector(Protocol):
     """Decides, per request, whether to answer with a fault instead of (or after) the real handler."""
 
-    def before(self, service: str, request: Request) -> Response | None: ...
+    def before(self, service: Service, request: Request, now: datetime) -> Response | None: ...
 
-    def after(self, service: str, request: Request, response: Response) -> Response: ...
+    def after(self, service: Service, request: Request, response: Response) -> Response: ...
+
+
+class Dispatcher(Protocol):
+    """Runs a request through a mounted service as if it had arrived on its own (Graph $batch)."""
+
+    def dispatch(self, service: Service, request: Request) -> Response: ...
 
 
 @dataclass(frozen=True)
@@ -56,17 +70,27 @@ class RequestRecord:
 
 
 class NoFaults:
-    def before(self, service: str, request: Request) -> Response | None:
+    def before(self, service: Service, request: Request, now: datetime) -> Response | None:
         return None
 
-    def after(self, service: str, request: Request, response: Response) -> Response:
+    def after(self, service: Service, request: Request, response: Response) -> Response:
         return response
+
+
+class PlainErrors:
+    """Defaults for a service with no error shape or costs of its own: `{"error": {"code", "message"}}`."""
+
+    def error_response(self, status: int, code: str, message: str, headers: Mapping[str, str]) -> Response:
+        return Response.json(status, {"error": {"code": code, "message": message}}, headers)
+
+    def resource_units(self, request: Request) -> int | None:
+        return None
 
 
 @dataclass
 class Emulator:
     clock: Clock = field(default_factory=SystemClock)
-    faults: FaultInjector = field(default_factory=NoFaults)
+    faults: FaultInjector = field(default_factory=NoFaults)  # a FaultPlan, or set by FaultPlan.install
     _mounts: list[tuple[Service, Router]] = field(default_factory=list)
     _log: list[RequestRecord] = field(default_factory=list)
     _log_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -74,9 +98,6 @@ class Emulator:
     def mount(self, service: Service) -> None:
         router = Router()
         service.register(router)
-        bind = getattr(service, "bind", None)
-        if callable(bind):  # a service that dispatches inner requests (Graph $batch) needs the emulator
-            bind(self)
         self._mounts.append((service, router))
         self._mounts.sort(key=lambda pair: len(pair[0].mount), reverse=True)
 
@@ -104,7 +125,7 @@ class Emulator:
                     base_url=origin + service.mount,
                     raw_query=raw_query,
                 )
-                response = dispatch(service, router, request, self.faults)
+                response = self._route(service, router, request)
                 self._record(service.name, request, response)
                 return response
         response = Response.json(
@@ -112,6 +133,27 @@ class Emulator:
         )
         self._record("none", Request(method, path, {}, lowered, body, origin, raw_query), response)
         return response
+
+    def dispatch(self, service: Service, request: Request) -> Response:
+        """Route a request the service made up itself (a $batch sub-request): faults apply, no log line."""
+        for mounted, router in self._mounts:
+            if mounted is service:
+                return self._route(service, router, request)
+        raise KeyError(f"service {service.name} is not mounted on this emulator")
+
+    def _route(self, service: Service, router: Router, request: Request) -> Response:
+        """The one routine for outer and inner requests: the fault plan before and after the handler."""
+        fault = self.faults.before(service, request, self.clock.now())
+        if fault is not None:
+            return fault
+        found = router.match(request.method, request.path)
+        if found is None:
+            response = service.not_found(request)
+        elif found.handler is None:
+            response = service.method_not_allowed(request)
+        else:
+            response = found.handler(request, found.params)
+        return self.faults.after(service, request, response)
 
     def _record(self, service: str, request: Request, response: Response) -> None:
         headers = {k: ("***" if k in REDACTED_HEADERS else v) for k, v in request.headers.items()}
@@ -136,21 +178,3 @@ class Emulator:
     def clear_log(self) -> None:
         with self._log_lock:
             self._log.clear()
-
-
-def dispatch(service: Service, router: Router, request: Request, faults: FaultInjector) -> Response:
-    """Route one request within a service, with the fault plan before and after the handler.
-
-    Also used for the inner requests of Graph's $batch, which are throttled individually.
-    """
-    fault = faults.before(service.name, request)
-    if fault is not None:
-        return fault
-    found = router.match(request.method, request.path)
-    if found is None:
-        response = service.not_found(request)
-    elif found.handler is None:
-        response = service.method_not_allowed(request)
-    else:
-        response = found.handler(request, found.params)
-    return faults.after(service.name, request, response)

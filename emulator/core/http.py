@@ -1,4 +1,4 @@
-"""Transport-neutral request/response values and a small path router for the emulator's services."""
+"""Transport-neutral request/response values, the refusal handlers raise, and a small path router."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+
+class ServiceError(Exception):
+    """A refusal raised inside a handler; the service answers it in its own error shape."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.headers = status, code, message, dict(headers or {})
 
 
 @dataclass(frozen=True)

@@ -163,7 +163,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ccrs", type=int, default=None)
     args = parser.parse_args(argv)
     overrides = {
-        name: getattr(args, name) for name in ("seed", "events", "ccrs") if getattr(args, name) is not None
+        name: value
+        for name, value in vars(args).items()
+        if name in ("seed", "events", "ccrs") and value is not None
     }
     if args.write_sample is not None:
         from emulator.demo.sample import write_sample

@@ -11,8 +11,6 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from emulator.core.clock import Clock
-
 DEFAULT_COST_PER_REQUEST = 2
 DEFAULT_RATE_LIMIT = 120
 DEFAULT_RESET_WINDOW_SECONDS = 60
@@ -33,13 +31,12 @@ class ResourceBudget:
     rate_limit: int = DEFAULT_RATE_LIMIT
     reset_window_seconds: int = DEFAULT_RESET_WINDOW_SECONDS
     warning_threshold_percent: int = DEFAULT_WARNING_THRESHOLD_PERCENT
-    cost_per_request: int = DEFAULT_COST_PER_REQUEST  # when the service has no resource_units()
+    cost_per_request: int = DEFAULT_COST_PER_REQUEST  # when the service's resource_units() gives None
     _window_start: datetime | None = None
     _used: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def charge(self, cost: int, clock: Clock) -> BudgetDecision:
-        now = clock.now()
+    def charge(self, cost: int, now: datetime) -> BudgetDecision:
         with self._lock:
             window = timedelta(seconds=self.reset_window_seconds)
             if self._window_start is None or now >= self._window_start + window:

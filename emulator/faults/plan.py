@@ -12,13 +12,13 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from emulator.core.app import Emulator
-from emulator.core.clock import Clock, SystemClock
+from emulator.core.app import Emulator, Service
 from emulator.core.http import Request, Response
 from emulator.faults.budget import ResourceBudget
 from errors import EmulatorError
@@ -68,8 +68,6 @@ class FaultPlan:
     budget: ResourceBudget | None = None
     seed: int = 0
     sleep: Callable[[float], None] = time.sleep
-    clock: Clock = field(default_factory=SystemClock)
-    _emulator: Emulator | None = None
     _random: random.Random = field(init=False)
     _pending: dict[int, tuple[FaultRule | None, dict[str, str]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,8 +76,7 @@ class FaultPlan:
         self._random = random.Random(self.seed)
 
     def install(self, emulator: Emulator) -> FaultPlan:
-        """Become the emulator's fault injector; the RU window then follows the emulator's clock."""
-        self._emulator, self.clock = emulator, emulator.clock
+        """Become the fault injector of an emulator already built (build_emulator takes `faults=` too)."""
         emulator.faults = self
         return self
 
@@ -102,13 +99,13 @@ class FaultPlan:
 
     # FaultInjector ---------------------------------------------------------------------------------
 
-    def before(self, service: str, request: Request) -> Response | None:
+    def before(self, service: Service, request: Request, now: datetime) -> Response | None:
         with self._lock:
             fired: tuple[int, str, Injection] | None = None
             drop_rule: FaultRule | None = None
             latency_ms = 0
             for rule in self.rules:
-                if not rule.matches(service, request):
+                if not rule.matches(service.name, request):
                     continue
                 rule.matched += 1
                 latency_ms += rule.latency_ms
@@ -132,8 +129,9 @@ class FaultPlan:
             message = "Too many requests." if status == 429 else "The service is temporarily unavailable."
             return self._error(service, status, message, headers)
         budget_headers: dict[str, str] = {}
-        if self.budget is not None and service in self.budget.services:
-            decision = self.budget.charge(self._cost(service, request), self.clock)
+        if self.budget is not None and service.name in self.budget.services:
+            units = service.resource_units(request)
+            decision = self.budget.charge(self.budget.cost_per_request if units is None else units, now)
             if decision.throttled:
                 return self._error(
                     service, 429, "Resource unit budget exceeded; retry later.", decision.headers
@@ -144,7 +142,7 @@ class FaultPlan:
                 self._pending[id(request)] = (drop_rule, budget_headers)
         return None
 
-    def after(self, service: str, request: Request, response: Response) -> Response:
+    def after(self, service: Service, request: Request, response: Response) -> Response:
         with self._lock:
             drop_rule, headers = self._pending.pop(id(request), (None, {}))
         response.headers.update(headers)
@@ -159,29 +157,9 @@ class FaultPlan:
             return matched <= len(injection.sequence) and injection.sequence[matched - 1] == status
         return injection.rate > 0 and self._random.random() < injection.rate
 
-    def _cost(self, service: str, request: Request) -> int:
-        assert self.budget is not None
-        target = self._service(service)
-        units = getattr(target, "resource_units", None)
-        return int(units(request)) if callable(units) else self.budget.cost_per_request
-
-    def _error(self, service: str, status: int, message: str, headers: dict[str, str]) -> Response:
+    def _error(self, service: Service, status: int, message: str, headers: dict[str, str]) -> Response:
         code = "activityLimitReached" if status == 429 else "serviceNotAvailable"
-        target = self._service(service)
-        shape = getattr(target, "error_response", None)
-        if callable(shape):
-            response = shape(status, code, message, headers)
-            if isinstance(response, Response):
-                return response
-        return Response.json(status, {"error": {"code": code, "message": message}}, headers)
-
-    def _service(self, name: str) -> object | None:
-        if self._emulator is None:
-            return None
-        try:
-            return self._emulator.service(name)
-        except KeyError:
-            return None
+        return service.error_response(status, code, message, headers)
 
 
 def _drops(rule: FaultRule) -> bool:

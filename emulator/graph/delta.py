@@ -7,16 +7,12 @@ this enumeration has got (an item id for full enumerations, an offset into the c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from emulator.core.http import Request, Response
-from emulator.graph.errors import GraphError
-from emulator.graph.items import collection, fragments, link, parse_query, sign, unsign
+from emulator.core.http import Request, Response, ServiceError
+from emulator.graph.fragments import ItemRenderer
+from emulator.graph.query import QueryLimits
+from emulator.graph.responses import collection, link, sign, unsign
 from emulator.graph.serialise import deleted_item_json, dumps
 from emulator.lists.store import Item, SpList
-
-if TYPE_CHECKING:
-    from emulator.graph.service import GraphService
 
 RESYNC_MESSAGE = (
     "Resync required. Replace any local items with the server's version (including deletes) if you're sure "
@@ -37,41 +33,50 @@ def _read_token(raw: str) -> tuple[int, int, int, int] | None:
     return epoch, start, end, position
 
 
-def delta(service: GraphService, request: Request, sp_list: SpList) -> Response:
-    query = parse_query(service, request, sp_list)
-    raw = request.param("token")
-    now_seq = sp_list.current_seq
-    if raw == "latest":
-        return _page(request, sp_list, [], {"@odata.deltaLink": _link(request, sp_list.delta_epoch, now_seq)})
-    if raw in (None, ""):
-        epoch, start, end, position = sp_list.delta_epoch, -1, now_seq, 0
-    else:
-        parsed = _read_token(raw)
-        if parsed is None:
-            raise GraphError(400, "invalidRequest", "The delta token is not valid.")
-        epoch, start, end, position = parsed
-        if epoch != sp_list.delta_epoch:
-            restart = _token(sp_list.delta_epoch, -1, now_seq, 0)
-            location = link(request, {"token": restart}, drop=("$skiptoken",))
-            raise GraphError(410, "resyncChangesApplyDifferences", RESYNC_MESSAGE, {"Location": location})
-        if start == end and position == 0:  # a deltaLink: changes since `end`, up to now
-            start, end = end, now_seq
-    if start < 0:
-        window, next_position, more = _enumerate(sp_list, position, query.top)
-    else:
-        window, next_position, more = _changes(sp_list, start, end, position, query.top)
-    rendered = iter(
-        fragments(service, [item for _, item in window if item is not None], sp_list, query, delta=True)
-    )
-    values = [
-        next(rendered) if item is not None else dumps(deleted_item_json(item_id, sp_list))
-        for item_id, item in window
-    ]
-    if more:
-        links = {"@odata.nextLink": link(request, {"token": _token(epoch, start, end, next_position)})}
-    else:
-        links = {"@odata.deltaLink": _link(request, epoch, end)}
-    return _page(request, sp_list, values, links)
+class DeltaEndpoint:
+    """`.../lists/{list}/items/delta` of one Graph service."""
+
+    def __init__(self, renderer: ItemRenderer, limits: QueryLimits) -> None:
+        self.renderer, self.limits = renderer, limits
+
+    def delta(self, request: Request, sp_list: SpList) -> Response:
+        query = self.limits.parse(request, sp_list)
+        raw = request.param("token")
+        now_seq = sp_list.current_seq
+        if raw == "latest":
+            return _page(
+                request, sp_list, [], {"@odata.deltaLink": _link(request, sp_list.delta_epoch, now_seq)}
+            )
+        if raw in (None, ""):
+            epoch, start, end, position = sp_list.delta_epoch, -1, now_seq, 0
+        else:
+            parsed = _read_token(raw)
+            if parsed is None:
+                raise ServiceError(400, "invalidRequest", "The delta token is not valid.")
+            epoch, start, end, position = parsed
+            if epoch != sp_list.delta_epoch:
+                restart = _token(sp_list.delta_epoch, -1, now_seq, 0)
+                location = link(request, {"token": restart}, drop=("$skiptoken",))
+                raise ServiceError(
+                    410, "resyncChangesApplyDifferences", RESYNC_MESSAGE, {"Location": location}
+                )
+            if start == end and position == 0:  # a deltaLink: changes since `end`, up to now
+                start, end = end, now_seq
+        if start < 0:
+            window, next_position, more = _enumerate(sp_list, position, query.top)
+        else:
+            window, next_position, more = _changes(sp_list, start, end, position, query.top)
+        current = [item for _, item in window if item is not None]
+        rendered = iter(self.renderer.fragments(current, sp_list, query, delta=True))
+        values = [
+            next(rendered) if item is not None else dumps(deleted_item_json(item_id, sp_list))
+            for item_id, item in window
+        ]
+        if more:
+            links = {"@odata.nextLink": link(request, {"token": _token(epoch, start, end, next_position)})}
+        else:
+            links = {"@odata.deltaLink": _link(request, epoch, end)}
+        return _page(request, sp_list, values, links)
 
 
 def _link(request: Request, epoch: int, seq: int) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from emulator.core.http import Request
+from emulator.core.http import Request, ServiceError
 from emulator.lists.store import Item, ListColumn, Lookup, Person, SpList
 
 HONOR_NONINDEXED = "honornonindexedquerieswarningmayfailrandomly"
@@ -30,6 +30,20 @@ class ItemQuery:
     item_select: frozenset[str] | None
     top: int
     predicate: Callable[[Item], bool] | None
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """The page sizes one Graph service allows; `parse` reads a request's options within them."""
+
+    default_top: int
+    max_top: int
+
+    def parse(self, request: Request, sp_list: SpList) -> ItemQuery:
+        try:
+            return parse_item_query(request, sp_list, default_top=self.default_top, max_top=self.max_top)
+        except QueryError as error:
+            raise ServiceError(400, "invalidRequest", str(error)) from error
 
 
 def option(request: Request, name: str) -> str | None:

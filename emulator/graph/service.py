@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
 
-from emulator.core.http import Request, Response, Router
+from emulator.core.app import Dispatcher
+from emulator.core.http import Request, Response, Router, ServiceError
 from emulator.core.tokens import GRAPH_AUDIENCE, Claims, TokenAuthority
-from emulator.graph import batch as graph_batch
-from emulator.graph import delta as graph_delta
-from emulator.graph import items as graph_items
+from emulator.graph.batch import BatchEndpoint
 from emulator.graph.columns import column_json
-from emulator.graph.errors import GraphError
+from emulator.graph.delta import DeltaEndpoint
+from emulator.graph.fragments import FragmentCache, ItemRenderer
+from emulator.graph.items import ItemsEndpoint
+from emulator.graph.query import QueryLimits, option
+from emulator.graph.responses import graph_error
 from emulator.graph.serialise import list_json, site_json
 from emulator.lists.store import ListStore, Site, SpList, StoreNotFound
-
-if TYPE_CHECKING:
-    from emulator.core.app import Emulator, FaultInjector
 
 DEFAULT_PAGE_SIZE = 200  # community reports; the $top maximum is undocumented (microsoft-apis.md §2.2)
 MAX_PAGE_SIZE = 5_000  # UNCONFIRMED cap, configurable
@@ -45,6 +44,7 @@ class GraphService:
         store: ListStore,
         tokens: TokenAuthority,
         *,
+        dispatcher: Dispatcher,
         require_auth: bool = True,
         default_page_size: int = DEFAULT_PAGE_SIZE,
         max_page_size: int = MAX_PAGE_SIZE,
@@ -52,33 +52,23 @@ class GraphService:
         max_batch_requests: int = MAX_BATCH_REQUESTS,
         prefetch_next_page: bool = True,
     ) -> None:
+        """`dispatcher` (the emulator this service is mounted on) runs $batch sub-requests through faults."""
         self.store = store
         self.tokens = tokens
         self.require_auth = require_auth
-        self.default_page_size = default_page_size
-        self.max_page_size = max_page_size
-        self.lookup_threshold = lookup_threshold
-        self.max_batch_requests = max_batch_requests
-        self.prefetch_next_page = prefetch_next_page  # serialise page N+1 while the client reads page N
-        self.router = Router()
-        self.page_cache = graph_items.FragmentCache()
-        self._emulator: Emulator | None = None
+        self.page_cache = FragmentCache()
+        limits = QueryLimits(default_page_size, max_page_size)
+        renderer = ItemRenderer(store, self.page_cache, lookup_threshold)
+        self.items = ItemsEndpoint(store, renderer, limits, prefetch_next_page=prefetch_next_page)
+        self.delta = DeltaEndpoint(renderer, limits)
+        self.batch = BatchEndpoint(self, dispatcher, store.clock, max_batch_requests)
 
     # Service protocol
 
     def register(self, router: Router) -> None:
-        for target in (router, self.router):
-            for method in ("GET", "POST", "PATCH", "DELETE"):
-                target.add(method, "/v1.0/sites/{rest:path}", self._sites)
-            target.add("POST", "/v1.0/$batch", self._batch)
-
-    def bind(self, emulator: Emulator) -> None:
-        """Called by Emulator.mount: $batch runs each inner request through the emulator's faults."""
-        self._emulator = emulator
-
-    @property
-    def faults(self) -> FaultInjector | None:
-        return self._emulator.faults if self._emulator is not None else None
+        for method in ("GET", "POST", "PATCH", "DELETE"):
+            router.add(method, "/v1.0/sites/{rest:path}", self._sites)
+        router.add("POST", "/v1.0/$batch", self._batch)
 
     def not_found(self, request: Request) -> Response:
         return self.error_response(400, "BadRequest", f"Resource not found for the segment '{request.path}'.")
@@ -88,26 +78,11 @@ class GraphService:
             405, "BadRequest", f"Method {request.method} is not allowed on this resource."
         )
 
-    # Used by emulator.faults.plan
-
     def error_response(
-        self,
-        status: int,
-        code: str,
-        message: str,
-        headers: Mapping[str, str] | None = None,
-        *,
-        client_request_id: str | None = None,
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
     ) -> Response:
-        """Graph's error body; `client_request_id` is the one the client sent, echoed as Graph does."""
-        now = self.store.clock.now().strftime("%Y-%m-%dT%H:%M:%S")
-        ids = {"request-id": str(uuid.uuid4()), "client-request-id": client_request_id or str(uuid.uuid4())}
-        inner = {"request-id": ids["request-id"], "date": now, "client-request-id": ids["client-request-id"]}
-        return Response.json(
-            status,
-            {"error": {"code": code, "message": message, "innerError": inner}},
-            {**ids, **(headers or {})},
-        )
+        """Graph's error body (for injected faults too), with a fresh client-request-id."""
+        return graph_error(self.store.clock.now(), status, code, message, headers)
 
     def resource_units(self, request: Request) -> int:
         """Graph resource units (microsoft-apis.md §2.7): 1 single item or delta with token, 2 otherwise."""
@@ -123,20 +98,21 @@ class GraphService:
     # handlers
 
     def _batch(self, request: Request, params: dict[str, str]) -> Response:
-        return self._guard(request, lambda: graph_batch.run_batch(self, request))
+        return self._guard(request, lambda: self.batch.run(request))
 
     def _sites(self, request: Request, params: dict[str, str]) -> Response:
         return self._guard(request, lambda: self._route_site(request, params["rest"]))
 
-    def _guard(self, request: Request, action: graph_items.Action) -> Response:
+    def _guard(self, request: Request, action: Callable[[], Response]) -> Response:
         client_request_id = request.header("client-request-id")
         try:
             self._authorise(request)
             response = action()
-        except GraphError as error:
-            return self.error_response(
-                error.status, error.code, error.message, error.headers, client_request_id=client_request_id
-            )
+        except ServiceError as error:
+            return graph_error(
+                self.store.clock.now(), error.status, error.code, error.message, error.headers,
+                client_request_id=client_request_id,
+            )  # fmt: skip
         response.headers.setdefault("request-id", str(uuid.uuid4()))
         response.headers.setdefault("client-request-id", client_request_id or str(uuid.uuid4()))
         return response
@@ -148,7 +124,7 @@ class GraphService:
             if isinstance(roles, list) and roles:
                 needed = READ_ROLES | WRITE_ROLES if request.method == "GET" else WRITE_ROLES
                 if not needed & set(roles):
-                    raise GraphError(403, "accessDenied", "Access denied")
+                    raise ServiceError(403, "accessDenied", "Access denied")
             return
         if verdict == "missing" and not self.require_auth:
             return
@@ -157,7 +133,9 @@ class GraphService:
             "expired": "Lifetime validation failed, the token is expired.",
             "wrong-audience": "Access token validation failure. Invalid audience.",
         }.get(verdict, "Access token validation failure.")
-        raise GraphError(401, "InvalidAuthenticationToken", message, {"WWW-Authenticate": 'Bearer realm=""'})
+        raise ServiceError(
+            401, "InvalidAuthenticationToken", message, {"WWW-Authenticate": 'Bearer realm=""'}
+        )
 
     def _route_site(self, request: Request, rest: str) -> Response:
         site, remainder = self._resolve_site(rest)
@@ -166,7 +144,7 @@ class GraphService:
         if not parts:
             return self._only(method, "GET") or Response.json(200, site_json(site))
         if parts[0] != "lists":
-            raise GraphError(400, "invalidRequest", f"Unsupported segment '{parts[0]}'")
+            raise ServiceError(400, "invalidRequest", f"Unsupported segment '{parts[0]}'")
         if len(parts) == 1:
             return self._only(method, "GET") or self._lists(request, site)
         sp_list = self._resolve_list(site, parts[1])
@@ -176,19 +154,19 @@ class GraphService:
         if tail == ["columns"]:
             return self._only(method, "GET") or self._columns(request, sp_list)
         if tail[0] != "items":
-            raise GraphError(400, "invalidRequest", f"Unsupported segment '{tail[0]}'")
+            raise ServiceError(400, "invalidRequest", f"Unsupported segment '{tail[0]}'")
         if len(tail) == 1:
             if method == "POST":
-                return graph_items.create_item(self, request, sp_list)
-            return self._only(method, "GET") or graph_items.list_items(self, request, sp_list)
+                return self.items.create_item(request, sp_list)
+            return self._only(method, "GET") or self.items.list_items(request, sp_list)
         if tail[1] in ("delta", "delta()") and len(tail) == 2:
-            return self._only(method, "GET") or graph_delta.delta(self, request, sp_list)
-        return graph_items.single_item(self, request, sp_list, tail[1], tail[2:])
+            return self._only(method, "GET") or self.delta.delta(request, sp_list)
+        return self.items.single_item(request, sp_list, tail[1], tail[2:])
 
     @staticmethod
     def _only(method: str, allowed: str) -> Response | None:
         if method != allowed:
-            raise GraphError(405, "BadRequest", f"Method {method} is not allowed on this resource.")
+            raise ServiceError(405, "BadRequest", f"Method {method} is not allowed on this resource.")
         return None
 
     def _resolve_site(self, rest: str) -> tuple[Site, str]:
@@ -200,21 +178,21 @@ class GraphService:
             site = self.store.site_by_path("/") if head == "root" else self.store.site_by_id(head)
             return site, remainder
         except StoreNotFound as error:
-            raise GraphError(404, "itemNotFound", "Requested site could not be found") from error
+            raise ServiceError(404, "itemNotFound", "Requested site could not be found") from error
 
     def _resolve_list(self, site: Site, ref: str) -> SpList:
         try:
             return self.store.get_list(site, ref)
         except StoreNotFound as error:
-            raise GraphError(404, "itemNotFound", "List not found") from error
+            raise ServiceError(404, "itemNotFound", "List not found") from error
 
     def _lists(self, request: Request, site: Site) -> Response:
         lists = self.store.lists(site)
-        raw_filter = graph_items.option(request, "filter")
+        raw_filter = option(request, "filter")
         if raw_filter:
             found = _FILTER_DISPLAY_NAME.match(raw_filter)
             if not found:
-                raise GraphError(400, "invalidRequest", f"Unsupported filter: {raw_filter}")
+                raise ServiceError(400, "invalidRequest", f"Unsupported filter: {raw_filter}")
             wanted = found.group("name").replace("''", "'")
             lists = [sp_list for sp_list in lists if sp_list.display_name == wanted]
         context = f"{request.base_url}/v1.0/$metadata#sites('{site.id}')/lists"
@@ -223,7 +201,7 @@ class GraphService:
         )
 
     def _columns(self, request: Request, sp_list: SpList) -> Response:
-        select = graph_items.option(request, "select") or ""
+        select = option(request, "select") or ""
         show_hidden = "hidden" in [part.strip() for part in select.split(",")]
         value = []
         for column in sp_list.columns:

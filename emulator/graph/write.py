@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from emulator.graph.errors import GraphError
+from emulator.core.http import ServiceError
 from emulator.lists.store import Hyperlink, ListColumn, ListStore, Location, Lookup, Person, SpList, Term
 
 
@@ -29,11 +29,11 @@ def parse_fields(store: ListStore, sp_list: SpList, fields: Mapping[str, Any]) -
             if not lookup_key:
                 column = None
         if column is None:
-            raise GraphError(400, "invalidRequest", f"Field '{key}' is not recognized")
+            raise ServiceError(400, "invalidRequest", f"Field '{key}' is not recognized")
         try:
             values[column.name] = _value(store, sp_list, column, raw, lookup_key)
         except (TypeError, ValueError, KeyError) as error:
-            raise GraphError(400, "invalidRequest", f"Invalid value for field '{key}': {error}") from error
+            raise ServiceError(400, "invalidRequest", f"Invalid value for field '{key}': {error}") from error
     return values  # the store checks each value against its column on write
 
 

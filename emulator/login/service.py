@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 from cryptography import x509
 
+from emulator.core.app import PlainErrors
 from emulator.core.clock import Clock
 from emulator.core.http import Request, Response, Router
 from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, GRAPH_AUDIENCE, POWERBI_AUDIENCE, TokenAuthority
@@ -64,7 +65,9 @@ def audience_for_scope(scope: str) -> str | None:
     return GRAPH_AUDIENCE if scope and "/" not in scope else None  # bare delegated names are Graph's
 
 
-class LoginService:
+class LoginService(PlainErrors):
+    """Faults in front of sign-in answer `{"error": {"code", "message"}}`; sign-in has no RU costs."""
+
     name = "login"
     mount = "/login"
 

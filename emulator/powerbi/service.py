@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from emulator.core.clock import Clock
@@ -69,13 +69,17 @@ class PowerBIService(PowerBIState):
     def method_not_allowed(self, request: Request) -> Response:
         return self.error_response(405, "MethodNotAllowed", f"{request.method} is not supported here.", {})
 
-    def error_response(self, status: int, code: str, message: str, headers: dict[str, str]) -> Response:
+    def error_response(self, status: int, code: str, message: str, headers: Mapping[str, str]) -> Response:
         """Power BI's error shapes, for injected faults too (§1.6)."""
         if status == 429:
             payload: dict[str, Any] = request_rate_body(int(headers.get("Retry-After", "1")))
         else:
             payload = {"error": {"code": code, "message": message}}
         return Response.json(status, payload, {**headers, "RequestId": str(uuid.uuid4())})
+
+    def resource_units(self, request: Request) -> int | None:
+        """Power BI has no resource-unit costs; a budget charges the plan's default."""
+        return None
 
     # handlers -----------------------------------------------------------------------------------
 

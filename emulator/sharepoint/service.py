@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
-from emulator.core.http import Request, Response, Router
+from emulator.core.http import Request, Response, Router, ServiceError
 from emulator.core.tokens import Claims, TokenAuthority
 from emulator.lists.store import Item, ListStore, Site, SpList, StoreNotFound
 from emulator.sharepoint.serialise import item_json
@@ -30,14 +30,6 @@ _LIST = re.compile(
 )
 _ITEM = re.compile(r"^/items(?:\((?P<id>\d+)\)|/getbyid\((?P<byid>\d+)\))?$", re.IGNORECASE)
 _SKIPTOKEN = re.compile(r"^Paged=TRUE&p_ID=(?P<id>\d+)$", re.IGNORECASE)
-
-
-class SharePointError(Exception):
-    def __init__(
-        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, dict(headers or {})
 
 
 class SharePointService:
@@ -90,23 +82,21 @@ class SharePointService:
             self._authorise(request)
             found = _SITE.match(request.path)
             if not found:
-                raise SharePointError(404, "-1, System.IO.FileNotFoundException", "File Not Found.")
+                raise ServiceError(404, "-1, System.IO.FileNotFoundException", "File Not Found.")
             try:
                 site = self.store.site_by_path("/" + found.group("site"))
             except StoreNotFound as error:
-                raise SharePointError(
-                    404, "-1, System.IO.FileNotFoundException", "File Not Found."
-                ) from error
+                raise ServiceError(404, "-1, System.IO.FileNotFoundException", "File Not Found.") from error
             site_url = f"{request.base_url}{site.path}"
             return self._api(request, site, site_url, found.group("api") or "/")
-        except SharePointError as error:
+        except ServiceError as error:
             return self.error_response(error.status, error.code, error.message, error.headers)
 
     def _authorise(self, request: Request) -> None:
         verdict = self.tokens.verify(request.header("authorization"), self.audience)
         if isinstance(verdict, Claims) or (verdict == "missing" and not self.require_auth):
             return
-        raise SharePointError(  # a 401 must carry the challenge (RFC 7235 §3.1); ACS reads its realm
+        raise ServiceError(  # a 401 must carry the challenge (RFC 7235 §3.1); ACS reads its realm
             401,
             "-2147024891, System.UnauthorizedAccessException",
             f"Invalid token ({verdict}).",
@@ -116,19 +106,17 @@ class SharePointService:
     def _api(self, request: Request, site: Site, site_url: str, api: str) -> Response:
         if api.lower() == "/contextinfo":
             if request.method != "POST":
-                raise SharePointError(
-                    405, "-1, System.InvalidOperationException", "Use POST for contextinfo."
-                )
+                raise ServiceError(405, "-1, System.InvalidOperationException", "Use POST for contextinfo.")
             return _json(self._context_info(site_url), "verbose")
         found = _LIST.match(api)
         if not found:
-            raise SharePointError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+            raise ServiceError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                                   f"The emulator does not serve {api}.")  # fmt: skip
         sp_list = self._list(site, site_url, found)
         rest = found.group("rest") or ""
         item_match = _ITEM.match(rest)
         if request.method != "GET" or item_match is None:
-            raise SharePointError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+            raise ServiceError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                                   f"The emulator serves only GET .../items on lists, not {request.method} {rest}.")  # fmt: skip
         item_id = item_match.group("id") or item_match.group("byid")
         metadata = _metadata_level(request)
@@ -138,7 +126,7 @@ class SharePointService:
             try:
                 item = self.store.get_item(sp_list, item_id)
             except StoreNotFound as error:
-                raise SharePointError(404, "-2130575338, Microsoft.SharePoint.SPException",
+                raise ServiceError(404, "-2130575338, Microsoft.SharePoint.SPException",
                                       "Item does not exist. It may have been deleted by another user.") from error  # fmt: skip
             body = item_json(item, sp_list, zone, site_url, metadata, select)
             return _json({"d": body} if metadata == "verbose" else body, metadata)
@@ -149,10 +137,10 @@ class SharePointService:
         try:
             sp_list = self.store.get_list(site, ref)
         except StoreNotFound as error:
-            raise SharePointError(404, "-1, System.ArgumentException",
+            raise ServiceError(404, "-1, System.ArgumentException",
                                   f"List '{ref}' does not exist at site with URL '{site_url}'.") from error  # fmt: skip
         if found.group("title") is not None and sp_list.display_name.lower() != ref.lower():
-            raise SharePointError(404, "-1, System.ArgumentException",
+            raise ServiceError(404, "-1, System.ArgumentException",
                                   f"List '{ref}' does not exist at site with URL '{site_url}'.")  # fmt: skip
         return sp_list
 
@@ -160,13 +148,13 @@ class SharePointService:
         self, request: Request, sp_list: SpList, site_url: str, metadata: str, select: frozenset[str] | None
     ) -> Response:
         if request.param("$filter") or request.param("$orderby"):
-            raise SharePointError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+            raise ServiceError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                                   "The emulator does not support $filter or $orderby on SharePoint REST.")  # fmt: skip
         top = self.default_page_size
         raw_top = request.param("$top")
         if raw_top is not None:
             if not raw_top.isdecimal() or int(raw_top) < 1:
-                raise SharePointError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                raise ServiceError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                                       f"Invalid $top value '{raw_top}'.")  # fmt: skip
             top = int(raw_top)
         after = 0
@@ -174,7 +162,7 @@ class SharePointService:
         if raw_token is not None:
             token = _SKIPTOKEN.match(unquote(raw_token))
             if token is None:
-                raise SharePointError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                raise ServiceError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                                       f"Invalid $skiptoken '{raw_token}'.")  # fmt: skip
             after = int(token.group("id"))
         # $skip is ignored, as on SharePoint Online list items (microsoft-apis.md §3.2)

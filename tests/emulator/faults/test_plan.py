@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from emulator.core.app import Emulator
+from emulator.core.app import Emulator, PlainErrors
 from emulator.core.clock import ManualClock
 from emulator.core.http import Request, Response, Router
 from emulator.faults.budget import ResourceBudget
@@ -136,8 +136,8 @@ def test_ratelimit_headers_from_80_percent_then_429_until_the_window_resets(
     assert fresh.status == 200 and "RateLimit-Limit" not in fresh.headers
 
 
-class CostlyService:
-    """A stand-in service that prices its own requests and has no error_response (Graph-style default)."""
+class CostlyService(PlainErrors):
+    """A stand-in service that prices its own requests and keeps the default error shape (Graph-style)."""
 
     name = "stub"
     mount = "/stub"

@@ -20,7 +20,7 @@ class BatchWorld:
         self.store = ListStore(clock)
         tokens = TokenAuthority(clock)
         self.emulator = Emulator(clock=clock)
-        self.emulator.mount(GraphService(self.store, tokens))
+        self.emulator.mount(GraphService(self.store, tokens, dispatcher=self.emulator))
         self.token = tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t")
         site = self.store.create_site("/sites/Neighbourhood", "Neighbourhood")
         self.events = self.store.create_list(site, "Events", [ListColumn("Status", "Status", "text")])

@@ -54,8 +54,8 @@ def make_world(**options: Any) -> World:
     clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
     store = ListStore(clock)
     tokens = TokenAuthority(clock)
-    service = GraphService(store, tokens, **options)
     emulator = Emulator(clock=clock)
+    service = GraphService(store, tokens, dispatcher=emulator, **options)
     emulator.mount(service)
     site = store.create_site("/sites/Neighbourhood", "Neighbourhood")
     return World(
