@@ -95,3 +95,19 @@ class TokenAuthority:
         return Claims(
             claims["aud"], claims.get("appid", ""), claims.get("tid", ""), float(claims["exp"]), claims
         )
+
+
+@dataclass(frozen=True)
+class BearerCheck:
+    """One service's reading of `Authorization: Bearer ...`: the audience it takes, and if a token is needed."""
+
+    tokens: TokenAuthority
+    audience: str
+    require_auth: bool = True  # False lets a request with no Authorization header through (auth mode none)
+
+    def check(self, authorization: str | None) -> Claims | TokenProblem | None:
+        """The token's claims, None when there is no token and none is needed, else what is wrong."""
+        verdict = self.tokens.verify(authorization, self.audience)
+        if verdict == "missing" and not self.require_auth:
+            return None
+        return verdict

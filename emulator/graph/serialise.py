@@ -5,40 +5,16 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emulator.lists.store import (
-    LOOKUP_TYPES,
-    Hyperlink,
-    Item,
-    ListColumn,
-    Location,
-    Lookup,
-    Person,
-    Site,
-    SpList,
-    Term,
-)
+from emulator.lists.store import LOOKUP_TYPES, Item, ListColumn, Location, Lookup, Person, Site, SpList
+from emulator.lists.wire import content_type_id, iso_utc, term_json, value_json
 
 ITEM_CONTENT_TYPE = "Item"
 # Built-in lookup columns every list item carries; they count towards the lookup threshold.
 BUILTIN_LOOKUP_KEYS = ("AuthorLookupId", "EditorLookupId")
-
-
-def iso_utc(moment: datetime) -> str:
-    """`YYYY-MM-DDTHH:MM:SSZ`; isoformat is several times faster than strftime on the paging hot path."""
-    if moment.tzinfo is not UTC:
-        moment = moment.astimezone(UTC)
-    return moment.isoformat(timespec="seconds")[:19] + "Z"
-
-
-@lru_cache(maxsize=4096)
-def date_only_utc(day: date, zone: ZoneInfo) -> str:
-    """A date-only value as SharePoint returns it: the site's local midnight, converted to UTC."""
-    return iso_utc(datetime.combine(day, time(0, 0), tzinfo=zone))
 
 
 def user_id(person: Person) -> str:
@@ -50,15 +26,6 @@ def user_id(person: Person) -> str:
 def identity(person: Person) -> dict[str, Any]:
     """Shared between items (never mutate the result)."""
     return {"user": {"displayName": person.display_name, "email": person.email, "id": user_id(person)}}
-
-
-def content_type_id(sp_list: SpList) -> str:
-    return _content_type_id(sp_list.id)
-
-
-@lru_cache(maxsize=256)
-def _content_type_id(list_id: str) -> str:
-    return "0x0100" + uuid.UUID(list_id).hex.upper()
 
 
 def site_json(site: Site) -> dict[str, Any]:
@@ -118,6 +85,7 @@ def _selected(name: str, select: frozenset[str]) -> bool:
 
 
 _PLAIN_TYPES = frozenset({"text", "note", "choice", "number", "currency", "boolean"})
+_WIRE_TYPES = frozenset({"dateTime", "dateOnly", "hyperlink", "term"})  # written as emulator.lists.wire says
 
 
 @lru_cache(maxsize=256)
@@ -185,15 +153,11 @@ def fields_json(item: Item, sp_list: SpList, zone: ZoneInfo, projection: Project
 
 def _put_value(out: dict[str, Any], column: ListColumn, value: object, zone: ZoneInfo) -> None:
     name, kind = column.name, column.type
-    if kind in ("lookup", "person"):
+    if kind in _WIRE_TYPES:
+        out[name] = value_json(kind, value, zone)
+    elif kind in ("lookup", "person"):
         assert isinstance(value, Lookup | Person)
         out[f"{name}LookupId"] = str(value.lookup_id)
-    elif kind == "dateTime":
-        assert isinstance(value, datetime)
-        out[name] = iso_utc(value)
-    elif kind == "dateOnly":
-        assert isinstance(value, date)
-        out[name] = date_only_utc(value, zone)
     elif kind == "multichoice":
         out[name] = list(value)  # type: ignore[call-overload]
     elif kind == "multilookup":
@@ -203,24 +167,13 @@ def _put_value(out: dict[str, Any], column: ListColumn, value: object, zone: Zon
             {"LookupId": v.lookup_id, "LookupValue": v.display_name, "Email": v.email}
             for v in value  # type: ignore[attr-defined]
         ]
-    elif kind == "hyperlink":
-        assert isinstance(value, Hyperlink)
-        out[name] = {"Description": value.description, "Url": value.url}
     elif kind == "location":
         assert isinstance(value, Location)
         _put_location(out, name, value)
-    elif kind == "term":
-        assert isinstance(value, Term)
-        out[name] = term_json(value)
     elif kind == "multiterm":
         out[name] = [term_json(v) for v in value]  # type: ignore[attr-defined]
     else:
         out[name] = value
-
-
-def term_json(term: Term) -> dict[str, Any]:
-    """A managed-metadata value as both Graph and SharePoint REST write it."""
-    return {"Label": term.label, "TermGuid": term.term_guid, "WssId": term.wss_id}
 
 
 def _put_location(out: dict[str, Any], name: str, value: Location) -> None:

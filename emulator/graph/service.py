@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 
 from emulator.core.app import Dispatcher
 from emulator.core.http import Request, Response, Router, ServiceError
-from emulator.core.tokens import GRAPH_AUDIENCE, Claims, TokenAuthority
+from emulator.core.tokens import GRAPH_AUDIENCE, BearerCheck, Claims, TokenAuthority
 from emulator.graph.batch import BatchEndpoint
 from emulator.graph.columns import column_json
 from emulator.graph.delta import DeltaEndpoint
@@ -54,8 +54,7 @@ class GraphService:
     ) -> None:
         """`dispatcher` (the emulator this service is mounted on) runs $batch sub-requests through faults."""
         self.store = store
-        self.tokens = tokens
-        self.require_auth = require_auth
+        self.bearer = BearerCheck(tokens, GRAPH_AUDIENCE, require_auth)
         self.page_cache = FragmentCache()
         limits = QueryLimits(default_page_size, max_page_size)
         renderer = ItemRenderer(store, self.page_cache, lookup_threshold)
@@ -118,15 +117,15 @@ class GraphService:
         return response
 
     def _authorise(self, request: Request) -> None:
-        verdict = self.tokens.verify(request.header("authorization"), GRAPH_AUDIENCE)
+        verdict = self.bearer.check(request.header("authorization"))
+        if verdict is None:
+            return
         if isinstance(verdict, Claims):
             roles = verdict.raw.get("roles")
             if isinstance(roles, list) and roles:
                 needed = READ_ROLES | WRITE_ROLES if request.method == "GET" else WRITE_ROLES
                 if not needed & set(roles):
                     raise ServiceError(403, "accessDenied", "Access denied")
-            return
-        if verdict == "missing" and not self.require_auth:
             return
         message = {
             "missing": "Access token is empty.",

@@ -13,7 +13,7 @@ from typing import Any
 
 from emulator.core.clock import Clock
 from emulator.core.http import Request, Response, Router
-from emulator.core.tokens import POWERBI_AUDIENCE, Claims, TokenAuthority, TokenProblem
+from emulator.core.tokens import POWERBI_AUDIENCE, BearerCheck, Claims, TokenAuthority, TokenProblem
 from emulator.powerbi.limits import check_post_rate, record_post, request_rate_body
 from emulator.powerbi.model import PowerBIOptions, RetentionPolicy
 from emulator.powerbi.refresh import detail, history, start_refresh
@@ -38,8 +38,8 @@ class PowerBIService(PowerBIState):
     mount = "/powerbi"
 
     def __init__(self, tokens: TokenAuthority, clock: Clock, options: PowerBIOptions | None = None) -> None:
-        self._tokens = tokens
         super().__init__(clock, options)
+        self.bearer = BearerCheck(tokens, POWERBI_AUDIENCE, self.options.require_auth)
         self.rows_hook: Callable[[], None] | None = None  # runs while a POST rows counts as pending
 
     # Service protocol ---------------------------------------------------------------------------
@@ -85,8 +85,7 @@ class PowerBIService(PowerBIState):
 
     def _guard(self, handler: Handler) -> Handler:
         def guarded(request: Request, params: dict[str, str]) -> Response:
-            verdict = self._tokens.verify(request.header("authorization"), POWERBI_AUDIENCE)
-            refusal = self._refuse_token(verdict)
+            refusal = self._refuse_token(self.bearer.check(request.header("authorization")))
             if refusal is not None:
                 return refusal
             try:
@@ -101,9 +100,9 @@ class PowerBIService(PowerBIState):
 
         return guarded
 
-    def _refuse_token(self, verdict: Claims | TokenProblem) -> Response | None:
+    def _refuse_token(self, verdict: Claims | TokenProblem | None) -> Response | None:
         """The documented answer to a bad token, or None when the request may go on (§1.6)."""
-        if not isinstance(verdict, str) or (verdict == "missing" and not self.options.require_auth):
+        if verdict is None or isinstance(verdict, Claims):
             return None
         if verdict == "missing":
             message = "Authorization header with a Bearer token is required."
@@ -145,8 +144,8 @@ class PowerBIService(PowerBIState):
         if retention is None:
             raise invalid(self.options, f"defaultRetentionPolicy '{policy}' is not None or basicFIFO.")
         name, mode, tables, relationships = check_dataset(_json(request, self.options), self.options)
-        claims = self._tokens.verify(request.header("authorization"), POWERBI_AUDIENCE)
-        owner = claims.raw.get("upn", claims.client_id) if not isinstance(claims, str) else ""
+        claims = self.bearer.check(request.header("authorization"))
+        owner = claims.raw.get("upn", claims.client_id) if isinstance(claims, Claims) else ""
         dataset = self._new_dataset(name, push=True, retention=retention, configured_by=owner, mode=mode)
         dataset.tables = {t.name.lower(): t for t in tables}
         dataset.relationships = relationships

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emulator.graph.serialise import content_type_id, date_only_utc, iso_utc, term_json
-from emulator.lists.store import Hyperlink, Item, ListColumn, Location, Lookup, Person, SpList, Term
+from emulator.lists.store import Item, ListColumn, Location, Lookup, Person, SpList
+from emulator.lists.wire import content_type_id, iso_utc, term_json, value_json
 
 Metadata = str  # "verbose" | "minimalmetadata" | "nometadata"
 
@@ -46,20 +45,12 @@ def _put(out: dict[str, Any], column: ListColumn, value: object, zone: ZoneInfo,
             out[f"{name}StringId"] = _collection("Edm.String", [str(i) for i in ids], verbose)
     elif value is None:
         out[name] = None
-    elif kind == "dateTime":
-        assert isinstance(value, datetime)
-        out[name] = iso_utc(value)
-    elif kind == "dateOnly":
-        assert isinstance(value, date)
-        out[name] = date_only_utc(value, zone)
     elif kind == "multichoice":
         out[name] = _collection("Edm.String", list(value), verbose)  # type: ignore[call-overload]
     elif kind == "hyperlink":
-        assert isinstance(value, Hyperlink)
-        out[name] = _typed("SP.FieldUrlValue", {"Description": value.description, "Url": value.url}, verbose)
+        out[name] = _typed("SP.FieldUrlValue", value_json(kind, value, zone), verbose)
     elif kind == "term":
-        assert isinstance(value, Term)
-        out[name] = _typed("SP.Taxonomy.TaxonomyFieldValue", term_json(value), verbose)
+        out[name] = _typed("SP.Taxonomy.TaxonomyFieldValue", value_json(kind, value, zone), verbose)
     elif kind == "multiterm":
         terms = [_typed("SP.Taxonomy.TaxonomyFieldValue", term_json(t), verbose) for t in value]  # type: ignore[attr-defined]
         out[name] = _collection("SP.Taxonomy.TaxonomyFieldValue", terms, verbose)
@@ -67,7 +58,7 @@ def _put(out: dict[str, Any], column: ListColumn, value: object, zone: ZoneInfo,
         assert isinstance(value, Location)
         out[name] = json.dumps(_location(value))  # UNCONFIRMED: REST returns location as a JSON string
     else:
-        out[name] = value
+        out[name] = value_json(kind, value, zone)
 
 
 def _location(value: Location) -> dict[str, Any]:

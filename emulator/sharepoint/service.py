@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from emulator.core.http import Request, Response, Router, ServiceError
-from emulator.core.tokens import Claims, TokenAuthority
+from emulator.core.tokens import BearerCheck, Claims, TokenAuthority
 from emulator.lists.store import Item, ListStore, Site, SpList, StoreNotFound
 from emulator.sharepoint.serialise import item_json
 
@@ -45,10 +45,8 @@ class SharePointService:
         default_page_size: int = DEFAULT_PAGE_SIZE,
     ) -> None:
         self.store = store
-        self.tokens = tokens
-        self.require_auth = require_auth
+        self.bearer = BearerCheck(tokens, f"https://{store.hostname}", require_auth)
         self.default_page_size = default_page_size
-        self.audience = f"https://{store.hostname}"
         # SharePoint Online names the tenant as the realm; the emulator's is synthetic but stable per host.
         realm = uuid.uuid5(uuid.NAMESPACE_DNS, store.hostname)
         self.challenge = f'Bearer realm="{realm}",client_id="{SHAREPOINT_PRINCIPAL}"'
@@ -93,8 +91,8 @@ class SharePointService:
             return self.error_response(error.status, error.code, error.message, error.headers)
 
     def _authorise(self, request: Request) -> None:
-        verdict = self.tokens.verify(request.header("authorization"), self.audience)
-        if isinstance(verdict, Claims) or (verdict == "missing" and not self.require_auth):
+        verdict = self.bearer.check(request.header("authorization"))
+        if verdict is None or isinstance(verdict, Claims):
             return
         raise ServiceError(  # a 401 must carry the challenge (RFC 7235 §3.1); ACS reads its realm
             401,
