@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from emulator.demo.events import Row, local_midnight_utc
-from emulator.demo.reference import officer_key
+from emulator.demo.reference import demo_officer_key
 
 if TYPE_CHECKING:
     from emulator.demo.injected import Injector
@@ -93,7 +93,7 @@ def _has_links(injector: Injector, row: Row) -> bool:
 
 
 def _orphan_creator(injector: Injector, row: Row) -> Found:
-    row["created_by_officer_key"] = officer_key(f"GONE{injector.rng.randrange(10**6)}")
+    row["created_by_officer_key"] = demo_officer_key(f"GONE{injector.rng.randrange(10**6)}")
     return [("created_by_officer_key", "orphan-reference")]
 
 

@@ -1,6 +1,7 @@
 """Legacy Microsoft Forms exports of community contact records, as three LPTs' forms really differ.
 
-Layout per microsoft-apis.md §4.1: `ID`/`Id`, `Start time`, `Completion time`, `Email`, `Name`
+The questions and their answers are the demo's Forms mapping (emulator/demo/forms_mapping.py, the
+product's format). Layout per microsoft-apis.md §4.1: `ID`/`Id`, `Start time`, `Completion time`, `Email`, `Name`
 (`Last modified time` in the newer export), then one column per question, headed by its wording.
 Anonymous responses have Email `anonymous` and no Name; multi-select answers are `;`-joined with a
 trailing `;`. Each form is exported twice with overlapping responses, as .xlsx (real Excel date-times,
@@ -19,61 +20,46 @@ from zoneinfo import ZoneInfo
 import openpyxl
 
 from emulator.demo.force import Force, records
+from emulator.demo.forms_mapping import DEMO_FORMS_MAPPING, LEGACY_16_PLUS_1
 from emulator.demo.text import CONCERNS, PiiPlanter
-from powerbi_dataset import codes as c
+from powerbi_dataset.model import DEMOGRAPHIC_COLUMNS
+from transforms.forms_mapping import FormMapping, QuestionMapping
 
 LONDON = ZoneInfo("Europe/London")
 LEGACY_YEARS_BACK = 2  # the Forms era ended when the PowerApp arrived
 EXCEL_DATETIME_FORMAT = "m/d/yy h:mm:ss"
 FORMULA_LOOKING = ("=1+1", "+SUM(A1)", "-2+3", "@x", '=HYPERLINK("http://example.com")')
 ANONYMOUS_FRACTION = 0.4
-# Census 2021 code -> the older 16+1 answer a legacy form offered (O1 Chinese became A4 in 18+1).
-LEGACY_16_PLUS_1 = {
-    "W_BRITISH": "White - British (W1)", "W_IRISH": "White - Irish (W2)", "W_GYPSY_TRAVELLER": "Any other White background (W9)",
-    "W_ROMA": "Any other White background (W9)", "W_OTHER": "Any other White background (W9)",
-    "M_WHITE_BLACK_CARIBBEAN": "White and Black Caribbean (M1)", "M_WHITE_BLACK_AFRICAN": "White and Black African (M2)",
-    "M_WHITE_ASIAN": "White and Asian (M3)", "M_OTHER": "Any other mixed background (M9)",
-    "A_INDIAN": "Indian (A1)", "A_PAKISTANI": "Pakistani (A2)", "A_BANGLADESHI": "Bangladeshi (A3)",
-    "A_CHINESE": "Chinese (O1)", "A_OTHER": "Any other Asian background (A9)", "B_CARIBBEAN": "Caribbean (B1)",
-    "B_AFRICAN": "African (B2)", "B_OTHER": "Any other Black background (B9)", "O_ARAB": "Any other ethnic group (O9)",
-    "O_OTHER": "Any other ethnic group (O9)", "PNS": "Not stated (NS)",
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class FormVariant:
-    lpt_code: str
+    """One legacy form: its questions (the mapping's form) and how its exports are laid out."""
+
+    form: FormMapping
     id_header: str  # "ID", or "Id" in older exports
     has_last_modified: bool
-    questions: dict[str, str]  # canonical field -> question wording in this form
-    legacy_ethnicity: bool = False
+    legacy_ethnicity: bool = False  # respondents chose 16+1 answers (LEGACY_16_PLUS_1)
+
+    @property
+    def lpt_code(self) -> str:
+        return dict(self.form.constants)["lpt_code"]
+
+    def question_to(self, column: str) -> str:
+        """The wording of the question that feeds a canonical column."""
+        return next(question.text for question in self.form.questions if question.to == column)
+
+    @property
+    def free_text_question(self) -> str:
+        return next(question.text for question in self.form.questions if question.is_ignored)
 
 
+_STOKE_NORTH, _NEWCASTLE, _MOORLANDS = DEMO_FORMS_MAPPING.forms
 VARIANTS = (
-    FormVariant("STOKE_N", "ID", True, {
-        "date": "Date of contact", "setting": "Where did the contact take place?",
-        "issues": "What issues did the person raise?", "comments": "Any other comments",
-        "consent": "Did the person consent to the diversity questions?", "age_band": "Age band",
-        "ethnicity": "Ethnicity", "religion": "Religion",
-    }),
-    FormVariant("NEWCASTLE", "ID", False, {
-        "date": "Date of contact", "setting": "Setting", "issues": "Issues raised", "comments": "Notes",
-        "consent": "Diversity consent given", "age_band": "Age", "ethnicity": "Ethnic group", "religion": "Faith",
-    }),
-    FormVariant("MOORLANDS", "Id", False, {
-        "date": "Date of contact", "setting": "Type of contact", "issues": "Concerns", "comments": "Comments",
-        "consent": "Consent to equality questions?", "age_band": "Age range",
-        "ethnicity": "Ethnicity (self-defined)", "religion": "Religion or belief",
-    }, legacy_ethnicity=True),
-)  # fmt: skip
-
-LABELS = {
-    name: {code.code: code.label for code in codes}
-    for name, codes in (
-        ("setting", c.CONTACT_SETTINGS), ("issues", c.THEMES), ("age_band", c.AGE_BANDS),
-        ("ethnicity", c.ETHNICITY_CODES), ("religion", c.RELIGIONS),
-    )
-}  # fmt: skip
+    FormVariant(_STOKE_NORTH, "ID", True),
+    FormVariant(_NEWCASTLE, "ID", False),
+    FormVariant(_MOORLANDS, "Id", False, legacy_ethnicity=True),
+)
 
 
 def write_forms_exports(force: Force, directory: Path, *, responses_per_form: int = 120) -> list[Path]:
@@ -101,8 +87,7 @@ def _responses(
     officers = force.officer_details
     header = [variant.id_header, "Start time", "Completion time", "Email", "Name"]
     header += ["Last modified time"] if variant.has_last_modified else []
-    keys = list(variant.questions)
-    header += [variant.questions[key] for key in keys]
+    header += [question.text for question in variant.form.questions]
     rows: list[list[object]] = []
     for number, record in enumerate(records(chosen), start=1):
         assert isinstance(record["recorded_utc"], datetime)
@@ -117,29 +102,39 @@ def _responses(
         row: list[object] = [number, started, completed, email, name]
         if variant.has_last_modified:
             row.append(completed + timedelta(days=rng.randint(0, 3)) if rng.random() < 0.2 else completed)
-        consent = bool(record["diversity_consent"])
-        answers = {
-            "date": f"{completed.day:02d}/{completed.month:02d}/{completed.year}",
-            "setting": LABELS["setting"][str(record["contact_setting"])],
-            "issues": "".join(f"{LABELS['issues'].get(t, t)};" for t in issues.get(record["ccr_id"], [])),
-            "comments": _comment(rng, pii, issues.get(record["ccr_id"], [])),
-            "consent": "Yes" if consent else "No",
-            "age_band": _label("age_band", record["age_band"]) if consent else "",
-            "ethnicity": _ethnicity(variant, record["ethnicity_2021"]) if consent else "",
-            "religion": _label("religion", record["religion"]) if consent else "",
-        }
-        rows.append(row + [answers[key] for key in keys])
+        themes = issues.get(record["ccr_id"], [])
+        for question in variant.form.questions:
+            if question.is_ignored:  # the demo forms' only source-only question is the free-text comment
+                row.append(_comment(rng, pii, themes))
+            else:
+                row.append(_answer(variant, question, record, completed, themes))
+        rows.append(row)
     return header, rows
 
 
-def _label(question: str, code: object) -> str:
-    return "" if code is None else LABELS[question].get(str(code), str(code))
-
-
-def _ethnicity(variant: FormVariant, code: object) -> str:
-    if code is None:
+def _answer(
+    variant: FormVariant,
+    question: QuestionMapping,
+    record: dict[str, object],
+    completed: datetime,
+    themes: list[str],
+) -> str:
+    """What the respondent chose, in the words the form offered for it."""
+    words = {value: text for text, value in question.choices}
+    column = str(question.to)
+    consent = bool(record["diversity_consent"])
+    if column == "recorded_local_date":
+        return f"{completed.day:02d}/{completed.month:02d}/{completed.year}"
+    if question.multi:  # the demo forms' only multi-select question: the issues raised
+        return "".join(f"{words.get(code, code)};" for code in themes)
+    if column == "diversity_consent":
+        return str(words[consent])
+    code = record[column]
+    if code is None or (column in DEMOGRAPHIC_COLUMNS and not consent):
         return ""
-    return LEGACY_16_PLUS_1[str(code)] if variant.legacy_ethnicity else _label("ethnicity", code)
+    if column == "ethnicity_2021" and variant.legacy_ethnicity:
+        return LEGACY_16_PLUS_1[str(code)]
+    return str(words.get(str(code), str(code)))
 
 
 def _comment(rng: random.Random, pii: PiiPlanter, themes: list[str]) -> str:

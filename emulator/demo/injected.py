@@ -17,7 +17,7 @@ from datetime import datetime
 
 from emulator.demo.edits import ACTION_EDITS, CCR_EDITS, EVENT_EDITS, Edit
 from emulator.demo.events import Row
-from emulator.demo.reference import officer_key
+from emulator.demo.reference import demo_officer_key
 from powerbi_dataset.model import DATASET, KEY_16_HEX
 
 Tables = dict[str, list[Row]]
@@ -105,7 +105,7 @@ class Injector:
     # officers
 
     def officer_bad_key(self) -> None:
-        key = officer_key(f"X{self.rng.randrange(10**6)}").upper()  # upper-case hex breaks the pattern
+        key = demo_officer_key(f"X{self.rng.randrange(10**6)}").upper()  # upper-case hex breaks the pattern
         self.tables["officers"].append(
             {"officer_key": key, "role": "PC", "home_lpt_code": None, "active": True}
         )
@@ -130,7 +130,7 @@ class Injector:
     def link_orphan_officer(self) -> None:
         row = self._pick("event_officers", self._free_event)
         if row is not None:
-            row["officer_key"] = officer_key(f"LEFT{self.rng.randrange(10**6)}")
+            row["officer_key"] = demo_officer_key(f"LEFT{self.rng.randrange(10**6)}")
             self._record(
                 "event_officers", row_key("event_officers", row), [("officer_key", "orphan-reference")]
             )

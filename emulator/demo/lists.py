@@ -1,10 +1,9 @@
-"""The neighbourhood PowerApp's SharePoint lists, declared as data, and seeding them from a demo force.
+"""Seeding the neighbourhood PowerApp's SharePoint lists from a demo force, as the app would store it.
 
-Each list column is paired with the canonical column it carries (or None for source-only columns such
-as the "Issues raised" free text), so the normaliser can map lists back to the canonical model with
-the same table. Internal names differ from display names as they do in real tenants (`field_3`,
-`Event_x0020_Start`). Choices store display labels; a value that is not a known code (a deliberate
-error) is stored as typed, as a fill-in choice would be.
+The lists' shapes are emulator/demo/site.py; which list column holds which canonical value is the demo
+force's list mapping (emulator/demo/list_mapping.py, the product's format), read here the other way
+round: canonical rows in, list items out. Choices store display labels; a value that is not a known
+code (a deliberate error) is stored as typed, as a fill-in choice would be.
 """
 
 from __future__ import annotations
@@ -17,7 +16,8 @@ from datetime import date, datetime
 
 from emulator.demo.force import Force, records
 from emulator.demo.injected import InjectedError
-from emulator.demo.list_columns import LISTS, ListSpec, MappedColumn
+from emulator.demo.list_mapping import DEMO_SITE_MAPPING
+from emulator.demo.site import LIST_SHAPES, SITE_PATH, SITE_TITLE
 from emulator.demo.text import PLACES, VENUES
 from emulator.lists.store import (
     Hyperlink,
@@ -30,17 +30,20 @@ from emulator.lists.store import (
     Term,
 )
 from powerbi_dataset import codes as c
+from powerbi_dataset.model import DATASET
+from transforms.list_mapping import ColumnMapping, ListMapping
+from transforms.mapping_targets import officer_key_columns
 
-__all__ = ["LISTS", "SITE_PATH", "DemoTenant", "ListSpec", "MappedColumn", "seed_lists"]
+__all__ = ["SITE_PATH", "DemoTenant", "seed_lists"]
 
-SITE_PATH = "/sites/Neighbourhood"
-SITE_TITLE = "Neighbourhood Policing"
 LPT_NAMES = {code: name for code, name, _base, _la in c.LPTS}
 LPT_BASES = {code: base for code, _name, base, _la in c.LPTS}
 # Injected errors the list shape cannot carry: repeated keys (item ids are unique), bridge rows whose
 # parent does not exist, a malformed officer key (the app stores people, not keys) and times of day on
 # date-only columns.
 UNREPRESENTABLE_CODES = frozenset({"duplicate-key", "not-a-date"})
+# Keyed pseudonyms cannot be turned back into what the app stores (a staff number, a person).
+PSEUDONYMOUS = officer_key_columns(DATASET)
 
 
 @dataclass
@@ -54,8 +57,8 @@ class DemoTenant:
     unrepresentable: list[InjectedError] = field(default_factory=list)
 
 
-def spec(display_name: str) -> ListSpec:
-    return next(one for one in LISTS if one.display_name == display_name)
+def spec(display_name: str) -> ListMapping:
+    return DEMO_SITE_MAPPING.list_mapping(display_name)
 
 
 def seed_lists(store: ListStore, force: Force) -> DemoTenant:
@@ -63,8 +66,8 @@ def seed_lists(store: ListStore, force: Force) -> DemoTenant:
     site = store.create_site(SITE_PATH, SITE_TITLE)
     tables = {name: records(frame) for name, frame in force.tables.items()}
     legacy = _legacy_choices(tables)
-    lists = {one.display_name: store.create_list(site, one.display_name, one.list_columns(legacy.get(one.display_name)))
-             for one in LISTS}  # fmt: skip
+    lists = {one.display_name: store.create_list(site, one.display_name, one.with_fill_ins(legacy.get(one.display_name)))
+             for one in LIST_SHAPES}  # fmt: skip
     people = {
         officer.officer_key: Person(index + 7, officer.display_name, officer.email)
         for index, officer in enumerate(force.officer_details)
@@ -118,18 +121,16 @@ def _unrepresentable(error: InjectedError, tables: Mapping[str, list[dict[str, o
 def _legacy_choices(tables: Mapping[str, list[dict[str, object]]]) -> dict[str, dict[str, tuple[str, ...]]]:
     """Per list and column, stored values that are no code of the model (kept as fill-in choices)."""
     found: dict[str, dict[str, tuple[str, ...]]] = {}
-    for one in LISTS:
+    for one in DEMO_SITE_MAPPING.lists:
         for mapped in one.columns:
-            if not mapped.codes or mapped.column.type not in ("choice", "multichoice"):
+            if not mapped.choices:
                 continue
-            known = {code.code for code in mapped.codes}
-            rows = tables[mapped.source_table or one.table]
-            values = {
-                str(row[mapped.canonical]) for row in rows if mapped.canonical and row.get(mapped.canonical)
-            }
+            known = {code for _label, code in mapped.choices}
+            target = mapped.to[0]
+            values = {str(row[target]) for row in tables[mapped.bridge or one.table] if row.get(target)}
             extra = tuple(sorted(values - known))
             if extra:
-                found.setdefault(one.display_name, {})[mapped.column.name] = extra
+                found.setdefault(one.display_name, {})[mapped.name] = extra
     return found
 
 
@@ -165,8 +166,8 @@ def _person(tenant: DemoTenant, key: object) -> Person | None:
     return found
 
 
-def _label(mapped: MappedColumn, value: object) -> object:
-    labels = {code.code: code.label for code in mapped.codes}
+def _label(mapped: ColumnMapping, value: object) -> object:
+    labels = {code: label for label, code in mapped.choices}
     return labels.get(str(value), value) if value is not None else None
 
 
@@ -191,24 +192,26 @@ def _bridges(tables: Mapping[str, list[dict[str, object]]]) -> dict[str, dict[st
     return grouped
 
 
-def _scalars(one: ListSpec, row: Mapping[str, object]) -> dict[str, object]:
+def _scalars(one: ListMapping, row: Mapping[str, object]) -> dict[str, object]:
     """Fields of the columns that carry one canonical value of the row as-is (or as a label)."""
     fields: dict[str, object] = {}
     for mapped in one.columns:
-        if mapped.canonical is None or mapped.source_table is not None or mapped.canonical not in row:
+        if mapped.is_ignored or mapped.bridge is not None or mapped.to[0] not in row:
             continue
-        value = row[mapped.canonical]
-        kind = mapped.column.type
+        if (one.table, mapped.to[0]) in PSEUDONYMOUS:
+            continue
+        value = row[mapped.to[0]]
+        kind = mapped.type
         if kind in ("text", "note", "number", "boolean", "dateTime"):
-            fields[mapped.column.name] = value
+            fields[mapped.name] = value
         elif kind == "choice":
-            fields[mapped.column.name] = _label(mapped, value)
+            fields[mapped.name] = _label(mapped, value)
         elif kind == "dateOnly":
-            fields[mapped.column.name] = _day(value)
+            fields[mapped.name] = _day(value)
     return fields
 
 
-def _multi(one: ListSpec, name: str, values: list[object]) -> list[str]:
+def _multi(one: ListMapping, name: str, values: list[object]) -> list[str]:
     mapped = one.column(name)
     return [str(_label(mapped, value)) for value in values]
 

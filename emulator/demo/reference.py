@@ -5,15 +5,14 @@ Ward and LSOA codes follow the ONS GSS patterns but are synthetic; coordinates a
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from powerbi_dataset import codes as c
+from transforms.privacy import officer_key
 
-DEMO_OFFICER_KEY = b"cetk-demo-officer-key: not a secret, demo data only"
+DEMO_OFFICER_KEY = b"cetk-demo-officer-key: not a secret, demo data only"  # the demo's pseudonymisation key
 
 # LPT centre (lat, lon) and relative population (weights where events and contacts happen).
 LPT_CENTRES: dict[str, tuple[float, float, float]] = {
@@ -108,14 +107,9 @@ class OfficerIdentity:
     active: bool
 
 
-def normalise_staff_number(staff_number: str) -> str:
-    return "".join(staff_number.split()).upper()
-
-
-def officer_key(staff_number: str, key: bytes = DEMO_OFFICER_KEY) -> str:
-    """HMAC-SHA256 over the normalised staff number, first 16 hex characters."""
-    digest = hmac.new(key, normalise_staff_number(staff_number).encode("utf-8"), hashlib.sha256)
-    return digest.hexdigest()[:16]
+def demo_officer_key(staff_number: str) -> str:
+    """The product's officer pseudonym (transforms.privacy.officer_key) under the demo key."""
+    return officer_key(staff_number, DEMO_OFFICER_KEY)
 
 
 def weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
@@ -133,7 +127,7 @@ def make_officers(rng: random.Random, count: int) -> list[OfficerIdentity]:
         home = None if role in ("STAFF", "OTHER") and rng.random() < 0.5 else weighted(rng, lpt_weights)
         officers.append(
             OfficerIdentity(
-                officer_key(staff_number),
+                demo_officer_key(staff_number),
                 staff_number,
                 f"{first} {last}",
                 f"{first.lower()}.{last.lower()}{index}@contoso.onmicrosoft.com",

@@ -1,4 +1,4 @@
-"""The PowerApp's lists seeded from the demo force: every store column type, mapping kept as data."""
+"""The PowerApp's lists seeded from the demo force: every store column type, the mapping kept as data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 
 from emulator.core.clock import ManualClock
 from emulator.demo.force import Force, generate_force
-from emulator.demo.lists import LISTS, SITE_PATH, DemoTenant, seed_lists
+from emulator.demo.list_mapping import DEMO_SITE_MAPPING
+from emulator.demo.lists import SITE_PATH, DemoTenant, seed_lists
+from emulator.demo.site import LIST_SHAPES
 from emulator.lists.store import ColumnType, ListStore, Person
 from powerbi_dataset.model import DATASET
 
@@ -27,18 +29,20 @@ def seeded(force: Force) -> tuple[ListStore, DemoTenant]:
 def test_site_and_lists_exist(seeded: tuple[ListStore, DemoTenant]) -> None:
     store, tenant = seeded
     site = store.site_by_path(SITE_PATH)
-    assert {sp_list.display_name for sp_list in store.lists(site)} == {one.display_name for one in LISTS}
+    assert {sp_list.display_name for sp_list in store.lists(site)} == {
+        one.display_name for one in LIST_SHAPES
+    }
     assert tenant.site == site
 
 
 def test_every_store_column_type_is_used() -> None:
-    used = {mapped.column.type for one in LISTS for mapped in one.columns}
+    used = {column.type for one in LIST_SHAPES for column in one.columns}
     assert used == set(get_args(ColumnType))
 
 
 def test_internal_names_differ_from_display_names() -> None:
-    events = next(one for one in LISTS if one.display_name == "Engagement Events")
-    names = {mapped.column.display_name: mapped.column.name for mapped in events.columns}
+    events = next(one for one in LIST_SHAPES if one.display_name == "Engagement Events")
+    names = {column.display_name: column.name for column in events.columns}
     assert names["Event type"] == "field_3"
     assert names["Event Start"] == "Event_x0020_Start"
     assert names["Officers present"] == "OfficersPresent"
@@ -46,10 +50,9 @@ def test_internal_names_differ_from_display_names() -> None:
 
 def test_mapping_covers_the_canonical_columns() -> None:
     lineage = {"source_system", "source_item_id", "source_version", "load_id"}
-    for one in LISTS:
-        carried = {mapped.canonical for mapped in one.columns if mapped.canonical and not mapped.source_table}
-        carried |= {name for mapped in one.columns for name in mapped.also}
-        carried |= {name for name in (one.author, one.created) if name}
+    for one in DEMO_SITE_MAPPING.lists:
+        carried = {name for mapped in one.columns if not mapped.bridge for name in mapped.to}
+        carried |= set(one.built_ins.values())
         missing = set(DATASET.table(one.table).column_names) - carried - lineage - {one.key}
         assert missing <= {"modified_utc", "recorded_local_date", "citizen_key", "officer_key"}, (
             one.display_name
