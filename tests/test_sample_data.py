@@ -32,9 +32,9 @@ def test_committed_sample_equals_freshly_generated_output(tmp_path: Path) -> Non
     assert sorted(p.name for p in written) == sorted([*(f"{n}.csv" for n in CANONICAL_TABLES), MANIFEST_NAME])
     for path in written:
         committed = SAMPLE_DIR / path.name
-        assert committed.exists(), f"{committed} missing: run python -m emulator.demo.force --write-sample"
+        assert committed.exists(), f"{committed} missing: run python -m emulator.demo --write-sample"
         assert committed.read_bytes() == path.read_bytes(), (
-            f"{path.name} is stale: run `python -m emulator.demo.force --write-sample powerbi_dataset/sample`"
+            f"{path.name} is stale: run `python -m emulator.demo --write-sample powerbi_dataset/sample`"
         )
 
 

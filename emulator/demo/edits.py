@@ -1,23 +1,30 @@
 """The row edits behind each deliberate error: what to change, which rows qualify, what it triggers.
 
 Each edit returns the (column, code) problems its row must now report; rows are chosen so that no
-other rule fires (see demo_force_errors.py).
+other rule fires (see emulator/demo/injected.py).
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from emulator.demo.events import Row, local_midnight_utc
 from emulator.demo.reference import demo_officer_key
 
-if TYPE_CHECKING:
-    from emulator.demo.injected import Injector
+
+class Injector(Protocol):
+    """What an edit may use of the injector that applies it (emulator/demo/injected.py)."""
+
+    rng: random.Random
+    tables: dict[str, list[Row]]
+    as_of: datetime
+
 
 Found = list[tuple[str, str]]
-Edit = tuple[Callable[["Injector", Row], Found], Callable[["Injector", Row], bool]]
+Edit = tuple[Callable[[Injector, Row], Found], Callable[[Injector, Row], bool]]
 LONG_SENTENCE = "Residents described the same problem again at length during the meeting. "
 
 

@@ -2,20 +2,17 @@
 
 `generate_force()` is deterministic for a seed and an as-of time (never the wall clock). Each part
 draws from its own seeded stream, so the clean variant (invalid_fraction=0) holds the same rows as the
-dirty one apart from the injected errors. Run `python -m emulator.demo.force --write-sample DIR`
-to regenerate the bundled sample, or `--write-forms DIR` for legacy Microsoft Forms exports.
+dirty one apart from the injected errors. Run `python -m emulator.demo --write-sample DIR` to
+regenerate the bundled sample, or `--write-forms DIR` for legacy Microsoft Forms exports.
 """
 
 from __future__ import annotations
 
-import argparse
 import random
-import sys
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -34,7 +31,6 @@ __all__ = [
     "Force",
     "InjectedError",
     "generate_force",
-    "main",
     "records",
     "to_frame",
 ]
@@ -150,35 +146,3 @@ def generate_force(
         as_of=as_of,
         officer_details=officer_list,
     )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m emulator.demo.force --write-sample DIR | --write-forms DIR [--seed N ...]`."""
-    parser = argparse.ArgumentParser(prog="python -m emulator.demo.force", description=__doc__)
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--write-sample", metavar="DIR", type=Path, help="write the bundled sample CSVs")
-    target.add_argument("--write-forms", metavar="DIR", type=Path, help="write legacy Forms exports")
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--events", type=int, default=None)
-    parser.add_argument("--ccrs", type=int, default=None)
-    args = parser.parse_args(argv)
-    overrides = {
-        name: value
-        for name, value in vars(args).items()
-        if name in ("seed", "events", "ccrs") and value is not None
-    }
-    if args.write_sample is not None:
-        from emulator.demo.sample import write_sample
-
-        written = write_sample(args.write_sample, **overrides)
-    else:
-        from emulator.demo.forms import write_forms_exports
-
-        written = write_forms_exports(generate_force(**overrides), args.write_forms)
-    for path in written:
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
