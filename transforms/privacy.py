@@ -32,7 +32,7 @@ def require_key(key: bytes) -> bytes:
         raise TypeError("the pseudonymisation key must be bytes")
     if len(key) < MIN_KEY_BYTES:
         raise ConfigError(
-            f"the pseudonymisation key is {len(key)} bytes; at least {MIN_KEY_BYTES} are needed",
+            f"the pseudonymisation key ({KEY_VARIABLE}) is {len(key)} bytes; at least {MIN_KEY_BYTES} are needed",
             hint=f"set {KEY_VARIABLE} (or the keyring entry) to a random value of at least "
             f"{MIN_KEY_BYTES} bytes, e.g. the output of `python -c 'import secrets; print(secrets.token_hex(32))'`",
         )
