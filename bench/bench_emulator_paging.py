@@ -17,12 +17,12 @@ from multiprocessing.connection import Connection
 
 import requests
 
-from emulator.app import Emulator
-from emulator.clock import SystemClock
-from emulator.graph import GraphService
-from emulator.lists_store import ListColumn, ListStore, Lookup, Person, SpList
-from emulator.server import start_server
-from emulator.tokens import GRAPH_AUDIENCE, TokenAuthority
+from emulator.core.app import Emulator
+from emulator.core.clock import SystemClock
+from emulator.core.server import start_server
+from emulator.core.tokens import GRAPH_AUDIENCE, TokenAuthority
+from emulator.graph.service import GraphService
+from emulator.lists.store import ListColumn, ListStore, Lookup, Person, SpList
 
 EVENT_COLUMNS = [
     ListColumn("EventStart", "Event start", "dateTime", indexed=True),
@@ -117,8 +117,8 @@ def main() -> None:
     clock = SystemClock()
     store = ListStore(clock)
     tokens = TokenAuthority(clock)
-    service = GraphService(store, tokens)
     emulator = Emulator(clock=clock)
+    service = GraphService(store, tokens, dispatcher=emulator)
     emulator.mount(service)
     began = time.perf_counter()
     events = load(store, args.items)

@@ -8,18 +8,18 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from emulator.app import Emulator, FaultInjector, Service
-from emulator.auth import LoginService
-from emulator.clock import Clock, SystemClock
-from emulator.graph import DEFAULT_PAGE_SIZE as GRAPH_DEFAULT_PAGE_SIZE
-from emulator.graph import LOOKUP_COLUMN_THRESHOLD, GraphService
-from emulator.graph import MAX_PAGE_SIZE as GRAPH_MAX_PAGE_SIZE
-from emulator.lists_store import ListStore
-from emulator.powerbi import PowerBIService
-from emulator.powerbi_model import PowerBIOptions
-from emulator.sharepoint import DEFAULT_PAGE_SIZE as SHAREPOINT_DEFAULT_PAGE_SIZE
-from emulator.sharepoint import SharePointService
-from emulator.tokens import DEFAULT_LIFETIME_SECONDS, TokenAuthority
+from emulator.core.app import Emulator, FaultInjector, NoFaults, Service
+from emulator.core.clock import Clock, SystemClock
+from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, TokenAuthority
+from emulator.graph.service import DEFAULT_PAGE_SIZE as GRAPH_DEFAULT_PAGE_SIZE
+from emulator.graph.service import LOOKUP_COLUMN_THRESHOLD, GraphService
+from emulator.graph.service import MAX_PAGE_SIZE as GRAPH_MAX_PAGE_SIZE
+from emulator.lists.store import ListStore
+from emulator.login.service import LoginService
+from emulator.powerbi.model import PowerBIOptions
+from emulator.powerbi.service import PowerBIService
+from emulator.sharepoint.service import DEFAULT_PAGE_SIZE as SHAREPOINT_DEFAULT_PAGE_SIZE
+from emulator.sharepoint.service import SharePointService
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def build_emulator(
     """An Emulator with every service mounted, one shared token authority and one list store."""
     options = options or EmulatorOptions()
     clock = clock or SystemClock()
-    emulator = Emulator(clock=clock)
+    emulator = Emulator(clock=clock, faults=faults or NoFaults())
     tokens = TokenAuthority(clock)
     login = LoginService(
         tokens,
@@ -77,6 +77,7 @@ def build_emulator(
     graph = GraphService(
         store,
         tokens,
+        dispatcher=emulator,
         require_auth=options.require_auth,
         default_page_size=options.graph_default_page_size,
         max_page_size=options.graph_max_page_size,
@@ -90,10 +91,4 @@ def build_emulator(
     )
     for service in (login, powerbi, graph, sharepoint):
         emulator.mount(service)
-    if faults is not None:
-        install = getattr(faults, "install", None)
-        if callable(install):
-            install(emulator)
-        else:
-            emulator.faults = faults
     return EmulatorStack(emulator, tokens, login, powerbi, store, graph, sharepoint)

@@ -2,7 +2,8 @@
 
 The demo tenant is what a newcomer needs to rehearse offline: the PowerApp's lists on a SharePoint
 site, a Power BI workspace, an app registration signed in with a certificate (as production should
-be), legacy Forms exports on disk, and `cetk.yaml` wired to all of it.
+be), legacy Forms exports on disk, the demo force's list and Forms mappings (in the product's mapping
+format, docs/mapping.md), and `cetk.yaml` wired to all of it.
 """
 
 from __future__ import annotations
@@ -16,20 +17,27 @@ from typing import Any
 import yaml
 
 from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
-from emulator.certs import make_client_certificate, write_private
-from emulator.demo_force import generate_force
-from emulator.demo_forms import write_forms_exports
-from emulator.demo_lists import SITE_PATH, seed_lists
-from emulator.faults import FaultPlan, FaultRule
-from emulator.server import RunningServer, start_server
+from emulator.core.certs import make_client_certificate, write_private
+from emulator.core.server import RunningServer, start_server
+from emulator.demo.force import generate_force
+from emulator.demo.forms import write_forms_exports
+from emulator.demo.forms_mapping import DEMO_FORMS_MAPPING
+from emulator.demo.list_mapping import DEMO_SITE_MAPPING
+from emulator.demo.lists import seed_lists
+from emulator.demo.site import SITE_PATH
+from emulator.faults.plan import FaultPlan, FaultRule
 from emulator.testing import DEFAULT_TENANT
 from errors import EmulatorError
+from transforms.forms_mapping import dump_forms_mapping
+from transforms.list_mapping import dump_mapping
 
 DEMO_CLIENT_ID = "11111111-2222-4333-8444-555555555555"
 DEMO_WORKSPACE_NAME = "Community Engagement (emulator)"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 CONFIG_FILE = "cetk.yaml"
 CLIENT_CERT_FILE = "app-credential.pem"
+LIST_MAPPING_FILE = "mapping.yaml"
+FORMS_MAPPING_FILE = "forms/mapping.yaml"
 
 
 @dataclass(frozen=True)
@@ -63,6 +71,8 @@ class DemoEnvironment:
     certificate_file: str
     certificate_thumbprint: str
     forms_exports: list[str]
+    list_mapping_file: str
+    forms_mapping_file: str
     list_items: dict[str, int]
 
     def to_dict(self) -> dict[str, Any]:
@@ -121,6 +131,9 @@ def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOpti
     write_private(certificate_file, (credential.private_key_pem + credential.certificate_pem).encode())
     stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem)
     forms = write_forms_exports(force, state_dir / "forms")
+    list_mapping, forms_mapping = state_dir / LIST_MAPPING_FILE, state_dir / FORMS_MAPPING_FILE
+    list_mapping.write_text(dump_mapping(DEMO_SITE_MAPPING), encoding="utf-8")
+    forms_mapping.write_text(dump_forms_mapping(DEMO_FORMS_MAPPING), encoding="utf-8")
     environment = DemoEnvironment(
         base_url=server.base_url,
         tenant=DEFAULT_TENANT,
@@ -132,6 +145,8 @@ def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOpti
         certificate_file=str(certificate_file),
         certificate_thumbprint=credential.sha1_thumbprint,
         forms_exports=[str(path) for path in forms],
+        list_mapping_file=str(list_mapping),
+        forms_mapping_file=str(forms_mapping),
         list_items={name: len(stack.store.items(sp_list)) for name, sp_list in tenant.lists.items()},
     )
     Path(environment.config_file).write_text(client_config(environment, stack), encoding="utf-8")

@@ -1,7 +1,8 @@
 """Run the whole emulator in-process for tests and demos: `with running_emulator() as emu: ...`.
 
 `emu.base_url` is the socket's address; `emu.authority(tenant)` is what MSAL takes; `emu.ca_file` is
-the CA bundle to trust when `https=True`.
+the CA bundle to trust when `https=True`. The clock and fault-plan types a test passes in are
+re-exported here, so tests need only this module.
 """
 
 from __future__ import annotations
@@ -11,12 +12,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from emulator.app import Emulator, FaultInjector
-from emulator.auth import LoginService
 from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
-from emulator.clock import Clock
-from emulator.powerbi import PowerBIService
-from emulator.server import RunningServer, start_server
+from emulator.core.app import Emulator, FaultInjector
+from emulator.core.clock import Clock, ManualClock, SystemClock
+from emulator.core.server import RunningServer, start_server
+from emulator.faults.budget import ResourceBudget
+from emulator.faults.plan import FaultPlan, FaultRule, Injection
+from emulator.login.service import LoginService
+from emulator.powerbi.model import PowerBIOptions
+from emulator.powerbi.service import PowerBIService
+
+__all__ = [
+    "DEFAULT_TENANT", "EmulatorOptions", "EmulatorStack", "FaultPlan", "FaultRule", "Injection", "ManualClock",
+    "PowerBIOptions", "ResourceBudget", "RunningEmulator", "SystemClock", "build_emulator", "running_emulator",
+]  # fmt: skip
 
 DEFAULT_TENANT = "contoso.onmicrosoft.com"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from connectors.files import read_tables
-from emulator.demo_force import AS_OF, CANONICAL_TABLES
-from emulator.demo_force_sample import MANIFEST_NAME, SAMPLE_DIR, sample_force, write_sample
+from emulator.demo.force import AS_OF, CANONICAL_TABLES
+from emulator.demo.sample import MANIFEST_NAME, SAMPLE_DIR, sample_force, write_sample
 from powerbi_dataset.model import DATASET
 from tests.manifest import expected, reported
 from transforms.validate import validate_dataset
@@ -32,9 +32,9 @@ def test_committed_sample_equals_freshly_generated_output(tmp_path: Path) -> Non
     assert sorted(p.name for p in written) == sorted([*(f"{n}.csv" for n in CANONICAL_TABLES), MANIFEST_NAME])
     for path in written:
         committed = SAMPLE_DIR / path.name
-        assert committed.exists(), f"{committed} missing: run python -m emulator.demo_force --write-sample"
+        assert committed.exists(), f"{committed} missing: run python -m emulator.demo --write-sample"
         assert committed.read_bytes() == path.read_bytes(), (
-            f"{path.name} is stale: run `python -m emulator.demo_force --write-sample powerbi_dataset/sample`"
+            f"{path.name} is stale: run `python -m emulator.demo --write-sample powerbi_dataset/sample`"
         )
 
 

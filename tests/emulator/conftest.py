@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 
 from emulator.build import EmulatorStack, build_emulator
-from emulator.clock import ManualClock
-from emulator.http import Response
-from emulator.tokens import POWERBI_AUDIENCE
+from emulator.core.clock import ManualClock
+from emulator.core.http import Response
+from emulator.core.tokens import POWERBI_AUDIENCE
 
 TENANT = "contoso.onmicrosoft.com"
 ORIGIN = "https://127.0.0.1:8443"

@@ -14,8 +14,14 @@ import pytest
 import requests
 
 from config.loader import load
+from emulator.demo.forms_mapping import DEMO_FORMS_MAPPING
+from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from emulator.serve import DEMO_CLIENT_ID, ServeOptions, serving
 from errors import EmulatorError
+from powerbi_dataset.model import DATASET
+from transforms.forms_mapping import check_forms_mapping, load_forms_mapping
+from transforms.list_mapping import load_mapping
+from transforms.list_mapping_check import check_mapping
 
 SMALL = {"events": 40, "ccrs": 90}
 
@@ -87,6 +93,18 @@ def test_http_demo_config_uses_auth_none_on_loopback_and_needs_no_token(tmp_path
             requests.Session(), settings.endpoints.graph, settings.sharepoint_site_url, "LPTs"
         )
         assert count == 10
+
+
+def test_demo_writes_its_list_and_forms_mappings_in_the_product_format(tmp_path: Path) -> None:
+    with serving(ServeOptions(port=0, state_dir=tmp_path, **SMALL)) as (_server, _stack, environment):
+        list_file, forms_file = Path(environment.list_mapping_file), Path(environment.forms_mapping_file)
+        assert (list_file, forms_file) == (tmp_path / "mapping.yaml", tmp_path / "forms" / "mapping.yaml")
+        assert str(forms_file) not in environment.forms_exports
+        mapping = load_mapping(list_file.read_text(encoding="utf-8"), list_file.name)
+        forms = load_forms_mapping(forms_file.read_text(encoding="utf-8"), forms_file.name)
+    assert mapping == DEMO_SITE_MAPPING and forms == DEMO_FORMS_MAPPING
+    assert check_mapping(mapping, DATASET) == [] and check_forms_mapping(forms, DATASET) == []
+    assert {one.display_name for one in mapping.lists} == set(environment.list_items)
 
 
 def test_serve_refuses_a_non_loopback_address(tmp_path: Path) -> None:

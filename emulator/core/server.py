@@ -1,0 +1,221 @@
+"""The emulator behind a real socket: a stdlib ThreadingHTTPServer, HTTP/1.1 keep-alive, optional TLS.
+
+A response marked `drop_connection` is never written: the socket closes after the handler ran, so the
+client sees a connection error although the request took effect (the ambiguous commit).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import ssl
+import string
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from emulator.core.app import Emulator
+from emulator.core.certs import ensure_certificates
+from errors import EmulatorError
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+MAX_BODY_BYTES = 64 * 1024 * 1024  # larger bodies get 413, chunked or not
+_MAX_LINE = 65_537  # chunk-size and trailer lines, as http.client bounds header lines
+IDLE_TIMEOUT_SECONDS = 60
+POLL_SECONDS = 0.05  # how soon stop() is noticed
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: Emulator
+    scheme: str
+    tls: ssl.SSLContext | None
+    open_sockets: set[socket.socket]
+    sockets_lock: threading.Lock
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        connection: socket.socket = request
+        if self.tls is not None:
+            try:
+                connection = self.tls.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return  # failed handshake: nothing to answer
+        with self.sockets_lock:
+            self.open_sockets.add(connection)
+        try:
+            super().finish_request(connection, client_address)
+        finally:
+            with self.sockets_lock:
+                self.open_sockets.discard(connection)
+            if connection is not request:  # the TLS wrapper owns the descriptor now
+                with contextlib.suppress(OSError):
+                    connection.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Clients that hang up or fail TLS are routine here; anything else is printed as usual."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handle_error(request, client_address)
+
+    def close_open_sockets(self) -> None:
+        with self.sockets_lock:
+            for connection in list(self.open_sockets):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+    timeout = IDLE_TIMEOUT_SECONDS
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return
+        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_port}"
+        origin = f"{self.server.scheme}://{host}"
+        response = self.server.emulator.handle(
+            self.command, self.path, dict(self.headers.items()), body, origin
+        )
+        if response.drop_connection:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.shutdown(socket.SHUT_RDWR)
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            if name.lower() not in ("content-length", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    def _read_body(self) -> bytes | None:
+        """The request body, or None after answering 400/413 (then the connection closes)."""
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            return self._read_chunked()
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not (raw_length.isascii() and raw_length.isdigit()):  # refuses "-1": read() would wait for EOF
+            self.send_error(400, "Bad Content-Length")
+            return None
+        length = int(raw_length)
+        if length > MAX_BODY_BYTES:
+            self.send_error(413, "Request body too large")
+            return None
+        return self.rfile.read(length) if length else b""
+
+    def _read_chunked(self) -> bytes | None:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            digits = self.rfile.readline(_MAX_LINE).split(b";")[0].strip() or b"0"
+            if not all(chr(byte) in string.hexdigits for byte in digits):  # int() would take "-1"
+                self.send_error(400, "Bad chunk size")
+                return None
+            size = int(digits, 16)
+            total += size
+            if total > MAX_BODY_BYTES:  # checked before reading, so memory stays bounded
+                self.send_error(413, "Request body too large")
+                return None
+            if size == 0:
+                while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(chunks)
+            chunks.append(self.rfile.read(size))
+            self.rfile.readline(_MAX_LINE)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Silent: the emulator keeps its own request log without credentials."""
+
+
+@dataclass
+class RunningServer:
+    """A started emulator server; use as a context manager or call stop()."""
+
+    emulator: Emulator
+    host: str
+    port: int
+    base_url: str
+    ca_file: Path | None
+    _server: _Server
+    _thread: threading.Thread
+    _temp_dir: tempfile.TemporaryDirectory[str] | None = field(default=None)
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.close_open_sockets()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        if self._temp_dir is not None:
+            self._temp_dir.cleanup()
+            self._temp_dir = None
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def start_server(
+    emulator: Emulator,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    https: bool = False,
+    cert_dir: Path | str | None = None,
+    allow_non_loopback: bool = False,
+) -> RunningServer:
+    """Serve `emulator` on host:port (0 = any free port) in a background thread."""
+    if host not in LOOPBACK_HOSTS and not allow_non_loopback:
+        raise EmulatorError(
+            f"refusing to bind the emulator to {host}",
+            hint="bind to 127.0.0.1, or pass allow_non_loopback=True",
+        )
+    temp_dir: tempfile.TemporaryDirectory[str] | None = None
+    tls: ssl.SSLContext | None = None
+    ca_file: Path | None = None
+    if https:
+        if cert_dir is None:
+            temp_dir = tempfile.TemporaryDirectory(prefix="cetk-emulator-tls-")
+            cert_dir = temp_dir.name
+        paths = ensure_certificates(Path(cert_dir))
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.minimum_version = ssl.TLSVersion.TLSv1_2
+        tls.load_cert_chain(paths.cert_file, paths.key_file)
+        ca_file = paths.ca_file
+    server_class = type("_BoundServer", (_Server,), {"address_family": _family(host)})
+    try:
+        server: _Server = server_class((host, port), _Handler)
+    except OSError as exc:
+        if temp_dir is not None:
+            temp_dir.cleanup()
+        raise EmulatorError(
+            f"cannot listen on {host}:{port}: {exc.strerror}", hint="choose another --port"
+        ) from exc
+    server.emulator, server.tls = emulator, tls
+    server.scheme = "https" if https else "http"
+    server.open_sockets, server.sockets_lock = set(), threading.Lock()
+    bound_port = int(server.server_address[1])
+    url_host = f"[{host}]" if ":" in host else host
+    thread = threading.Thread(
+        target=server.serve_forever, args=(POLL_SECONDS,), name=f"emulator-{bound_port}", daemon=True
+    )
+    thread.start()
+    base_url = f"{server.scheme}://{url_host}:{bound_port}"
+    return RunningServer(emulator, host, bound_port, base_url, ca_file, server, thread, temp_dir)
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET

@@ -1,0 +1,1 @@
+"""Fault injection: throttling, 503s, dropped connections after commit, latency and resource-unit budgets."""

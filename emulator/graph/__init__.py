@@ -1,0 +1,1 @@
+"""Emulated Microsoft Graph for SharePoint lists: sites, lists, columns, items, delta and $batch."""

@@ -1,0 +1,1 @@
+"""Emulated Power BI REST: workspaces, push datasets, rows and refreshes with every documented limit."""

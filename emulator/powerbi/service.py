@@ -1,0 +1,290 @@
+"""The emulated Power BI REST service: push datasets, tables, rows and refreshes in workspaces.
+
+Mounted at `/powerbi` with Microsoft's paths below it (`/v1.0/myorg/groups/{groupId}/datasets...`).
+Bodies, limits and errors: microsoft-apis.md §1; defaults for UNCONFIRMED behaviour: PowerBIOptions.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from emulator.core.clock import Clock
+from emulator.core.http import Request, Response, Router
+from emulator.core.tokens import POWERBI_AUDIENCE, BearerCheck, Claims, TokenAuthority, TokenProblem
+from emulator.powerbi.limits import check_post_rate, record_post, request_rate_body
+from emulator.powerbi.model import PowerBIOptions, RetentionPolicy
+from emulator.powerbi.refresh import detail, history, start_refresh
+from emulator.powerbi.state import PowerBIState, group_body, matches_name_filter, not_found_rejection
+from emulator.powerbi.validate import (
+    Rejection,
+    check_dataset,
+    check_properties,
+    check_row,
+    check_table,
+    invalid,
+)
+
+GROUP = "/v1.0/myorg/groups/{groupId}"
+DATASET = GROUP + "/datasets/{datasetId}"
+TABLE = DATASET + "/tables/{tableName}"
+Handler = Callable[[Request, dict[str, str]], Response]
+
+
+class PowerBIService(PowerBIState):
+    name = "powerbi"
+    mount = "/powerbi"
+
+    def __init__(self, tokens: TokenAuthority, clock: Clock, options: PowerBIOptions | None = None) -> None:
+        super().__init__(clock, options)
+        self.bearer = BearerCheck(tokens, POWERBI_AUDIENCE, self.options.require_auth)
+        self.rows_hook: Callable[[], None] | None = None  # runs while a POST rows counts as pending
+
+    # Service protocol ---------------------------------------------------------------------------
+
+    def register(self, router: Router) -> None:
+        routes: list[tuple[str, str, Handler]] = [
+            ("GET", "/v1.0/myorg/groups", self._get_groups),
+            ("POST", GROUP + "/datasets", self._post_dataset),
+            ("GET", GROUP + "/datasets", self._get_datasets),
+            ("GET", DATASET, self._get_dataset),
+            ("DELETE", DATASET, self._delete_dataset),
+            ("GET", DATASET + "/tables", self._get_tables),
+            ("PUT", TABLE, self._put_table),
+            ("POST", TABLE + "/rows", self._post_rows),
+            ("DELETE", TABLE + "/rows", self._delete_rows),
+            ("POST", DATASET + "/refreshes", self._post_refresh),
+            ("GET", DATASET + "/refreshes", self._get_refreshes),
+            ("GET", DATASET + "/refreshes/{refreshId}", self._get_refresh_detail),
+            ("DELETE", DATASET + "/refreshes/{refreshId}", self._cancel_refresh),
+        ]
+        for method, template, handler in routes:
+            router.add(method, template, self._guard(handler))
+
+    def not_found(self, request: Request) -> Response:
+        return self._answer(not_found_rejection())
+
+    def method_not_allowed(self, request: Request) -> Response:
+        return self.error_response(405, "MethodNotAllowed", f"{request.method} is not supported here.", {})
+
+    def error_response(self, status: int, code: str, message: str, headers: Mapping[str, str]) -> Response:
+        """Power BI's error shapes, for injected faults too (§1.6)."""
+        if status == 429:
+            payload: dict[str, Any] = request_rate_body(int(headers.get("Retry-After", "1")))
+        else:
+            payload = {"error": {"code": code, "message": message}}
+        return Response.json(status, payload, {**headers, "RequestId": str(uuid.uuid4())})
+
+    def resource_units(self, request: Request) -> int | None:
+        """Power BI has no resource-unit costs; a budget charges the plan's default."""
+        return None
+
+    # handlers -----------------------------------------------------------------------------------
+
+    def _guard(self, handler: Handler) -> Handler:
+        def guarded(request: Request, params: dict[str, str]) -> Response:
+            refusal = self._refuse_token(self.bearer.check(request.header("authorization")))
+            if refusal is not None:
+                return refusal
+            try:
+                with self._lock:
+                    if "groupId" in params and params["groupId"] not in self._groups:
+                        raise not_found_rejection()
+                response = handler(request, params)
+            except Rejection as rejection:
+                return self._answer(rejection)
+            response.headers.setdefault("RequestId", str(uuid.uuid4()))
+            return response
+
+        return guarded
+
+    def _refuse_token(self, verdict: Claims | TokenProblem | None) -> Response | None:
+        """The documented answer to a bad token, or None when the request may go on (§1.6)."""
+        if verdict is None or isinstance(verdict, Claims):
+            return None
+        if verdict == "missing":
+            message = "Authorization header with a Bearer token is required."
+            return self.error_response(401, "Unauthorized", message, {"WWW-Authenticate": "Bearer"})
+        if verdict == "expired":
+            message = "Access token has expired, resubmit with a new access token"
+            return self.error_response(403, "TokenExpired", message, {})
+        return self.error_response(403, "Forbidden", f"The access token is not valid ({verdict}).", {})
+
+    def _answer(self, rejection: Rejection) -> Response:
+        headers = {"RequestId": str(uuid.uuid4())}
+        if rejection.retry_after is not None:
+            headers["Retry-After"] = str(rejection.retry_after)
+        return Response.json(rejection.status, rejection.payload, headers)
+
+    def _get_groups(self, request: Request, params: dict[str, str]) -> Response:
+        """Groups_GetGroups: the workspaces the caller belongs to (here: every workspace), with $filter on
+        name (`name eq '...'`, `contains(name,'...')`), $top and $skip."""
+        with self._lock:
+            groups = [group_body(group) for group in self._groups.values()]
+        name_filter = request.param("$filter")
+        if name_filter:
+            groups = [
+                group for group in groups if matches_name_filter(name_filter, group["name"], self.options)
+            ]
+        skip, top = (request.param(name) for name in ("$skip", "$top"))
+        for name, text in (("$skip", skip), ("$top", top)):  # int32 in the swagger
+            if text is not None and not text.isdecimal():
+                raise invalid(self.options, f"{name} must be a whole number, not '{text}'.")
+        groups = groups[int(skip or 0) :]
+        groups = groups[: int(top)] if top else groups
+        context = f"{request.base_url}/v1.0/myorg/$metadata#groups"
+        return Response.json(200, {"@odata.context": context, "value": groups})
+
+    def _post_dataset(self, request: Request, params: dict[str, str]) -> Response:
+        policy = request.param("defaultRetentionPolicy", "None") or "None"
+        policies: dict[str, RetentionPolicy] = {"none": "None", "basicfifo": "basicFIFO"}
+        retention = policies.get(policy.lower())
+        if retention is None:
+            raise invalid(self.options, f"defaultRetentionPolicy '{policy}' is not None or basicFIFO.")
+        name, mode, tables, relationships = check_dataset(_json(request, self.options), self.options)
+        claims = self.bearer.check(request.header("authorization"))
+        owner = claims.raw.get("upn", claims.client_id) if isinstance(claims, Claims) else ""
+        dataset = self._new_dataset(name, push=True, retention=retention, configured_by=owner, mode=mode)
+        dataset.tables = {t.name.lower(): t for t in tables}
+        dataset.relationships = relationships
+        with self._lock:
+            self._groups[params["groupId"]].datasets[dataset.id] = dataset
+            body = self._dataset_body(dataset, params["groupId"])
+        return Response.json(
+            201, {"@odata.context": self._context(request, params, "datasets/$entity"), **body}
+        )
+
+    def _get_datasets(self, request: Request, params: dict[str, str]) -> Response:
+        values = self.datasets(params["groupId"])
+        return Response.json(
+            200, {"@odata.context": self._context(request, params, "datasets"), "value": values}
+        )
+
+    def _get_dataset(self, request: Request, params: dict[str, str]) -> Response:
+        with self._lock:
+            body = self._dataset_body(self._dataset(params), params["groupId"])
+        return Response.json(
+            200, {"@odata.context": self._context(request, params, "datasets/$entity"), **body}
+        )
+
+    def _delete_dataset(self, request: Request, params: dict[str, str]) -> Response:
+        with self._lock:
+            self._dataset(params)
+            del self._groups[params["groupId"]].datasets[params["datasetId"]]
+        return Response.empty(200)
+
+    def _get_tables(self, request: Request, params: dict[str, str]) -> Response:
+        with self._lock:
+            dataset = self._push_dataset(params)
+            values = [{"name": t.name} for t in dataset.tables.values()]
+        return Response.json(
+            200, {"@odata.context": self._context(request, params, "tables"), "value": values}
+        )
+
+    def _put_table(self, request: Request, params: dict[str, str]) -> Response:
+        table = check_table(
+            check_properties("Table", _json(request, self.options), self.options), self.options
+        )
+        with self._lock:
+            existing = self._existing_table(self._push_dataset(params), params["tableName"])
+            if table.name.lower() != existing.name.lower():
+                raise invalid(self.options, f"The table name in the body must be '{existing.name}'.")
+            existing.columns, existing.measures, existing.extra = table.columns, table.measures, table.extra
+            return Response.json(200, {"name": existing.name})  # the swagger example answers the name only
+
+    def _post_rows(self, request: Request, params: dict[str, str]) -> Response:
+        with self._lock:
+            dataset = self._push_dataset(params)
+            table = self._existing_table(dataset, params["tableName"])
+            if dataset.pending_posts >= self.options.max_pending_posts:
+                message = (
+                    f"More than {self.options.max_pending_posts} pending POST rows requests for this dataset."
+                )
+                payload = {"error": {"code": "TooManyRequests", "message": message}}
+                raise Rejection(
+                    self.options.pending_status, payload, self.options.pending_retry_after_seconds
+                )
+            dataset.pending_posts += 1
+        try:
+            if self.rows_hook is not None:
+                self.rows_hook()
+            body = _rows_request(_json(request, self.options), self.options)
+            rows = body.get("rows") or []
+            if len(rows) > self.options.max_rows_per_post:
+                limit = self.options.max_rows_per_post
+                raise invalid(
+                    self.options, f"The request has {len(rows)} rows; at most {limit} rows per request."
+                )
+            with self._lock:
+                now = self._clock.now()
+                check_post_rate(dataset, len(rows), now, self.options)
+                stored = [check_row(row, table, self.options) for row in rows]
+                self._store(dataset, table, stored)
+                record_post(dataset, len(rows), now)
+        finally:
+            with self._lock:
+                dataset.pending_posts -= 1
+        return Response.empty(200)
+
+    def _delete_rows(self, request: Request, params: dict[str, str]) -> Response:
+        with self._lock:
+            self._existing_table(self._push_dataset(params), params["tableName"]).rows.clear()
+        return Response.empty(200)
+
+    def _post_refresh(self, request: Request, params: dict[str, str]) -> Response:
+        body = _json(request, self.options) if request.body.strip() else None
+        with self._lock:
+            refresh = start_refresh(self._dataset(params), body, self._clock.now(), self.options)
+        if not refresh.enhanced:
+            return Response.empty(202)
+        location = (
+            f"{request.base_url}{GROUP.format(groupId=params['groupId'])}/datasets/{params['datasetId']}"
+        )
+        headers = {
+            "Location": f"{location}/refreshes/{refresh.request_id}",
+            "x-ms-request-id": refresh.request_id,
+        }
+        return Response.empty(202, headers)
+
+    def _get_refreshes(self, request: Request, params: dict[str, str]) -> Response:
+        top_text = request.param("$top", str(self.options.history_default_top)) or ""
+        if not top_text.isdecimal() or int(top_text) < 1:
+            raise invalid(self.options, "$top must be a whole number of at least 1.")
+        with self._lock:
+            values = history(self._dataset(params), self._clock.now(), int(top_text))
+        return Response.json(
+            200, {"@odata.context": self._context(request, params, "refreshes"), "value": values}
+        )
+
+    def _get_refresh_detail(self, request: Request, params: dict[str, str]) -> Response:
+        with self._lock:
+            refresh = self._enhanced_refresh(params)
+            status, body = detail(refresh, self._clock.now())
+        return Response.json(status, body)
+
+    def _cancel_refresh(self, request: Request, params: dict[str, str]) -> Response:
+        with self._lock:
+            refresh = self._enhanced_refresh(params)
+            refresh.cancelled_at = refresh.cancelled_at or self._clock.now()
+        return Response.empty(200)
+
+    # helpers ------------------------------------------------------------------------------------
+
+    def _context(self, request: Request, params: dict[str, str], entity: str) -> str:
+        return f"{request.base_url}{GROUP.format(groupId=params['groupId'])}/$metadata#{entity}"
+
+
+def _json(request: Request, options: PowerBIOptions) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid(options, f"The request body is not valid JSON: {exc}") from exc
+
+
+def _rows_request(body: Any, options: PowerBIOptions) -> dict[str, Any]:
+    """A PostRowsRequest: an object whose only property is a `rows` array."""
+    if not isinstance(body, dict) or set(body) - {"rows"} or not isinstance(body.get("rows", []), list):
+        raise invalid(options, 'The body must be {"rows": [...]}.')
+    return body

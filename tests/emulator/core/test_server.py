@@ -1,0 +1,131 @@
+"""The emulator behind a socket: keep-alive, loopback only, TLS with a generated CA, clean stop."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import stat
+from pathlib import Path
+
+import pytest
+import requests
+
+from emulator.build import build_emulator
+from emulator.core.server import start_server
+from errors import EmulatorError
+
+DISCOVERY = "/login/contoso/v2.0/.well-known/openid-configuration"
+
+
+def test_keep_alive_serves_several_requests_on_one_connection() -> None:
+    with start_server(build_emulator().emulator) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        statuses = []
+        for _ in range(3):
+            connection.request("GET", DISCOVERY)
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+            assert response.getheader("Connection") != "close"
+        local = connection.sock.getsockname()
+        connection.request("GET", DISCOVERY)
+        connection.getresponse().read()
+
+        assert statuses == [200, 200, 200]
+        assert connection.sock.getsockname() == local  # still the same socket
+        connection.close()
+
+
+def test_discovery_links_use_the_address_the_client_used() -> None:
+    with start_server(build_emulator().emulator) as server:
+        config = requests.get(server.base_url + DISCOVERY, timeout=10).json()
+    assert config["token_endpoint"] == f"{server.base_url}/login/contoso/oauth2/v2.0/token"
+
+
+def test_binding_beyond_loopback_is_refused() -> None:
+    with pytest.raises(EmulatorError):
+        start_server(build_emulator().emulator, host="0.0.0.0")
+
+
+def test_https_with_generated_ca(tmp_path: Path) -> None:
+    with start_server(build_emulator().emulator, https=True, cert_dir=tmp_path) as server:
+        assert server.base_url.startswith("https://127.0.0.1:")
+        assert server.ca_file == tmp_path / "ca.pem"
+        ok = requests.get(server.base_url + DISCOVERY, verify=str(server.ca_file), timeout=10)
+        with pytest.raises(requests.exceptions.SSLError):
+            requests.get(server.base_url + DISCOVERY, verify=True, timeout=10)
+        context = ssl.create_default_context(cafile=str(server.ca_file))
+        raw = socket.create_connection(("localhost", server.port), timeout=10)
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:  # checks the SAN for "localhost"
+            assert tls.version() in ("TLSv1.2", "TLSv1.3")
+
+    assert ok.status_code == 200
+    assert stat.S_IMODE((tmp_path / "server-key.pem").stat().st_mode) == 0o600
+    first_ca = server.ca_file.read_bytes()
+    with start_server(build_emulator().emulator, https=True, cert_dir=tmp_path) as again:
+        assert again.ca_file is not None and again.ca_file.read_bytes() == first_ca  # reused while valid
+
+
+def test_ipv6_loopback_when_available() -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    try:
+        server = start_server(build_emulator().emulator, host="::1")
+    except EmulatorError:
+        pytest.skip("::1 is not configured on this machine")
+    with server:
+        assert server.base_url.startswith("http://[::1]:")
+        assert requests.get(server.base_url + DISCOVERY, timeout=10).status_code == 200
+
+
+def test_stop_closes_idle_keep_alive_connections() -> None:
+    server = start_server(build_emulator().emulator)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    connection.request("GET", DISCOVERY)
+    connection.getresponse().read()
+
+    server.stop()
+
+    with pytest.raises((ConnectionError, http.client.HTTPException, OSError)):
+        connection.request("GET", DISCOVERY)
+        connection.getresponse()
+    connection.close()
+
+
+def _raw_answer(port: int, head: bytes) -> tuple[int, bytes]:
+    """Send `head` on a fresh socket and read the status line the server answers with (5 s at most)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        raw.sendall(head)
+        response = http.client.HTTPResponse(raw)
+        response.begin()
+        return response.status, (response.getheader("Connection") or "").encode()
+
+
+def test_oversized_chunked_body_is_refused_before_it_is_read() -> None:
+    chunk = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with start_server(build_emulator().emulator) as server:
+        status, connection = _raw_answer(server.port, chunk + b"10000000\r\n")  # a 256 MiB chunk, unsent
+
+    assert (status, connection) == (413, b"close")
+
+
+@pytest.mark.parametrize("length", [b"-1", b"ten", b"\xb2"])
+def test_malformed_content_length_is_a_400_not_a_read_until_eof(length: bytes) -> None:
+    head = (
+        b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        + length
+        + b"\r\n\r\n"
+    )
+    with start_server(build_emulator().emulator) as server:
+        status, connection = _raw_answer(server.port, head)
+
+    assert (status, connection) == (400, b"close")
+
+
+def test_bad_chunk_size_is_a_400() -> None:
+    head = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    with start_server(build_emulator().emulator) as server:
+        status, _connection = _raw_answer(server.port, head + b"-5\r\nabc\r\n0\r\n\r\n")
+
+    assert status == 400
