@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from emulator.demo_force import generate_force
+from emulator.demo.force import generate_force
 from transforms.scrub import scrub
 from transforms.theme_taxonomy import load_taxonomy
 from transforms.themes import classify

@@ -16,7 +16,7 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from emulator.demo_force_reference import (
+from emulator.demo.reference import (
     LAT_RANGE,
     LON_RANGE,
     LPT_CENTRES,

@@ -158,14 +158,7 @@ def strongly_connected(graph: dict[str, frozenset[str]]) -> list[set[str]]:
 
 @pytest.mark.parametrize(
     "name",
-    [
-        *MODULES,
-        *PACKAGES[:-1],
-        pytest.param(
-            "emulator",
-            marks=pytest.mark.xfail(strict=True, reason="emulator cycles are removed on branch i6-emulator"),
-        ),
-    ],
+    [*MODULES, *PACKAGES],
 )
 def test_no_import_cycles(name: str) -> None:
     cycles = [sorted(group) for group in strongly_connected(import_graph()) if name in map(component, group)]

@@ -1,4 +1,4 @@
 """The bundled sample data set: a small demo force as CSVs plus expected_problems.csv (the manifest).
 
-Regenerate with `python -m emulator.demo_force --write-sample powerbi_dataset/sample`.
+Regenerate with `python -m emulator.demo --write-sample powerbi_dataset/sample`.
 """

@@ -22,8 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from connectors.auth import SignIn, SignInConfig, SignInMode
 from connectors.http import RetryPolicy, ServiceSession, build_session
-from emulator.faults import FaultPlan
-from emulator.testing import DEFAULT_TENANT, RunningEmulator, running_emulator
+from emulator.testing import DEFAULT_TENANT, FaultPlan, RunningEmulator, running_emulator
 
 USER_AGENT = "NONISV|Test Constabulary|cetk/0.1.0"
 CLIENT_ID = "cetk-app"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -17,8 +17,7 @@ import pytest
 
 from connectors.http import build_session, iter_pages, send
 from emulator.build import EmulatorOptions
-from emulator.faults import FaultPlan
-from emulator.testing import RunningEmulator
+from emulator.testing import FaultPlan, RunningEmulator
 from errors import ConnectorError, ThrottledError
 from tests.connectors.conftest import (
     USER_AGENT,
@@ -41,19 +40,14 @@ class HttpDateRetryAfter:
     def __init__(self, plan: FaultPlan, clock: ManualTime) -> None:
         self.plan, self.clock = plan, clock
 
-    def install(self, emulator: Any) -> HttpDateRetryAfter:
-        self.plan.install(emulator)
-        emulator.faults = self
-        return self
-
-    def before(self, service: str, request: Any) -> Any:
-        response = self.plan.before(service, request)
+    def before(self, service: Any, request: Any, now: datetime) -> Any:
+        response = self.plan.before(service, request, now)
         if response is not None and "Retry-After" in response.headers:
-            moment = self.clock.now() + timedelta(seconds=int(response.headers["Retry-After"]))
+            moment = now + timedelta(seconds=int(response.headers["Retry-After"]))
             response.headers["Retry-After"] = format_datetime(moment, usegmt=True)
         return response
 
-    def after(self, service: str, request: Any, response: Any) -> Any:
+    def after(self, service: Any, request: Any, response: Any) -> Any:
         return self.plan.after(service, request, response)
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from emulator.demo_force import generate_force
+from emulator.demo.force import generate_force
 from errors import SourceFormatError
 from powerbi_dataset.model import CCR_DEMOGRAPHICS_AGG
 from tests.transforms.sdc_attacker import disclosed_cells, lonely_unknowns

@@ -8,8 +8,8 @@ import pytest
 
 from bench.make_demo_geography import build_files
 from connectors.reference_files import demo_geography_files, load_geography
-from emulator.demo_force import generate_force
-from emulator.demo_force_reference import LAT_RANGE, LON_RANGE
+from emulator.demo.force import generate_force
+from emulator.demo.reference import LAT_RANGE, LON_RANGE
 from transforms.geography import Geography, locate
 from transforms.geography_points import check_ccr_areas, check_event_locations
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from connectors.files import read_tables, sample_data_dir
-from emulator.demo_force import AS_OF as SAMPLE_AS_OF
-from emulator.demo_force import CANONICAL_TABLES
+from emulator.demo.force import AS_OF as SAMPLE_AS_OF
+from emulator.demo.force import CANONICAL_TABLES
 from errors import ModelError
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.rules import Compare

@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from emulator.demo_force import Force, generate_force
+from emulator.demo.force import Force, generate_force
 from transforms.scrub import KINDS, PROTECT, Scrubber, scrub, scrub_text
 
 # (text, scrubbed text): one table per kind, the forms people really write.

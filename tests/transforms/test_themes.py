@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from emulator.demo_force import generate_force
+from emulator.demo.force import generate_force
 from powerbi_dataset.codes import THEMES
 from powerbi_dataset.model import DATASET
 from transforms.theme_taxonomy import Taxonomy, load_taxonomy, parse_taxonomy
