@@ -16,6 +16,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from emulator.core.clock import Clock
+from emulator.lists.grants import SiteGrants
 from emulator.lists.values import (
     LOOKUP_TYPES,
     MULTI_TYPES,
@@ -143,6 +144,7 @@ class ListStore:
         self.people: dict[int, Person] = {
             SYSTEM_ACCOUNT.lookup_id: SYSTEM_ACCOUNT
         }  # lookup id -> person seen
+        self.grants = SiteGrants()  # per-site grants for Sites.Selected apps
 
     # sites and lists
 

@@ -22,7 +22,9 @@ class DeltaWorld:
         self.emulator = Emulator(clock=self.clock)
         self.service = GraphService(self.store, tokens, dispatcher=self.emulator)
         self.emulator.mount(self.service)
-        self.token = tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t")
+        self.token = tokens.issue(
+            audience=GRAPH_AUDIENCE, client_id="app", tenant="t", roles=("Sites.ReadWrite.All",)
+        )
         site = self.store.create_site("/sites/Neighbourhood", "Neighbourhood")
         self.events = self.store.create_list(site, "Events", [ListColumn("Status", "Status", "text")])
         for number in range(1, count + 1):

@@ -59,7 +59,11 @@ def make_world(**options: Any) -> World:
     emulator.mount(service)
     site = store.create_site("/sites/Neighbourhood", "Neighbourhood")
     return World(
-        emulator, service, store, site, tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t")
+        emulator,
+        service,
+        store,
+        site,
+        tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t", roles=("Sites.ReadWrite.All",)),
     )
 
 
