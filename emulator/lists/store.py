@@ -98,6 +98,9 @@ class SpList:
     change_log: array[int] = field(default_factory=lambda: array("q"), repr=False)  # seq - 1 -> item id
     live_count: int = 0
     delta_epoch: int = 0  # bumped to expire every delta token issued before
+    builtin_indexes: frozenset[str] = frozenset(
+        {"ID"}
+    )  # built-ins SharePoint indexes (add Modified, Created)
 
     def __post_init__(self) -> None:
         self.names: tuple[str, ...] = tuple(column.name for column in self.columns)
