@@ -49,6 +49,7 @@ class GraphService:
         lookup_threshold: int = LOOKUP_COLUMN_THRESHOLD,
         max_batch_requests: int = MAX_BATCH_REQUESTS,
         prefetch_next_page: bool = True,
+        delta_repeats_changed_items: bool = True,
     ) -> None:
         """`dispatcher` (the emulator this service is mounted on) runs $batch sub-requests through faults."""
         self.store = store
@@ -57,7 +58,7 @@ class GraphService:
         limits = QueryLimits(default_page_size, max_page_size)
         renderer = ItemRenderer(store, self.page_cache, lookup_threshold)
         self.items = ItemsEndpoint(store, renderer, limits, prefetch_next_page=prefetch_next_page)
-        self.delta = DeltaEndpoint(renderer, limits)
+        self.delta = DeltaEndpoint(renderer, limits, repeat_changed_items=delta_repeats_changed_items)
         self.batch = BatchEndpoint(self, dispatcher, store.clock, max_batch_requests)
         self.permissions = PermissionsEndpoint(store.grants)
 

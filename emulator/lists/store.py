@@ -20,6 +20,7 @@ from emulator.lists.grants import SiteGrants
 from emulator.lists.values import (
     LOOKUP_TYPES,
     MULTI_TYPES,
+    THRESHOLD_TYPES,
     ColumnType,
     Hyperlink,
     ListColumn,
@@ -32,7 +33,7 @@ from emulator.lists.values import (
 )
 
 __all__ = [
-    "LOOKUP_TYPES", "MULTI_TYPES", "SYSTEM_ACCOUNT", "TITLE_COLUMN", "ColumnType", "Hyperlink", "Item",
+    "LOOKUP_TYPES", "MULTI_TYPES", "SYSTEM_ACCOUNT", "THRESHOLD_TYPES", "TITLE_COLUMN", "ColumnType", "Hyperlink", "Item",
     "ListColumn", "ListStore", "Location", "Lookup", "Person", "Site", "SpList", "StoreNotFound", "Term",
 ]  # fmt: skip
 

@@ -205,6 +205,9 @@ def test_every_column_type_serialises_as_graph_does() -> None:
     fields = item["fields"]
     assert fields["Notes"] == "Line 1\nLine 2" and fields["Kind"] == "Meeting"
     assert fields["Topics"] == ["ASB", "Drugs"] and fields["Count"] == 3 and fields["Cost"] == 12.5
+    assert fields["Topics@odata.type"] == "Collection(Edm.String)"  # the annotation Graph puts before it
+    keys = list(fields)
+    assert keys.index("Topics@odata.type") == keys.index("Topics") - 1
     assert fields["Online"] is False
     assert fields["Start"] == "2025-07-01T18:30:00Z"
     assert fields["Spring"] == "2025-03-30T23:00:00Z"  # BST: local midnight is 23:00 UTC the day before
@@ -288,6 +291,24 @@ def test_more_than_twelve_lookup_columns_are_dropped_from_multi_item_reads_only(
         "fields"
     ]
     assert selected["L11LookupId"] == "1"
+
+
+def test_managed_metadata_columns_count_towards_the_lookup_threshold() -> None:
+    world = make_world()
+    wards = world.store.create_list(world.site, "Wards", [])
+    world.store.add_item(wards, {"Title": "North"})
+    term = Term("Youth", "6b2c6d0e-5f3a-4b7a-9b61-2b1e2f6f0a11", 4)
+    columns = [ListColumn(f"L{n}", f"L{n}", "lookup", lookup_list="Wards") for n in range(1, 10)]
+    columns += [ListColumn("Theme", "Theme", "term"), ListColumn("Themes", "Themes", "multiterm")]
+    many = world.store.create_list(world.site, "Many", columns)
+    world.store.add_item(many, {**{f"L{n}": Lookup(1, "North") for n in range(1, 10)}, "Theme": term,
+                                "Themes": [term]})  # fmt: skip
+
+    selected = ",".join([*(f"L{n}" for n in range(1, 10)), "Theme", "Themes", "Author", "Editor"])
+    status, body, _ = world.call("GET", world.items_url(many) + f"?$expand=fields($select={selected})")
+    fields = body["value"][0]["fields"]
+    assert "Theme" in fields and "Themes" not in fields  # Author, Editor, L1..L9, Theme = 12; Themes is 13th
+    assert "Themes" in world.call("GET", world.items_url(many) + "/1?$expand=fields")[1]["fields"]
 
 
 def test_create_update_with_if_match_and_delete() -> None:
