@@ -30,6 +30,7 @@ MAX_PAGE_SIZE = 5_000  # UNCONFIRMED cap, configurable
 LOOKUP_COLUMN_THRESHOLD = 12  # UNCONFIRMED number (msgraph-sdk-powershell#2711), configurable
 MAX_BATCH_REQUESTS = 20  # learn.microsoft.com/graph/json-batching
 _BY_PATH = re.compile(r"^(?P<host>[^/:,]+):(?P<path>/[^:]*?)(?::(?P<rest>/.*))?:?$")
+_EXPAND_COLUMNS = re.compile(r"^\s*columns\s*(?:\(\s*\$?select\s*=(?P<select>[^)]*)\))?\s*$", re.IGNORECASE)
 _FILTER_DISPLAY_NAME = re.compile(r"^\s*displayName\s+eq\s+'(?P<name>(?:[^']|'')*)'\s*$", re.IGNORECASE)
 
 
@@ -150,7 +151,7 @@ class GraphService:
         sp_list = self._resolve_list(site, parts[1])
         tail = parts[2:]
         if not tail:
-            return self._only(method, "GET") or Response.json(200, list_json(sp_list))
+            return self._only(method, "GET") or Response.json(200, self._list_json(request, sp_list))
         if tail == ["columns"]:
             return self._only(method, "GET") or self._columns(request, sp_list)
         if tail[0] != "items":
@@ -197,11 +198,18 @@ class GraphService:
             lists = [sp_list for sp_list in lists if sp_list.display_name == wanted]
         context = f"{request.base_url}/v1.0/$metadata#sites('{site.id}')/lists"
         return Response.json(
-            200, {"@odata.context": context, "value": [list_json(sp_list) for sp_list in lists]}
+            200, {"@odata.context": context, "value": [self._list_json(request, one) for one in lists]}
         )
 
     def _columns(self, request: Request, sp_list: SpList) -> Response:
-        select = option(request, "select") or ""
+        context = (
+            f"{request.base_url}/v1.0/$metadata#sites('{sp_list.site.id}')/lists('{sp_list.id}')/columns"
+        )
+        value = self._column_values(sp_list, option(request, "select") or "")
+        return Response.json(200, {"@odata.context": context, "value": value})
+
+    def _column_values(self, sp_list: SpList, select: str) -> list[dict[str, object]]:
+        """columnDefinitions; hidden columns only when `hidden` is among the selected properties."""
         show_hidden = "hidden" in [part.strip() for part in select.split(",")]
         value = []
         for column in sp_list.columns:
@@ -209,10 +217,18 @@ class GraphService:
                 continue
             target = self.store.lookup_target(sp_list, column) if column.lookup_list else None
             value.extend(column_json(column, target))
-        context = (
-            f"{request.base_url}/v1.0/$metadata#sites('{sp_list.site.id}')/lists('{sp_list.id}')/columns"
-        )
-        return Response.json(200, {"@odata.context": context, "value": value})
+        return value
+
+    def _list_json(self, request: Request, sp_list: SpList) -> dict[str, object]:
+        """A list, with its columns when `$expand=columns` (or `columns($select=...)`) asks for them."""
+        body: dict[str, object] = list_json(sp_list)
+        expand = option(request, "expand")
+        if expand:
+            found = _EXPAND_COLUMNS.match(expand)
+            if not found:
+                raise ServiceError(400, "invalidRequest", f"Unsupported $expand on a list: {expand}")
+            body["columns"] = self._column_values(sp_list, found.group("select") or "")
+        return body
 
     # inspection, for tests
 

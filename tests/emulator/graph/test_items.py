@@ -273,6 +273,24 @@ def test_columns_carry_type_facets_with_the_documented_gaps() -> None:
     assert "Secret" in {column["name"] for column in hidden[1]["value"]}
 
 
+def test_a_list_expands_its_columns_in_one_request() -> None:
+    world = make_world()
+    events = world.store.create_list(world.site, "Events", [
+        ListColumn("Kind", "Kind", "choice", choices=("A", "B")), ListColumn("Secret", "Secret", "text", hidden=True),
+    ])  # fmt: skip
+    lists = f"/graph/v1.0/sites/{world.site.id}/lists"
+    status, body, _ = world.call("GET", f"{lists}/Events?$expand=columns")
+    assert status == 200 and body["id"] == events.id
+    assert [column["name"] for column in body["columns"]] == ["Title", "Kind"]
+    hidden = world.call("GET", f"{lists}/Events?$expand=columns($select=name,hidden)")[1]
+    assert "Secret" in {column["name"] for column in hidden["columns"]}
+    every = world.call("GET", f"{lists}?$expand=columns")[1]["value"]
+    assert [len(one["columns"]) for one in every] == [2]
+    assert "columns" not in world.call("GET", f"{lists}/Events")[1]
+    status, error, _ = world.call("GET", f"{lists}/Events?$expand=subscriptions")
+    assert status == 400 and error["error"]["code"] == "invalidRequest"
+
+
 def test_more_than_twelve_lookup_columns_are_dropped_from_multi_item_reads_only() -> None:
     world = make_world()
     wards = world.store.create_list(world.site, "Wards", [])
