@@ -11,19 +11,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping
+
 __all__ = [
     "BUILT_IN_LOOKUPS",
+    "LOOKUP_LIKE_TYPES",
     "ItemPage",
+    "Selection",
     "Site",
     "collapse_repeats",
     "is_annotation",
     "is_deleted",
+    "selection",
     "without_annotations",
 ]
 
 # Built-in lookup-type columns (Created By, Modified By): they count towards the lookup threshold.
 BUILT_IN_LOOKUPS = frozenset({"Author", "Editor", "AuthorLookupId", "EditorLookupId"})
 ITEM_ANNOTATIONS_KEPT = frozenset({"@odata.etag"})  # the item's version, which the contract passes on
+# Column types the list-view lookup threshold counts: lookups, people and managed metadata.
+LOOKUP_LIKE_TYPES = frozenset({"lookup", "multilookup", "person", "multiperson", "term", "multiterm"})
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,23 @@ class ItemPage:
     items: list[dict[str, Any]]
     delta_link: str | None = None
     full_enumeration: bool = False
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a read of one mapped list asks for: the internal names, and which of them are lookup-type."""
+
+    select: tuple[str, ...]
+    lookup_columns: frozenset[str]
+
+
+def selection(one: ListMapping) -> Selection:
+    """Only the columns the mapping uses (ignored ones never leave the source), plus its mapped built-ins."""
+    used = [column for column in one.columns if not column.is_ignored]
+    built_ins = [BUILT_IN_COLUMNS[name] for name in one.built_ins]
+    select = tuple(dict.fromkeys([*(column.name for column in used), *built_ins]))
+    lookups = {column.name for column in used if column.type in LOOKUP_LIKE_TYPES}
+    return Selection(select, frozenset(lookups | (set(built_ins) & BUILT_IN_LOOKUPS)))
 
 
 def is_annotation(key: str) -> bool:
