@@ -150,9 +150,7 @@ class GraphLists:
             items = collapse_repeats(without_annotations(item) for item in page.items)
             if plan.extra and full:
                 items = merge_in_step(items, extras, lambda item_id: self._read_one(items_url, item_id, plan))
-            elif (
-                plan.extra
-            ):  # a change feed is sparse: read each changed item whole (no threshold on one item)
+            elif plan.extra:  # a sparse change feed: each changed item read whole (one item has no threshold)
                 items = [item if is_deleted(item) else self._whole(items_url, item, plan) for item in items]
             link = page.delta_link + _columns_mark(plan) if page.delta_link else None
             yield ItemPage(list_id, items, delta_link=link, full_enumeration=full)

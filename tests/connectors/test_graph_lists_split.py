@@ -17,7 +17,7 @@ from connectors.list_items import selection, without_annotations
 from emulator.demo.force import generate_force
 from emulator.demo.second_seed import seed_second_site
 from emulator.demo.second_site import ENGAGEMENTS, SECOND_SITE_MAPPING, SECOND_SITE_PATH, second_shape
-from emulator.lists.store import THRESHOLD_TYPES
+from emulator.lists.store import THRESHOLD_TYPES, Term
 from emulator.testing import RunningEmulator
 from tests.connectors.conftest import ManualTime, StartEmulator, Waits
 from tests.connectors.graph_world import HOST, apply, connector, graph_requests, graph_session
@@ -131,9 +131,9 @@ def test_delta_with_the_split_first_run_then_changes_read_whole(
     assert {key: item["fields"] for key, item in target.items()} == single_reads(
         second, session, site_id, events.id
     )
-    newcomer = store.people[next(iter(sorted(store.people)))]
+    topic = Term("Topic 99", "0b9f8f4e-7d6c-4f6e-9d7e-2a4c1e8b5f10", 199)
     for item_id in ("4", "9"):
-        store.update_item(events, item_id, {"Supervisor": newcomer, "Title": f"changed {item_id}"})
+        store.update_item(events, item_id, {"Topics": [topic], "Title": f"changed {item_id}"})
     store.delete_item(events, "12")
 
     pages = list(
@@ -142,7 +142,7 @@ def test_delta_with_the_split_first_run_then_changes_read_whole(
 
     changed = {item["id"]: item for page in pages for item in page.items}
     assert set(changed) == {"4", "9", "12"} and changed["12"]["deleted"] == {"state": "deleted"}
-    assert changed["4"]["fields"]["SupervisorLookupId"] == str(newcomer.lookup_id)  # a column past the 12th
+    assert changed["4"]["fields"]["Topics"][0]["Label"] == "Topic 99"  # a column past the 12th
     assert changed["4"]["fields"]["Title"] == "changed 4"
     apply(target, iter(pages))
     assert {key: item["fields"] for key, item in target.items()} == single_reads(
