@@ -125,7 +125,13 @@ def main() -> None:
     load_seconds = time.perf_counter() - began
     print(f"machine: {os.cpu_count()} CPUs, {cpu_model()}, Python {platform.python_version()}")
     print(f"loaded {args.items:,} items in {load_seconds:.1f} s ({args.items / load_seconds:,.0f} items/s)")
-    token = tokens.issue(audience=GRAPH_AUDIENCE, client_id="bench", tenant="bench", lifetime_seconds=86_400)
+    token = tokens.issue(
+        audience=GRAPH_AUDIENCE,
+        client_id="bench",
+        tenant="bench",
+        lifetime_seconds=86_400,
+        roles=("Sites.Read.All",),
+    )
     with start_server(emulator) as server:
         base = f"{server.base_url}/graph/v1.0/sites/{events.site.id}/lists/{events.id}/items?$expand=fields"
         runs = [("$top=5000, cold", "&$top=5000", True), ("$top=5000, warm", "&$top=5000", False),

@@ -37,10 +37,12 @@ def iter_pages(
     *,
     headers: Mapping[str, str] | None = None,
     loads: Loads = json.loads,
+    link: bool = False,
 ) -> Iterator[Page]:
     """Yield each page; `params` go on the first request only, as next links carry the query themselves.
 
-    A next link is requested exactly as the service wrote it (Graph signs its skip tokens). A link back to a
+    A next link is requested exactly as the service wrote it (Graph signs its skip tokens); so is `url`
+    when `link` says it is one the service gave (a saved delta link, a 410's Location). A link back to a
     page already read is a ConnectorError, not an endless loop. `loads` may be a faster JSON decoder.
     """
     next_url: str | None = url
@@ -54,7 +56,7 @@ def iter_pages(
             next_url,
             params=query if is_first else None,
             headers=headers,
-            verbatim=not is_first,  # a next link is sent as the service wrote it
+            verbatim=link or not is_first,  # a service's link is sent as the service wrote it
         )
         requested.update({next_url, response.request.url or next_url} if response.request else {next_url})
         page = parse_page(read_json(response, loads), where=f"GET {redact_url(next_url)}")

@@ -34,6 +34,7 @@ class EmulatorOptions:
     )
     graph_max_page_size: int = GRAPH_MAX_PAGE_SIZE  # $top cap 5,000 (UNCONFIRMED)
     lookup_threshold: int = LOOKUP_COLUMN_THRESHOLD  # lookup columns per multi-item read (UNCONFIRMED: 12)
+    graph_delta_repeats_changed_items: bool = True  # an item changed k times shows k times in a delta feed
     sharepoint_default_page_size: int = SHAREPOINT_DEFAULT_PAGE_SIZE
     powerbi: PowerBIOptions = field(default_factory=PowerBIOptions)
 
@@ -82,6 +83,7 @@ def build_emulator(
         default_page_size=options.graph_default_page_size,
         max_page_size=options.graph_max_page_size,
         lookup_threshold=options.lookup_threshold,
+        delta_repeats_changed_items=options.graph_delta_repeats_changed_items,
     )
     sharepoint = SharePointService(
         store,

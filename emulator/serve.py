@@ -33,6 +33,8 @@ from transforms.list_mapping import dump_mapping
 
 DEMO_CLIENT_ID = "11111111-2222-4333-8444-555555555555"
 DEMO_WORKSPACE_NAME = "Community Engagement (emulator)"
+DEMO_APP_NAME = "cetk (emulator demo)"
+DEMO_APP_ROLES = {"graph": ("Sites.Selected",), "sharepoint": ("Sites.Selected",)}
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 CONFIG_FILE = "cetk.yaml"
 CLIENT_CERT_FILE = "app-credential.pem"
@@ -129,7 +131,9 @@ def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOpti
     credential = make_client_certificate()
     certificate_file = state_dir / CLIENT_CERT_FILE
     write_private(certificate_file, (credential.private_key_pem + credential.certificate_pem).encode())
-    stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem)
+    # Least privilege, as production should be: Sites.Selected, and a read grant on the demo site only.
+    stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem, roles=DEMO_APP_ROLES)
+    stack.store.grants.grant(tenant.site.id, DEMO_CLIENT_ID, ["read"], display_name=DEMO_APP_NAME)
     forms = write_forms_exports(force, state_dir / "forms")
     list_mapping, forms_mapping = state_dir / LIST_MAPPING_FILE, state_dir / FORMS_MAPPING_FILE
     list_mapping.write_text(dump_mapping(DEMO_SITE_MAPPING), encoding="utf-8")

@@ -100,7 +100,7 @@ def served_fields() -> dict[str, dict[str, Any]]:
     ]  # fmt: skip
     every = store.create_list(site, "Every type", columns)
     store.add_item(every, {f"Col_{kind}": value for kind, value in SAMPLES.items()})
-    token = tokens.issue(audience=GRAPH_AUDIENCE, client_id="contract", tenant="t")
+    token = tokens.issue(audience=GRAPH_AUDIENCE, client_id="contract", tenant="t", roles=("Sites.Read.All",))
     target_url = f"/graph/v1.0/sites/{site.id}/lists/{every.id}/items/1?$expand=fields"
     response = emulator.handle("GET", target_url, {"Authorization": f"Bearer {token}"}, b"", ORIGIN)
     assert response.status == 200

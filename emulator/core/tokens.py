@@ -2,7 +2,8 @@
 
 Tokens are JWTs signed with HS256 under a per-emulator key: opaque to clients (as Microsoft asks
 clients to treat them), verifiable here. Claims follow Entra ID v2 app tokens: aud, iss, tid,
-appid, iat, nbf, exp, plus roles or scp.
+appid, iat, nbf, exp, plus roles (the application permissions admin-consented for the token's resource,
+e.g. `Sites.Selected`; absent when there are none, as Entra ID leaves it out) or scp (delegated).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -41,6 +43,17 @@ class Claims:
     expires_at: float
     raw: dict[str, Any]
 
+    @property
+    def roles(self) -> frozenset[str]:
+        """The application permissions the token carries (empty for delegated tokens)."""
+        found = self.raw.get("roles")
+        return frozenset(str(role) for role in found) if isinstance(found, list) else frozenset()
+
+    @property
+    def is_delegated(self) -> bool:
+        """A user's token: it carries delegated scopes (`scp`) rather than application roles."""
+        return bool(self.raw.get("scp"))
+
 
 class TokenAuthority:
     def __init__(self, clock: Clock, *, key: bytes | None = None, issuer_host: str = "127.0.0.1") -> None:
@@ -55,8 +68,10 @@ class TokenAuthority:
         client_id: str,
         tenant: str,
         lifetime_seconds: int = DEFAULT_LIFETIME_SECONDS,
+        roles: Sequence[str] = (),
         extra: dict[str, Any] | None = None,
     ) -> str:
+        """A signed token; `roles` become the `roles` claim, left out when empty (an app with no permissions)."""
         now = int(self._clock.now().timestamp())
         claims = {
             "aud": audience,
@@ -67,6 +82,7 @@ class TokenAuthority:
             "nbf": now,
             "exp": now + lifetime_seconds,
             "jti": secrets.token_hex(8),
+            **({"roles": list(roles)} if roles else {}),
             **(extra or {}),
         }
         header = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())

@@ -81,7 +81,7 @@ def seed_lists(store: ListStore, force: Force) -> DemoTenant:
     _load(
         store, tenant, "Officers", "officers", officer_rows, lambda row: _officer_fields(row, tenant, lpt_ids)
     )
-    bridges = _bridges(tables)
+    bridges = bridge_values(tables)
     event_ids = _load(
         store, tenant, "Engagement Events", "events", tables["events"],
         lambda row: _event_fields(row, tenant, lpt_ids, bridges, force.event_notes, rng),
@@ -175,7 +175,7 @@ def _day(value: object) -> date | None:
     return value.date() if isinstance(value, datetime) else None
 
 
-def _bridges(tables: Mapping[str, list[dict[str, object]]]) -> dict[str, dict[str, list[object]]]:
+def bridge_values(tables: Mapping[str, list[dict[str, object]]]) -> dict[str, dict[str, list[object]]]:
     grouped: dict[str, dict[str, list[object]]] = {}
     for table, column in (
         ("event_officers", "officer_key"),
@@ -192,7 +192,7 @@ def _bridges(tables: Mapping[str, list[dict[str, object]]]) -> dict[str, dict[st
     return grouped
 
 
-def _scalars(one: ListMapping, row: Mapping[str, object]) -> dict[str, object]:
+def scalar_fields(one: ListMapping, row: Mapping[str, object]) -> dict[str, object]:
     """Fields of the columns that carry one canonical value of the row as-is (or as a label)."""
     fields: dict[str, object] = {}
     for mapped in one.columns:
@@ -211,7 +211,7 @@ def _scalars(one: ListMapping, row: Mapping[str, object]) -> dict[str, object]:
     return fields
 
 
-def _multi(one: ListMapping, name: str, values: list[object]) -> list[str]:
+def multi_labels(one: ListMapping, name: str, values: list[object]) -> list[str]:
     mapped = one.column(name)
     return [str(_label(mapped, value)) for value in values]
 
@@ -223,20 +223,20 @@ def _lpt(lpt_ids: Mapping[str, int], code: object) -> Lookup | None:
     return Lookup(found, LPT_NAMES[str(code)]) if found else Lookup(999, str(code))
 
 
-def _ward(code: object) -> Term | None:
+def ward_term(code: object) -> Term | None:
     if code is None:
         return None
     return Term(str(code), str(uuid.uuid5(uuid.NAMESPACE_URL, f"ward:{code}")), int(str(code)[-4:]) + 1)
 
 
 def _lpt_fields(row: Mapping[str, object]) -> dict[str, object]:
-    return _scalars(spec("LPTs"), row)
+    return scalar_fields(spec("LPTs"), row)
 
 
 def _officer_fields(
     row: Mapping[str, object], tenant: DemoTenant, lpt_ids: Mapping[str, int]
 ) -> dict[str, object]:
-    fields = _scalars(spec("Officers"), row)
+    fields = scalar_fields(spec("Officers"), row)
     fields.update(Title=row["display_name"], StaffNumber=row["staff_number"])
     fields.update(
         HomeLPT=_lpt(lpt_ids, row["home_lpt_code"]), OfficerAccount=_person(tenant, row["officer_key"])
@@ -250,14 +250,14 @@ def _event_fields(
 ) -> dict[str, object]:  # fmt: skip
     one = spec("Engagement Events")
     event_id, lpt_code = str(row["event_id"]), str(row["lpt_code"])
-    fields = _scalars(one, row)
+    fields = scalar_fields(one, row)
     officers = [_person(tenant, key) for key in bridges["event_officers"].get(event_id, [])]
     fields.update(
         LPT=_lpt(lpt_ids, row["lpt_code"]),
-        Ward=_ward(row["ward_code"]),
+        Ward=ward_term(row["ward_code"]),
         Officers=[person for person in officers if person is not None],
-        Communities=_multi(one, "Communities", bridges["event_communities"].get(event_id, [])),
-        Top_x0020_Issues=_multi(one, "Top_x0020_Issues", bridges["event_issues"].get(event_id, [])),
+        Communities=multi_labels(one, "Communities", bridges["event_communities"].get(event_id, [])),
+        Top_x0020_Issues=multi_labels(one, "Top_x0020_Issues", bridges["event_issues"].get(event_id, [])),
         Issues_x0020_raised=notes.get(event_id),
     )
     if row["location_lat"] is not None and lpt_code in PLACES:
@@ -266,7 +266,7 @@ def _event_fields(
         lat, lon = row["location_lat"], row["location_lon"]
         fields["Venue"] = Location(venue, city=place, state="Staffordshire", country_or_region="United Kingdom",
                                    latitude=float(str(lat)), longitude=float(str(lon)))  # fmt: skip
-        fields["Wards_x0020_covered"] = [term for term in (_ward(row["ward_code"]),) if term is not None]
+        fields["Wards_x0020_covered"] = [term for term in (ward_term(row["ward_code"]),) if term is not None]
     if row["event_type"] in ("COMMUNITY_EVENT", "FAITH_VISIT") and rng.random() < 0.5:
         fields["VenueHireCost"] = float(rng.choice((0, 25, 40, 60, 85.5)))
     if row["event_type"] == "COMMUNITY_EVENT":
@@ -280,15 +280,15 @@ def _ccr_fields(
     titles: Mapping[str, str], bridges: Mapping[str, Mapping[str, list[object]]],
 ) -> dict[str, object]:  # fmt: skip
     one = spec("Community Contact Records")
-    fields = _scalars(one, row)
+    fields = scalar_fields(one, row)
     event_id = row["event_id"]
     fields.update(
         Title=f"CCR {row['source_item_id']}",
         LPT=_lpt(lpt_ids, row["lpt_code"]),
-        Ward=_ward(row["ward_code"]),
+        Ward=ward_term(row["ward_code"]),
         Officer=_person(tenant, row["officer_key"]),
         Event=Lookup(event_ids[str(event_id)], titles[str(event_id)][:255]) if event_id else None,
-        IssuesRaised=_multi(one, "IssuesRaised", bridges["ccr_issues"].get(str(row["ccr_id"]), [])),
+        IssuesRaised=multi_labels(one, "IssuesRaised", bridges["ccr_issues"].get(str(row["ccr_id"]), [])),
     )
     return fields
 
@@ -299,7 +299,7 @@ def _action_fields(
     event_ids: Mapping[str, int],
     titles: Mapping[str, str],
 ) -> dict[str, object]:
-    fields = _scalars(spec("You Said We Did"), row)
+    fields = scalar_fields(spec("You Said We Did"), row)
     event_id = row["event_id"]
     theme = str(row["theme_code"])
     fields.update(

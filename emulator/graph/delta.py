@@ -34,10 +34,18 @@ def _read_token(raw: str) -> tuple[int, int, int, int] | None:
 
 
 class DeltaEndpoint:
-    """`.../lists/{list}/items/delta` of one Graph service."""
+    """`.../lists/{list}/items/delta` of one Graph service.
 
-    def __init__(self, renderer: ItemRenderer, limits: QueryLimits) -> None:
+    `repeat_changed_items`: the feed shows each item's latest state, but "the same item might appear more
+    than once ... for various reasons" (listitem-delta.md); when on (the default) an item changed k times
+    since the token appears k times, each with its latest state, so clients must keep the last occurrence.
+    """
+
+    def __init__(
+        self, renderer: ItemRenderer, limits: QueryLimits, *, repeat_changed_items: bool = True
+    ) -> None:
         self.renderer, self.limits = renderer, limits
+        self.repeat_changed_items = repeat_changed_items
 
     def delta(self, request: Request, sp_list: SpList) -> Response:
         query = self.limits.parse(request, sp_list)
@@ -65,7 +73,12 @@ class DeltaEndpoint:
         if start < 0:
             window, next_position, more = _enumerate(sp_list, position, query.top)
         else:
-            window, next_position, more = _changes(sp_list, start, end, position, query.top)
+            changed = (
+                list(sp_list.change_log[start:end])
+                if self.repeat_changed_items
+                else sp_list.changed_since(start, end)
+            )
+            window, next_position, more = _changes(sp_list, changed, position, query.top)
         current = [item for _, item in window if item is not None]
         rendered = iter(self.renderer.fragments(current, sp_list, query, delta=True))
         values = [
@@ -100,9 +113,8 @@ def _enumerate(sp_list: SpList, after_id: int, top: int) -> tuple[Window, int, b
     return window, 0, False
 
 
-def _changes(sp_list: SpList, start: int, end: int, offset: int, top: int) -> tuple[Window, int, bool]:
-    """Each item changed in (start, end] once, in the order of its last change, with its current state."""
-    changed = sp_list.changed_since(start, end)
+def _changes(sp_list: SpList, changed: list[int], offset: int, top: int) -> tuple[Window, int, bool]:
+    """The changed item ids from `offset` on, each with its current state (None when deleted)."""
     window: Window = [
         (str(item_id), sp_list.item(str(item_id))) for item_id in changed[offset : offset + top]
     ]

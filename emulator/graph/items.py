@@ -29,6 +29,8 @@ class ItemsEndpoint:
 
     def list_items(self, request: Request, sp_list: SpList) -> Response:
         query = self.limits.parse(request, sp_list)
+        if query.order is not None:
+            return self._ordered(request, sp_list, query)
         after = 0
         raw_token = option(request, "skiptoken")
         if raw_token is not None:
@@ -53,6 +55,26 @@ class ItemsEndpoint:
             links["@odata.nextLink"] = link(request, {"$skiptoken": sign(f"Paged=TRUE&p_ID={last_seen}")})
             if self.prefetch_next_page and query.predicate is None:
                 self._prefetch(sp_list, query, variant, last_seen)
+        context = f"{request.base_url}/v1.0/$metadata#sites('{sp_list.site.id}')/lists('{sp_list.id}')/items"
+        return collection(context, self.renderer.fragments(page, sp_list, query, delta=False), links)
+
+    def _ordered(self, request: Request, sp_list: SpList, query: ItemQuery) -> Response:
+        """A page of the items sorted as `$orderby` asks; the skiptoken is an offset into that order."""
+        offset = 0
+        raw_token = option(request, "skiptoken")
+        if raw_token is not None:
+            text = unsign(raw_token)
+            if text is None or not text.startswith("Ordered=TRUE&p_Offset="):
+                raise ServiceError(400, "invalidRequest", "The skiptoken is not valid.")
+            offset = int(text.rpartition("=")[2])
+        assert query.order is not None
+        matching = [item for item in sp_list.iter_from(0) if query.predicate is None or query.predicate(item)]
+        matching.sort(key=query.order, reverse=query.reverse)
+        page = matching[offset : offset + query.top]
+        links = {}
+        if offset + query.top < len(matching):
+            token = sign(f"Ordered=TRUE&p_Offset={offset + query.top}")
+            links["@odata.nextLink"] = link(request, {"$skiptoken": token})
         context = f"{request.base_url}/v1.0/$metadata#sites('{sp_list.site.id}')/lists('{sp_list.id}')/items"
         return collection(context, self.renderer.fragments(page, sp_list, query, delta=False), links)
 

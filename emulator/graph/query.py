@@ -1,26 +1,24 @@
-"""OData query options for Graph list items: $expand=fields($select=...), $select, $top and $filter."""
+"""OData query options for Graph list items: $expand=fields($select=...), $select, $top, $filter, $orderby."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 from typing import Any
 
 from emulator.core.http import Request, ServiceError
-from emulator.lists.store import Item, ListColumn, Lookup, Person, SpList
+from emulator.graph.item_fields import (
+    HONOR_NONINDEXED,
+    NOT_INDEXED_MESSAGE,
+    QueryError,
+    honours_nonindexed,
+    parse_datetime,
+    resolve,
+)
+from emulator.lists.store import Item, SpList
 
-HONOR_NONINDEXED = "honornonindexedquerieswarningmayfailrandomly"
-NOT_INDEXED_MESSAGE = (
-    "Field '{name}' cannot be referenced in filter or orderby as it is not indexed. Provide the "
-    "'Prefer: HonorNonIndexedQueriesWarningMayFailRandomly' header to allow this, but be warned that such "
-    "queries may fail on large lists."
-)  # microsoft-apis.md §2.2, quoted from issues microsoftgraph/microsoft-graph-docs#2279
-
-
-class QueryError(ValueError):
-    """A query option Graph would refuse with 400 invalidRequest."""
+__all__ = ["HONOR_NONINDEXED", "NOT_INDEXED_MESSAGE", "ItemQuery", "QueryError", "QueryLimits", "option"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +28,8 @@ class ItemQuery:
     item_select: frozenset[str] | None
     top: int
     predicate: Callable[[Item], bool] | None
+    order: Callable[[Item], tuple[object, ...]] | None = None  # $orderby as a sort key
+    reverse: bool = False  # $orderby ... desc
 
 
 @dataclass(frozen=True)
@@ -62,9 +62,13 @@ def parse_item_query(request: Request, sp_list: SpList, *, default_top: int, max
             raise QueryError(f"Invalid value '{raw_top}' for $top")
         top = min(int(raw_top), max_top)
     raw_filter = option(request, "filter")
-    honour = HONOR_NONINDEXED in (request.header("prefer") or "").lower().replace(" ", "")
+    honour = honours_nonindexed(request.header("prefer"))
     predicate = compile_filter(raw_filter, sp_list, honour_nonindexed=honour) if raw_filter else None
-    return ItemQuery(expand_fields, field_select, item_select, top, predicate)
+    raw_order = option(request, "orderby")
+    order, reverse = (
+        compile_order(raw_order, sp_list, honour_nonindexed=honour) if raw_order else (None, False)
+    )
+    return ItemQuery(expand_fields, field_select, item_select, top, predicate, order, reverse)
 
 
 def _split(text: str) -> list[str]:
@@ -106,10 +110,11 @@ def _top_level_split(text: str) -> list[str]:
 
 
 _CLAUSE = re.compile(
-    r"^\s*(?:fields/(?P<name>\w+)\s+(?P<op>eq|ne|lt|gt|le|ge)\s+(?P<literal>.+?)"
-    r"|startswith\(\s*fields/(?P<sname>\w+)\s*,\s*(?P<sliteral>'(?:[^']|'')*')\s*\))\s*$",
+    r"^\s*(?:(?P<name>(?:fields/)?\w+)\s+(?P<op>eq|ne|lt|gt|le|ge)\s+(?P<literal>.+?)"
+    r"|startswith\(\s*(?P<sname>(?:fields/)?\w+)\s*,\s*(?P<sliteral>'(?:[^']|'')*')\s*\))\s*$",
     re.IGNORECASE,
 )
+_ORDER = re.compile(r"^\s*(?P<name>(?:fields/)?\w+)(?:\s+(?P<direction>asc|desc))?\s*$", re.IGNORECASE)
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
     "gt": lambda a, b: a > b, "le": lambda a, b: a <= b, "ge": lambda a, b: a >= b,
@@ -117,7 +122,7 @@ _OPS: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def compile_filter(text: str, sp_list: SpList, *, honour_nonindexed: bool) -> Callable[[Item], bool]:
-    """Clauses on `fields/<Col>` joined by `and`; a non-indexed column needs the Prefer opt-in."""
+    """Clauses on `fields/<Col>` or item properties joined by `and`; a non-indexed field needs the opt-in."""
     tests = [
         _compile_clause(clause, sp_list, honour_nonindexed) for clause in re.split(r"\s+and\s+", text.strip())
     ]
@@ -126,44 +131,57 @@ def compile_filter(text: str, sp_list: SpList, *, honour_nonindexed: bool) -> Ca
     return lambda item: all(test(item) for test in tests)
 
 
+def compile_order(
+    text: str, sp_list: SpList, *, honour_nonindexed: bool
+) -> tuple[Callable[[Item], tuple[object, ...]], bool]:
+    """`$orderby=fields/A desc,fields/B`: a sort key (empty values first, as SharePoint sorts) and reverse.
+
+    Mixed directions are refused (the emulator sorts one way); the item id breaks ties.
+    """
+    refs, directions = [], set()
+    for part in text.split(","):
+        found = _ORDER.match(part)
+        if not found:
+            raise QueryError(f"Invalid $orderby expression: {part.strip()}")
+        ref = resolve(sp_list, found.group("name"))
+        ref.require_allowed(honour_nonindexed)
+        refs.append(ref)
+        directions.add((found.group("direction") or "asc").lower())
+    if len(directions) > 1:
+        raise QueryError("Ordering by several fields in different directions is not supported.")
+
+    def key(item: Item) -> tuple[object, ...]:
+        values = [ref.read(item) for ref in refs]
+        return (*((value is not None, value) for value in values), item.int_id)
+
+    return key, directions == {"desc"}
+
+
 def _compile_clause(clause: str, sp_list: SpList, honour_nonindexed: bool) -> Callable[[Item], bool]:
     found = _CLAUSE.match(clause)
     if not found:
         raise QueryError(f"Invalid filter clause: {clause}")
-    name = found.group("name") or found.group("sname")
-    column, lookup_id = _column(sp_list, name)
-    if not column.indexed and not honour_nonindexed:
-        raise QueryError(NOT_INDEXED_MESSAGE.format(name=name))
-    position = sp_list.positions[column.name]
+    ref = resolve(sp_list, found.group("name") or found.group("sname"))
+    ref.require_allowed(honour_nonindexed)
     if found.group("sname"):
         prefix = _literal(found.group("sliteral"))
         if not isinstance(prefix, str):
             raise QueryError(f"startswith needs a string: {clause}")
-        return lambda item: isinstance(value := item.values[position], str) and value.startswith(prefix)
-    compare = _OPS[found.group("op").lower()]
-    wanted = _coerce(column, _literal(found.group("literal")), lookup_id)
+        return lambda item: isinstance(value := ref.read(item), str) and value.startswith(prefix)
+    op = found.group("op").lower()
+    compare = _OPS[op]
+    wanted = ref.coerce(_literal(found.group("literal")))
 
     def test(item: Item) -> bool:
-        value = _comparable(column, item.values[position], lookup_id)
+        value = ref.read(item)
         if value is None or wanted is None:
-            return compare(value, wanted) if found.group("op").lower() in ("eq", "ne") else False
+            return compare(value, wanted) if op in ("eq", "ne") else False
         try:
             return compare(value, wanted)
         except TypeError:
             return False
 
     return test
-
-
-def _column(sp_list: SpList, name: str) -> tuple[ListColumn, bool]:
-    column = sp_list.by_name.get(name)
-    if column is not None:
-        return column, False
-    if name.endswith("LookupId"):
-        column = sp_list.by_name.get(name[: -len("LookupId")])
-        if column is not None and column.type in ("lookup", "person"):
-            return column, True
-    raise QueryError(f"Field '{name}' is not recognized")
 
 
 def _literal(text: str) -> object:
@@ -184,32 +202,6 @@ def _literal(text: str) -> object:
     except ValueError:
         pass
     try:
-        return _parse_datetime(text)
+        return parse_datetime(text)
     except ValueError as error:
         raise QueryError(f"Invalid literal in filter: {text}") from error
-
-
-def _parse_datetime(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _coerce(column: ListColumn, literal: object, lookup_id: bool) -> object:
-    if literal is None:
-        return None
-    try:
-        if column.type == "dateTime" and isinstance(literal, str):
-            return _parse_datetime(literal)
-        if column.type == "dateOnly" and isinstance(literal, str):
-            return _parse_datetime(literal).date() if "T" in literal else date.fromisoformat(literal)
-        if lookup_id or column.type in ("lookup", "person"):
-            return int(str(literal))
-    except ValueError as error:
-        raise QueryError(f"Invalid value {literal!r} for field '{column.name}'") from error
-    return literal
-
-
-def _comparable(column: ListColumn, value: object, lookup_id: bool) -> object:
-    if isinstance(value, Lookup | Person):
-        return value.lookup_id
-    return value

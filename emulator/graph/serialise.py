@@ -9,12 +9,14 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emulator.lists.store import LOOKUP_TYPES, Item, ListColumn, Location, Lookup, Person, Site, SpList
+from emulator.lists.store import THRESHOLD_TYPES, Item, ListColumn, Location, Lookup, Person, Site, SpList
 from emulator.lists.wire import content_type_id, iso_utc, term_json, value_json
 
 ITEM_CONTENT_TYPE = "Item"
 # Built-in lookup columns every list item carries; they count towards the lookup threshold.
 BUILTIN_LOOKUP_KEYS = ("AuthorLookupId", "EditorLookupId")
+# The annotation Graph writes before a multi-valued choice value in `fields` (an OData collection type).
+MULTICHOICE_TYPE = "Collection(Edm.String)"
 
 
 def user_id(person: Person) -> str:
@@ -66,12 +68,13 @@ class Projection:
 
 
 def lookup_keys(sp_list: SpList, projection_select: frozenset[str] | None) -> list[str]:
-    """The lookup-type columns a query touches, built-ins first, in the order the threshold counts them."""
+    """The lookup-type columns (lookups, people, managed metadata) a query touches, built-ins first, in the
+    order the threshold counts them."""
     keys = [
         key for key in BUILTIN_LOOKUP_KEYS if projection_select is None or _selected(key, projection_select)
     ]
     for column in sp_list.columns:
-        if column.type in LOOKUP_TYPES and (
+        if column.type in THRESHOLD_TYPES and (
             (projection_select is None and not column.hidden)
             or (projection_select is not None and _selected(column.name, projection_select))
         ):
@@ -159,6 +162,7 @@ def _put_value(out: dict[str, Any], column: ListColumn, value: object, zone: Zon
         assert isinstance(value, Lookup | Person)
         out[f"{name}LookupId"] = str(value.lookup_id)
     elif kind == "multichoice":
+        out[f"{name}@odata.type"] = MULTICHOICE_TYPE
         out[name] = list(value)  # type: ignore[call-overload]
     elif kind == "multilookup":
         out[name] = [{"LookupId": v.lookup_id, "LookupValue": v.value} for v in value]  # type: ignore[attr-defined]

@@ -13,11 +13,13 @@ from collections.abc import Callable, Mapping
 from emulator.core.app import Dispatcher
 from emulator.core.http import Request, Response, Router, ServiceError
 from emulator.core.tokens import GRAPH_AUDIENCE, BearerCheck, Claims, TokenAuthority
+from emulator.graph.access import Caller
 from emulator.graph.batch import BatchEndpoint
 from emulator.graph.columns import column_json
 from emulator.graph.delta import DeltaEndpoint
 from emulator.graph.fragments import FragmentCache, ItemRenderer
 from emulator.graph.items import ItemsEndpoint
+from emulator.graph.permissions import PermissionsEndpoint
 from emulator.graph.query import QueryLimits, option
 from emulator.graph.responses import graph_error
 from emulator.graph.serialise import list_json, site_json
@@ -27,11 +29,8 @@ DEFAULT_PAGE_SIZE = 200  # community reports; the $top maximum is undocumented (
 MAX_PAGE_SIZE = 5_000  # UNCONFIRMED cap, configurable
 LOOKUP_COLUMN_THRESHOLD = 12  # UNCONFIRMED number (msgraph-sdk-powershell#2711), configurable
 MAX_BATCH_REQUESTS = 20  # learn.microsoft.com/graph/json-batching
-READ_ROLES = frozenset({"Sites.Read.All", "Sites.ReadWrite.All", "Sites.Manage.All", "Sites.FullControl.All"})
-WRITE_ROLES = frozenset(
-    {"Sites.ReadWrite.All", "Sites.Manage.All", "Sites.FullControl.All", "Sites.Selected"}
-)
 _BY_PATH = re.compile(r"^(?P<host>[^/:,]+):(?P<path>/[^:]*?)(?::(?P<rest>/.*))?:?$")
+_EXPAND_COLUMNS = re.compile(r"^\s*columns\s*(?:\(\s*\$?select\s*=(?P<select>[^)]*)\))?\s*$", re.IGNORECASE)
 _FILTER_DISPLAY_NAME = re.compile(r"^\s*displayName\s+eq\s+'(?P<name>(?:[^']|'')*)'\s*$", re.IGNORECASE)
 
 
@@ -51,6 +50,7 @@ class GraphService:
         lookup_threshold: int = LOOKUP_COLUMN_THRESHOLD,
         max_batch_requests: int = MAX_BATCH_REQUESTS,
         prefetch_next_page: bool = True,
+        delta_repeats_changed_items: bool = True,
     ) -> None:
         """`dispatcher` (the emulator this service is mounted on) runs $batch sub-requests through faults."""
         self.store = store
@@ -59,8 +59,9 @@ class GraphService:
         limits = QueryLimits(default_page_size, max_page_size)
         renderer = ItemRenderer(store, self.page_cache, lookup_threshold)
         self.items = ItemsEndpoint(store, renderer, limits, prefetch_next_page=prefetch_next_page)
-        self.delta = DeltaEndpoint(renderer, limits)
+        self.delta = DeltaEndpoint(renderer, limits, repeat_changed_items=delta_repeats_changed_items)
         self.batch = BatchEndpoint(self, dispatcher, store.clock, max_batch_requests)
+        self.permissions = PermissionsEndpoint(store.grants)
 
     # Service protocol
 
@@ -97,16 +98,15 @@ class GraphService:
     # handlers
 
     def _batch(self, request: Request, params: dict[str, str]) -> Response:
-        return self._guard(request, lambda: self.batch.run(request))
+        return self._guard(request, lambda caller: self.batch.run(request))
 
     def _sites(self, request: Request, params: dict[str, str]) -> Response:
-        return self._guard(request, lambda: self._route_site(request, params["rest"]))
+        return self._guard(request, lambda caller: self._route_site(request, params["rest"], caller))
 
-    def _guard(self, request: Request, action: Callable[[], Response]) -> Response:
+    def _guard(self, request: Request, action: Callable[[Caller], Response]) -> Response:
         client_request_id = request.header("client-request-id")
         try:
-            self._authorise(request)
-            response = action()
+            response = action(self._authorise(request))
         except ServiceError as error:
             return graph_error(
                 self.store.clock.now(), error.status, error.code, error.message, error.headers,
@@ -116,17 +116,13 @@ class GraphService:
         response.headers.setdefault("client-request-id", client_request_id or str(uuid.uuid4()))
         return response
 
-    def _authorise(self, request: Request) -> None:
+    def _authorise(self, request: Request) -> Caller:
+        """Who calls: 401 for a missing or bad token; what the caller may do is checked per site."""
         verdict = self.bearer.check(request.header("authorization"))
         if verdict is None:
-            return
+            return Caller.anonymous()
         if isinstance(verdict, Claims):
-            roles = verdict.raw.get("roles")
-            if isinstance(roles, list) and roles:
-                needed = READ_ROLES | WRITE_ROLES if request.method == "GET" else WRITE_ROLES
-                if not needed & set(roles):
-                    raise ServiceError(403, "accessDenied", "Access denied")
-            return
+            return Caller.from_claims(verdict)
         message = {
             "missing": "Access token is empty.",
             "expired": "Lifetime validation failed, the token is expired.",
@@ -136,10 +132,16 @@ class GraphService:
             401, "InvalidAuthenticationToken", message, {"WWW-Authenticate": 'Bearer realm=""'}
         )
 
-    def _route_site(self, request: Request, rest: str) -> Response:
+    def _route_site(self, request: Request, rest: str, caller: Caller) -> Response:
         site, remainder = self._resolve_site(rest)
         parts = [part for part in remainder.split("/") if part]
         method = request.method
+        if parts == ["permissions"]:
+            caller.require_full_control(self.store.grants, site.id)
+            if method == "POST":
+                return self.permissions.create(request, site)
+            return self._only(method, "GET") or self.permissions.list(request, site)
+        caller.require_site(self.store.grants, site.id, write=method not in ("GET", "HEAD"))
         if not parts:
             return self._only(method, "GET") or Response.json(200, site_json(site))
         if parts[0] != "lists":
@@ -149,7 +151,7 @@ class GraphService:
         sp_list = self._resolve_list(site, parts[1])
         tail = parts[2:]
         if not tail:
-            return self._only(method, "GET") or Response.json(200, list_json(sp_list))
+            return self._only(method, "GET") or Response.json(200, self._list_json(request, sp_list))
         if tail == ["columns"]:
             return self._only(method, "GET") or self._columns(request, sp_list)
         if tail[0] != "items":
@@ -196,11 +198,18 @@ class GraphService:
             lists = [sp_list for sp_list in lists if sp_list.display_name == wanted]
         context = f"{request.base_url}/v1.0/$metadata#sites('{site.id}')/lists"
         return Response.json(
-            200, {"@odata.context": context, "value": [list_json(sp_list) for sp_list in lists]}
+            200, {"@odata.context": context, "value": [self._list_json(request, one) for one in lists]}
         )
 
     def _columns(self, request: Request, sp_list: SpList) -> Response:
-        select = option(request, "select") or ""
+        context = (
+            f"{request.base_url}/v1.0/$metadata#sites('{sp_list.site.id}')/lists('{sp_list.id}')/columns"
+        )
+        value = self._column_values(sp_list, option(request, "select") or "")
+        return Response.json(200, {"@odata.context": context, "value": value})
+
+    def _column_values(self, sp_list: SpList, select: str) -> list[dict[str, object]]:
+        """columnDefinitions; hidden columns only when `hidden` is among the selected properties."""
         show_hidden = "hidden" in [part.strip() for part in select.split(",")]
         value = []
         for column in sp_list.columns:
@@ -208,10 +217,18 @@ class GraphService:
                 continue
             target = self.store.lookup_target(sp_list, column) if column.lookup_list else None
             value.extend(column_json(column, target))
-        context = (
-            f"{request.base_url}/v1.0/$metadata#sites('{sp_list.site.id}')/lists('{sp_list.id}')/columns"
-        )
-        return Response.json(200, {"@odata.context": context, "value": value})
+        return value
+
+    def _list_json(self, request: Request, sp_list: SpList) -> dict[str, object]:
+        """A list, with its columns when `$expand=columns` (or `columns($select=...)`) asks for them."""
+        body: dict[str, object] = list_json(sp_list)
+        expand = option(request, "expand")
+        if expand:
+            found = _EXPAND_COLUMNS.match(expand)
+            if not found:
+                raise ServiceError(400, "invalidRequest", f"Unsupported $expand on a list: {expand}")
+            body["columns"] = self._column_values(sp_list, found.group("select") or "")
+        return body
 
     # inspection, for tests
 

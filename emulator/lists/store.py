@@ -16,9 +16,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from emulator.core.clock import Clock
+from emulator.lists.grants import SiteGrants
 from emulator.lists.values import (
     LOOKUP_TYPES,
     MULTI_TYPES,
+    THRESHOLD_TYPES,
     ColumnType,
     Hyperlink,
     ListColumn,
@@ -31,7 +33,7 @@ from emulator.lists.values import (
 )
 
 __all__ = [
-    "LOOKUP_TYPES", "MULTI_TYPES", "SYSTEM_ACCOUNT", "TITLE_COLUMN", "ColumnType", "Hyperlink", "Item",
+    "LOOKUP_TYPES", "MULTI_TYPES", "SYSTEM_ACCOUNT", "THRESHOLD_TYPES", "TITLE_COLUMN", "ColumnType", "Hyperlink", "Item",
     "ListColumn", "ListStore", "Location", "Lookup", "Person", "Site", "SpList", "StoreNotFound", "Term",
 ]  # fmt: skip
 
@@ -97,6 +99,9 @@ class SpList:
     change_log: array[int] = field(default_factory=lambda: array("q"), repr=False)  # seq - 1 -> item id
     live_count: int = 0
     delta_epoch: int = 0  # bumped to expire every delta token issued before
+    builtin_indexes: frozenset[str] = frozenset(
+        {"ID"}
+    )  # built-ins SharePoint indexes (add Modified, Created)
 
     def __post_init__(self) -> None:
         self.names: tuple[str, ...] = tuple(column.name for column in self.columns)
@@ -143,6 +148,7 @@ class ListStore:
         self.people: dict[int, Person] = {
             SYSTEM_ACCOUNT.lookup_id: SYSTEM_ACCOUNT
         }  # lookup id -> person seen
+        self.grants = SiteGrants()  # per-site grants for Sites.Selected apps
 
     # sites and lists
 

@@ -16,6 +16,9 @@ ColumnType = Literal[
 ]  # fmt: skip
 LOOKUP_TYPES: frozenset[str] = frozenset({"lookup", "multilookup", "person", "multiperson"})
 MULTI_TYPES: frozenset[str] = frozenset({"multichoice", "multilookup", "multiperson", "multiterm"})
+# Columns the list-view lookup threshold counts: lookups, people and managed metadata (a lookup into the
+# site's hidden taxonomy list), besides the built-in Created By and Modified By (microsoft-apis.md §2.2).
+THRESHOLD_TYPES: frozenset[str] = LOOKUP_TYPES | {"term", "multiterm"}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import json
 import secrets
 import threading
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -21,21 +22,14 @@ from cryptography import x509
 from emulator.core.app import PlainErrors
 from emulator.core.clock import Clock
 from emulator.core.http import Request, Response, Router
-from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, GRAPH_AUDIENCE, POWERBI_AUDIENCE, TokenAuthority
+from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, TokenAuthority
+from emulator.login.apps import APP_RESOURCES, RegisteredApp, audience_for_scope
 from emulator.login.assertion import ASSERTION_TYPE, check_assertion
 from emulator.login.device import DeviceCodes
 from emulator.login.responses import NO_STORE, oauth_error, token_success
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 RESERVED_SCOPES = frozenset({"openid", "profile", "offline_access"})
-
-
-@dataclass(frozen=True)
-class RegisteredApp:
-    client_id: str
-    secret: str | None
-    certificate: x509.Certificate | None
-    public_client: bool
 
 
 @dataclass(frozen=True)
@@ -50,19 +44,6 @@ class _RefreshGrant:
 
 def _b64json(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
-
-
-def audience_for_scope(scope: str) -> str | None:
-    """The resource a scope belongs to: Graph, Power BI or a SharePoint host; None if unknown."""
-    if scope.startswith("https://"):
-        resource = scope.rsplit("/", 1)[0] if scope.count("/") > 2 else scope
-        if resource.startswith(POWERBI_AUDIENCE):
-            return POWERBI_AUDIENCE
-        if resource == GRAPH_AUDIENCE:
-            return GRAPH_AUDIENCE
-        host = resource[len("https://") :]
-        return resource if host.endswith(".sharepoint.com") and "/" not in host else None
-    return GRAPH_AUDIENCE if scope and "/" not in scope else None  # bare delegated names are Graph's
 
 
 class LoginService(PlainErrors):
@@ -97,15 +78,25 @@ class LoginService(PlainErrors):
         secret: str | None = None,
         certificate_pem: bytes | str | None = None,
         public_client: bool = False,
+        roles: Mapping[str, Sequence[str]] | None = None,
     ) -> RegisteredApp:
-        """Register an app; confidential apps need a secret or a certificate."""
+        """Register an app; confidential apps need a secret or a certificate.
+
+        `roles` are the application permissions an admin consented to, per resource (`graph`, `sharepoint`,
+        `powerbi`), e.g. `{"graph": ["Sites.Selected"]}`; app tokens for that resource carry them as `roles`.
+        None (or a resource left out) means none: such tokens have no `roles` claim, as in Entra ID.
+        """
+        unknown = set(roles or {}) - set(APP_RESOURCES)
+        if unknown:
+            raise ValueError(f"roles are granted per resource ({', '.join(APP_RESOURCES)}), not {unknown}")
         certificate = None
         if certificate_pem is not None:
             pem = certificate_pem.encode() if isinstance(certificate_pem, str) else certificate_pem
             certificate = x509.load_pem_x509_certificate(pem)
         if not public_client and secret is None and certificate is None:
             raise ValueError("a confidential app needs a secret or a certificate")
-        app = RegisteredApp(client_id, secret, certificate, public_client)
+        granted = {resource: tuple(names) for resource, names in (roles or {}).items()}
+        app = RegisteredApp(client_id, secret, certificate, public_client, granted)
         with self._lock:
             self._apps[client_id] = app
         return app
@@ -226,7 +217,8 @@ class LoginService(PlainErrors):
             client_id=app.client_id,
             tenant=tenant,
             lifetime_seconds=self.token_lifetime_seconds,
-            extra={"idtyp": "app", "roles": [], "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id))},
+            roles=app.roles_for(audience),
+            extra={"idtyp": "app", "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id))},
         )
         return token_success(self.token_lifetime_seconds, {"access_token": token})
 

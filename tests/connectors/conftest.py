@@ -26,6 +26,8 @@ from emulator.testing import DEFAULT_TENANT, FaultPlan, RunningEmulator, running
 
 USER_AGENT = "NONISV|Test Constabulary|cetk/0.1.0"
 CLIENT_ID = "cetk-app"
+# The application permissions the test app holds: Graph reads everywhere (S10 tests use Sites.Selected).
+APP_ROLES = {"graph": ("Sites.Read.All",), "sharepoint": ("Sites.Read.All",)}
 SCOPES = {
     "graph": "https://graph.microsoft.com/.default",
     "powerbi": "https://analysis.windows.net/powerbi/api/.default",
@@ -166,7 +168,7 @@ def certificate_sign_in(
     emu: RunningEmulator, certificate: AppCertificate, clock: ManualTime, waits: Waits
 ) -> SignIn:
     """The app registered with its certificate, signed in through the real MSAL over HTTPS."""
-    emu.login.register_app(CLIENT_ID, certificate_pem=certificate.certificate_pem)
+    emu.login.register_app(CLIENT_ID, certificate_pem=certificate.certificate_pem, roles=APP_ROLES)
     return SignIn(sign_in_config(emu, certificate_path=certificate.path), sleep=waits, clock=clock.time)
 
 

@@ -21,6 +21,7 @@ from connectors.http import build_session, send
 from emulator.testing import RunningEmulator
 from errors import AuthError, ConfigError
 from tests.connectors.conftest import (
+    APP_ROLES,
     CLIENT_ID,
     USER_AGENT,
     AppCertificate,
@@ -79,7 +80,7 @@ def test_the_thumbprint_is_computed_when_not_configured(
         "configured": app_certificate.thumbprint.lower(),
         "colon-separated": ":".join(app_certificate.thumbprint[i : i + 2] for i in range(0, 40, 2)),
     }[thumbprint]
-    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem)
+    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem, roles=APP_ROLES)
     config = sign_in_config(emu, certificate_path=app_certificate.path, certificate_thumbprint=configured)
 
     assert powerbi_groups_status(emu, SignIn(config), clock, waits) == 200
@@ -102,7 +103,7 @@ def test_a_passphrase_protected_certificate(
     emu: RunningEmulator, tmp_path: Path, clock: ManualTime, waits: Waits, pfx: bool
 ) -> None:
     certificate = make_app_certificate(tmp_path, passphrase="correct-horse-battery", pfx=pfx)
-    emu.login.register_app(CLIENT_ID, certificate_pem=certificate.certificate_pem)
+    emu.login.register_app(CLIENT_ID, certificate_pem=certificate.certificate_pem, roles=APP_ROLES)
     config = sign_in_config(
         emu, certificate_path=certificate.path, certificate_passphrase="correct-horse-battery"
     )
@@ -129,7 +130,7 @@ def test_a_wrong_or_missing_passphrase_is_a_config_error_naming_the_variable(
 def test_sending_the_certificate_chain_is_opt_in_and_accepted(
     emu: RunningEmulator, app_certificate: AppCertificate, clock: ManualTime, waits: Waits
 ) -> None:
-    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem)
+    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem, roles=APP_ROLES)
     config = sign_in_config(emu, certificate_path=app_certificate.path, send_certificate_chain=True)
 
     assert powerbi_groups_status(emu, SignIn(config), clock, waits) == 200
@@ -139,7 +140,7 @@ def test_a_certificate_the_app_does_not_hold_is_refused_with_aadsts700027(
     emu: RunningEmulator, tmp_path: Path, app_certificate: AppCertificate
 ) -> None:
     other = make_app_certificate(tmp_path, name="other")
-    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem)
+    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem, roles=APP_ROLES)
     provider = SignIn(sign_in_config(emu, certificate_path=other.path)).token_provider("graph")
     assert provider is not None
 
@@ -204,7 +205,7 @@ def test_certificate_file_problems_are_config_errors(emu: RunningEmulator, tmp_p
 def test_client_secret_sign_in_for_graph_and_power_bi(
     emu: RunningEmulator, clock: ManualTime, waits: Waits
 ) -> None:
-    emu.login.register_app(CLIENT_ID, secret="dev-only-secret")
+    emu.login.register_app(CLIENT_ID, secret="dev-only-secret", roles=APP_ROLES)
     sign_in = SignIn(
         sign_in_config(emu, "client_secret", client_secret="dev-only-secret"), sleep=waits, clock=clock.time
     )
@@ -227,7 +228,7 @@ def test_sharepoint_with_a_client_secret_is_refused_with_the_fix(emu: RunningEmu
 
 
 def test_a_wrong_secret_is_an_auth_error_with_the_aadsts_code_only(emu: RunningEmulator) -> None:
-    emu.login.register_app(CLIENT_ID, secret="the-right-one")
+    emu.login.register_app(CLIENT_ID, secret="the-right-one", roles=APP_ROLES)
     provider = SignIn(sign_in_config(emu, "client_secret", client_secret="a-wrong-one")).token_provider(
         "graph"
     )
@@ -487,7 +488,7 @@ def test_the_adapter_reads_every_sign_in_setting(tmp_path: Path) -> None:
 
 def test_msal_uses_the_session_it_is_given(emu: RunningEmulator, app_certificate: AppCertificate) -> None:
     session = build_session(None, user_agent=USER_AGENT, ca_bundle=emu.ca_file)
-    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem)
+    emu.login.register_app(CLIENT_ID, certificate_pem=app_certificate.certificate_pem, roles=APP_ROLES)
     sign_in = SignIn(sign_in_config(emu, certificate_path=app_certificate.path), http_client=session)
     provider = sign_in.token_provider("graph")
     assert provider is not None and provider()

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from connectors.auth import Resource
+from connectors.graph_lists import GraphLists
 from connectors.http import ServiceSession, build_session, iter_pages
 from emulator.testing import DEFAULT_TENANT, RunningEmulator
 from errors import AuthError, NotFoundError
@@ -59,6 +60,21 @@ def read_graph_items(session: ServiceSession, emu: RunningEmulator, items_url: s
     return [item for page in iter_pages(session, items_url, {"$top": "200"}) for item in page.items]
 
 
+def seed_graph_list(emu: RunningEmulator, items: int) -> tuple[str, str]:
+    """The (site id, list id) the Graph list connector reads."""
+    seed_list(emu, items)
+    store = emu.stack.store
+    site = store.site_by_path("/sites/Test")
+    return site.id, store.get_list(site, "Items").id
+
+
+def read_with_graph_lists(
+    session: ServiceSession, emu: RunningEmulator, target: tuple[str, str]
+) -> list[Any]:
+    lists = GraphLists(session, emu.url("graph", ""), page_size=200)
+    return [item for page in lists.iter_item_pages(*target, ["Title"]) for item in page.items]
+
+
 def read_sharepoint_items(session: ServiceSession, emu: RunningEmulator, title: str) -> list[Any]:
     url = emu.url("sharepoint", f"/sites/Test/_api/Web/lists/GetByTitle('{title}')/items")
     return [item for page in iter_pages(session, url, headers=VERBOSE) for item in page.items]
@@ -85,6 +101,19 @@ CASES = [
         seed=lambda emu: seed_list(emu, 450),
         read=read_graph_items,
         missing=lambda items_url: items_url.replace("/lists/", "/lists/0000"),
+        refused_token=lambda emu: issue(emu, GRAPH_AUDIENCE, roles=["User.Read.All"]),  # no Sites.* role
+        refused_status=403,
+        items=450,
+        page_size=200,
+    ),
+    ContractCase(
+        id="graph-lists-connector",
+        resource="graph",
+        service="graph",
+        read_path=r"/items$",
+        seed=lambda emu: seed_graph_list(emu, 450),
+        read=read_with_graph_lists,
+        missing=lambda target: (target[0], "00000000-0000-0000-0000-000000000000"),
         refused_token=lambda emu: issue(emu, GRAPH_AUDIENCE, roles=["User.Read.All"]),  # no Sites.* role
         refused_status=403,
         items=450,

@@ -52,6 +52,18 @@ def test_next_link_is_followed_verbatim_and_params_go_on_the_first_request_only(
     assert second.calls[0].request.url == NEXT
 
 
+def test_a_link_the_service_gave_is_sent_verbatim_from_the_first_request(
+    http: responses.RequestsMock,
+) -> None:
+    saved = NEXT.replace("$skiptoken", "token")  # a saved delta link, or a 410's Location
+    first = http.get(saved, json={"value": [{"id": "1"}]})
+
+    assert [page.items for page in iter_pages(session(), saved, link=True)] == [[{"id": "1"}]]
+    assert first.calls[0].request.url == saved  # requests alone would turn %7E into ~
+    with pytest.raises(ValueError, match="verbatim"):
+        next(iter_pages(session(), saved, {"$top": "2"}, link=True))
+
+
 def test_headers_are_sent_with_every_page(http: responses.RequestsMock) -> None:
     prefer = {"Prefer": "HonorNonIndexedQueriesWarningMayFailRandomly"}
     http.get(ITEMS, json={"value": [], "@odata.nextLink": NEXT}, match=[matchers.header_matcher(prefer)])

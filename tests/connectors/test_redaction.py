@@ -20,6 +20,7 @@ from connectors.redaction import scrub_text
 from emulator.testing import DEFAULT_TENANT, RunningEmulator
 from errors import AuthError, CetkError, ConnectorError
 from tests.connectors.conftest import (
+    APP_ROLES,
     CLIENT_ID,
     USER_AGENT,
     AppCertificate,
@@ -69,7 +70,7 @@ def secret_settings(emu: RunningEmulator, tmp_path: Path) -> Any:
 def test_s1_client_secret_from_the_environment_and_a_forced_401(
     emu: RunningEmulator, tmp_path: Path, debug_log: pytest.LogCaptureFixture, clock: ManualTime, waits: Waits
 ) -> None:
-    emu.login.register_app(CLIENT_ID, secret=SECRET)
+    emu.login.register_app(CLIENT_ID, secret=SECRET, roles=APP_ROLES)
     sign_in = SignIn(
         sign_in_config_from_settings(secret_settings(emu, tmp_path)), sleep=waits, clock=clock.time
     )
@@ -98,7 +99,7 @@ def test_s1_client_secret_from_the_environment_and_a_forced_401(
 def test_s1_a_refused_client_secret_is_not_echoed(
     emu: RunningEmulator, tmp_path: Path, debug_log: pytest.LogCaptureFixture
 ) -> None:
-    emu.login.register_app(CLIENT_ID, secret="the-registered-one")
+    emu.login.register_app(CLIENT_ID, secret="the-registered-one", roles=APP_ROLES)
     provider = SignIn(sign_in_config_from_settings(secret_settings(emu, tmp_path))).token_provider("graph")
     assert provider is not None
 

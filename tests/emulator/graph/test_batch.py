@@ -21,7 +21,9 @@ class BatchWorld:
         tokens = TokenAuthority(clock)
         self.emulator = Emulator(clock=clock)
         self.emulator.mount(GraphService(self.store, tokens, dispatcher=self.emulator))
-        self.token = tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t")
+        self.token = tokens.issue(
+            audience=GRAPH_AUDIENCE, client_id="app", tenant="t", roles=("Sites.ReadWrite.All",)
+        )
         site = self.store.create_site("/sites/Neighbourhood", "Neighbourhood")
         self.events = self.store.create_list(site, "Events", [ListColumn("Status", "Status", "text")])
         self.store.add_item(self.events, {"Title": "Existing"})

@@ -15,14 +15,16 @@ ORIGIN = "http://127.0.0.1:9999"
 
 
 class DeltaWorld:
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, **options: Any) -> None:
         self.clock = ManualClock(datetime(2026, 11, 2, 9, 0, tzinfo=UTC))
         self.store = ListStore(self.clock)
         tokens = TokenAuthority(self.clock)
         self.emulator = Emulator(clock=self.clock)
-        self.service = GraphService(self.store, tokens, dispatcher=self.emulator)
+        self.service = GraphService(self.store, tokens, dispatcher=self.emulator, **options)
         self.emulator.mount(self.service)
-        self.token = tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t")
+        self.token = tokens.issue(
+            audience=GRAPH_AUDIENCE, client_id="app", tenant="t", roles=("Sites.ReadWrite.All",)
+        )
         site = self.store.create_site("/sites/Neighbourhood", "Neighbourhood")
         self.events = self.store.create_list(site, "Events", [ListColumn("Status", "Status", "text")])
         for number in range(1, count + 1):
@@ -62,8 +64,22 @@ def test_initial_enumeration_pages_to_a_delta_link() -> None:
     assert "$expand=fields($select=Title)" in parts.query  # the link keeps the query options
 
 
-def test_changes_show_latest_state_once_and_deletes_with_the_deleted_facet() -> None:
+def test_changes_show_latest_state_and_an_item_changed_twice_twice() -> None:
     world = DeltaWorld(5)
+    _, delta_link, _ = world.run(world.url + "?$expand=fields")
+    world.store.update_item(world.events, "2", {"Status": "Closed"})
+    world.store.update_item(world.events, "2", {"Status": "Cancelled"})
+    world.store.delete_item(world.events, "4")
+    world.store.add_item(world.events, {"Title": "Event 6"})
+
+    seen, next_delta, _ = world.run(delta_link)
+    assert [item["id"] for item in seen] == ["2", "2", "4", "6"]
+    assert seen[0]["fields"]["Status"] == seen[1]["fields"]["Status"] == "Cancelled"  # latest state, twice
+    assert world.run(next_delta)[0] == []  # nothing since
+
+
+def test_without_repeats_changes_show_each_item_once_and_deletes_with_the_deleted_facet() -> None:
+    world = DeltaWorld(5, delta_repeats_changed_items=False)
     _, delta_link, _ = world.run(world.url + "?$expand=fields")
     world.store.update_item(world.events, "2", {"Status": "Closed"})
     world.store.update_item(world.events, "2", {"Status": "Cancelled"})

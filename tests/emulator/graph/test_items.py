@@ -59,7 +59,11 @@ def make_world(**options: Any) -> World:
     emulator.mount(service)
     site = store.create_site("/sites/Neighbourhood", "Neighbourhood")
     return World(
-        emulator, service, store, site, tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t")
+        emulator,
+        service,
+        store,
+        site,
+        tokens.issue(audience=GRAPH_AUDIENCE, client_id="app", tenant="t", roles=("Sites.ReadWrite.All",)),
     )
 
 
@@ -201,6 +205,9 @@ def test_every_column_type_serialises_as_graph_does() -> None:
     fields = item["fields"]
     assert fields["Notes"] == "Line 1\nLine 2" and fields["Kind"] == "Meeting"
     assert fields["Topics"] == ["ASB", "Drugs"] and fields["Count"] == 3 and fields["Cost"] == 12.5
+    assert fields["Topics@odata.type"] == "Collection(Edm.String)"  # the annotation Graph puts before it
+    keys = list(fields)
+    assert keys.index("Topics@odata.type") == keys.index("Topics") - 1
     assert fields["Online"] is False
     assert fields["Start"] == "2025-07-01T18:30:00Z"
     assert fields["Spring"] == "2025-03-30T23:00:00Z"  # BST: local midnight is 23:00 UTC the day before
@@ -266,6 +273,24 @@ def test_columns_carry_type_facets_with_the_documented_gaps() -> None:
     assert "Secret" in {column["name"] for column in hidden[1]["value"]}
 
 
+def test_a_list_expands_its_columns_in_one_request() -> None:
+    world = make_world()
+    events = world.store.create_list(world.site, "Events", [
+        ListColumn("Kind", "Kind", "choice", choices=("A", "B")), ListColumn("Secret", "Secret", "text", hidden=True),
+    ])  # fmt: skip
+    lists = f"/graph/v1.0/sites/{world.site.id}/lists"
+    status, body, _ = world.call("GET", f"{lists}/Events?$expand=columns")
+    assert status == 200 and body["id"] == events.id
+    assert [column["name"] for column in body["columns"]] == ["Title", "Kind"]
+    hidden = world.call("GET", f"{lists}/Events?$expand=columns($select=name,hidden)")[1]
+    assert "Secret" in {column["name"] for column in hidden["columns"]}
+    every = world.call("GET", f"{lists}?$expand=columns")[1]["value"]
+    assert [len(one["columns"]) for one in every] == [2]
+    assert "columns" not in world.call("GET", f"{lists}/Events")[1]
+    status, error, _ = world.call("GET", f"{lists}/Events?$expand=subscriptions")
+    assert status == 400 and error["error"]["code"] == "invalidRequest"
+
+
 def test_more_than_twelve_lookup_columns_are_dropped_from_multi_item_reads_only() -> None:
     world = make_world()
     wards = world.store.create_list(world.site, "Wards", [])
@@ -284,6 +309,24 @@ def test_more_than_twelve_lookup_columns_are_dropped_from_multi_item_reads_only(
         "fields"
     ]
     assert selected["L11LookupId"] == "1"
+
+
+def test_managed_metadata_columns_count_towards_the_lookup_threshold() -> None:
+    world = make_world()
+    wards = world.store.create_list(world.site, "Wards", [])
+    world.store.add_item(wards, {"Title": "North"})
+    term = Term("Youth", "6b2c6d0e-5f3a-4b7a-9b61-2b1e2f6f0a11", 4)
+    columns = [ListColumn(f"L{n}", f"L{n}", "lookup", lookup_list="Wards") for n in range(1, 10)]
+    columns += [ListColumn("Theme", "Theme", "term"), ListColumn("Themes", "Themes", "multiterm")]
+    many = world.store.create_list(world.site, "Many", columns)
+    world.store.add_item(many, {**{f"L{n}": Lookup(1, "North") for n in range(1, 10)}, "Theme": term,
+                                "Themes": [term]})  # fmt: skip
+
+    selected = ",".join([*(f"L{n}" for n in range(1, 10)), "Theme", "Themes", "Author", "Editor"])
+    status, body, _ = world.call("GET", world.items_url(many) + f"?$expand=fields($select={selected})")
+    fields = body["value"][0]["fields"]
+    assert "Theme" in fields and "Themes" not in fields  # Author, Editor, L1..L9, Theme = 12; Themes is 13th
+    assert "Themes" in world.call("GET", world.items_url(many) + "/1?$expand=fields")[1]["fields"]
 
 
 def test_create_update_with_if_match_and_delete() -> None:
