@@ -1,0 +1,335 @@
+"""Read a legacy Microsoft Forms export (.xlsx or .csv) safely into Arrow tables with row problems.
+
+`read_export(path)` does the I/O (regular file, size limit) and `parse_export(data, name)` the pure
+parse: guard (forms_guard), rows (forms_sources), layout (forms_layout), values (forms_values).
+Email and Name never leave the reader in clear: keyed-HMAC pseudonyms with a key, else null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors import forms_problems as codes
+from connectors.forms_guard import InputLimits, check_size, check_xlsx, read_guarded_bytes, refuse
+from connectors.forms_layout import Layout, Question, read_layout
+from connectors.forms_problems import RowProblem
+from connectors.forms_rows import Batch, iter_batches, text_array, trimmed_text
+from connectors.forms_sources import (
+    Cell,
+    SheetReader,
+    calamine_sheet_rows,
+    csv_rows,
+    decode_csv,
+    detect_delimiter,
+)
+from connectors.forms_values import (
+    LOCALES,
+    Locale,
+    excel_serial_to_local,
+    london_to_utc,
+    parse_time_text,
+    pseudonymise,
+    split_multi_select,
+)
+from errors import SourceFormatError
+
+FileFormat = Literal["xlsx", "csv"]
+SUFFIX_FORMATS: dict[str, FileFormat] = {".xlsx": "xlsx", ".csv": "csv"}
+ANONYMOUS = "anonymous"  # Forms' Email value when names are not recorded (microsoft-apis.md §4.1)
+TIME_FIELDS = ("start_time", "completion_time", "last_modified_time")
+RESPONSE_SCHEMA = pa.schema(
+    [
+        pa.field("row_number", pa.int64(), nullable=False),
+        pa.field("response_id", pa.string()),
+        pa.field("start_time_utc", pa.timestamp("us", tz="UTC")),
+        pa.field("completion_time_utc", pa.timestamp("us", tz="UTC")),
+        pa.field("last_modified_time_utc", pa.timestamp("us", tz="UTC")),
+        pa.field("is_anonymous", pa.bool_(), nullable=False),
+        pa.field("respondent_email_key", pa.string()),
+        pa.field("respondent_name_key", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    locale: Locale | None = "en-GB"  # how d/m/y text reads; None: only unambiguous dates (R17)
+    pseudonym_key: bytes | None = field(default=None, repr=False)  # HMAC key for Email and Name
+    limits: InputLimits = InputLimits()
+    detect_multi_select: bool = True
+    batch_rows: int = 10_000
+
+
+@dataclass(frozen=True)
+class FormsExport:
+    """One export: `responses` (RESPONSE_SCHEMA) and `answers` (a column per question), row for row."""
+
+    source: str
+    file_format: FileFormat
+    responses: pa.Table
+    answers: pa.Table
+    questions: tuple[Question, ...]
+    ignored_columns: tuple[str, ...]
+    problems: tuple[RowProblem, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def row_count(self) -> int:
+        return int(self.responses.num_rows)
+
+
+def read_export(path: Path, options: ReadOptions = ReadOptions()) -> FormsExport:
+    """Read and parse one export file from disk."""
+    data = read_guarded_bytes(path, options.limits)
+    return parse_export(data, path.name, options)
+
+
+def parse_export(
+    data: bytes,
+    name: str,
+    options: ReadOptions = ReadOptions(),
+    *,
+    sheet_reader: SheetReader = calamine_sheet_rows,
+) -> FormsExport:
+    """Parse an export's bytes; `name` (the file name) picks the format and names the file in errors."""
+    if options.locale is not None and options.locale not in LOCALES:
+        raise SourceFormatError(f"unknown locale {options.locale!r}", hint=f"use one of {', '.join(LOCALES)}")
+    check_size(data, name, options.limits)
+    file_format = _file_format(name)
+    notes: list[str] = []
+    date1904 = False
+    if file_format == "xlsx":
+        facts = check_xlsx(data, name, options.limits)
+        date1904 = facts.date1904
+        rows = sheet_reader(data, name)
+        if facts.sheet_count > 1:
+            notes.append(f"the workbook has {facts.sheet_count} sheets; the first was read")
+    else:
+        if data.startswith(b"PK\x03\x04"):
+            raise refuse(name, "it is a zip container (an .xlsx?) named .csv")
+        decoded = decode_csv(data, name)
+        notes += [decoded.note] if decoded.note else []
+        rows = csv_rows(decoded.text, detect_delimiter(decoded.text, name), name)
+    builder = _Builder(name, file_format, options, date1904)
+    return builder.build(rows, notes)
+
+
+def _file_format(name: str) -> FileFormat:
+    suffix = Path(name).suffix.lower()
+    if suffix in (".xlsm", ".xltm", ".xlam"):
+        raise refuse(
+            name, "macro-enabled workbooks are not read", hint="save it as an Excel Workbook (.xlsx)"
+        )
+    if suffix not in SUFFIX_FORMATS:
+        raise refuse(name, f"only .xlsx and .csv exports are read, not {suffix or 'a file without a suffix'}")
+    return SUFFIX_FORMATS[suffix]
+
+
+class _Builder:
+    """Turns numbered rows into the two tables, batch by batch, collecting row problems."""
+
+    def __init__(self, source: str, file_format: FileFormat, options: ReadOptions, date1904: bool) -> None:
+        self.source, self.file_format, self.options, self.date1904 = source, file_format, options, date1904
+        self.problems: list[RowProblem] = []
+        self.key_cache: dict[tuple[str, str], str] = {}
+        self.locale_mismatch: tuple[str, int] | None = None
+        self.width = 0
+
+    def build(self, rows: Iterator[tuple[int, list[Cell]]], notes: list[str]) -> FormsExport:
+        first = next(rows, None)
+        if first is None:
+            raise SourceFormatError(f"Forms export {self.source} is empty", hint="export the responses again")
+        layout = read_layout(first[1], self.source, self.options.limits)
+        self.width = layout.width
+        response_batches: list[pa.RecordBatch] = []
+        answer_chunks: list[list[pa.Array]] = [[] for _ in layout.questions]
+        count = 0
+        for batch in iter_batches(
+            rows, layout.width, self.options.batch_rows, self.ragged, strict_width=self.file_format == "csv"
+        ):
+            count += len(batch.numbers)
+            if count > self.options.limits.max_rows:
+                raise refuse(self.source, f"it has more than {self.options.limits.max_rows:,} responses")
+            response_batches.append(self._responses(batch, layout))
+            for position, question in enumerate(layout.questions):
+                answer_chunks[position].append(self._answers(batch, question))
+        if self.locale_mismatch:
+            column, row = self.locale_mismatch
+            other = [locale for locale in LOCALES if locale != self.options.locale][0]
+            raise SourceFormatError(
+                f"Forms export {self.source}: {column!r} in row {row} is not a {self.options.locale} date-time "
+                f"but reads as {other}",
+                hint=f"set the export's locale to {other} (its dates are month-first)"
+                if other == "en-US"
+                else f"set the export's locale to {other}",
+            )
+        responses = pa.Table.from_batches(response_batches, schema=RESPONSE_SCHEMA)
+        questions, columns = self._finish_answers(layout.questions, answer_chunks)
+        if columns:
+            answers = pa.Table.from_arrays(columns, names=[question.name for question in questions])
+        else:  # a form without questions still has its rows
+            answers = pa.table({"_": pa.nulls(responses.num_rows)}).drop_columns(["_"])
+        self.problems.sort(key=lambda problem: (problem.row, problem.column))
+        return FormsExport(
+            source=self.source,
+            file_format=self.file_format,
+            responses=responses,
+            answers=answers,
+            questions=questions,
+            ignored_columns=layout.ignored_columns,
+            problems=tuple(self.problems),
+            notes=tuple(notes) + layout.notes,
+        )
+
+    def problem(self, row: int, column: str, code: str, message: str) -> None:
+        self.problems.append(RowProblem(row, column, code, message))
+
+    def ragged(self, row: int, field_count: int) -> None:
+        self.problem(
+            row, "", codes.RAGGED_ROW, f"the row has {field_count} fields, the header has {self.width}"
+        )
+
+    def _responses(self, batch: Batch, layout: Layout) -> pa.RecordBatch:
+        numbers = batch.numbers
+        columns: dict[str, pa.Array] = {"row_number": pa.array(numbers, pa.int64())}
+        id_index = layout.metadata["response_id"]
+        ids = [trimmed_text(cell) for cell in batch.columns[id_index]]
+        for number, value in zip(numbers, ids, strict=True):
+            if value is None:
+                self.problem(
+                    number, layout.headers[id_index], codes.MISSING_RESPONSE_ID, "the response has no ID"
+                )
+        columns["response_id"] = pa.array(ids, pa.string())
+        for time_field in TIME_FIELDS:
+            index = layout.metadata.get(time_field)
+            if index is None:
+                columns[f"{time_field}_utc"] = pa.nulls(
+                    len(numbers), RESPONSE_SCHEMA.field(f"{time_field}_utc").type
+                )
+            else:
+                columns[f"{time_field}_utc"] = self._times(
+                    numbers, batch.columns[index], layout.headers[index]
+                )
+        emails, names = (
+            [trimmed_text(cell) for cell in batch.columns[layout.metadata[part]]]
+            if part in layout.metadata
+            else [None] * len(numbers)
+            for part in ("email", "name")
+        )
+        anonymous = [_is_anonymous(email, person) for email, person in zip(emails, names, strict=True)]
+        columns["is_anonymous"] = pa.array(anonymous, pa.bool_())
+        columns["respondent_email_key"] = self._keys(emails, anonymous, "forms-respondent-email")
+        columns["respondent_name_key"] = self._keys(names, anonymous, "forms-respondent-name")
+        return pa.RecordBatch.from_pydict(columns, schema=RESPONSE_SCHEMA)
+
+    def _times(self, numbers: Sequence[int], cells: Sequence[Cell], header: str) -> pa.Array:
+        local: list[dt.datetime | None] = []
+        for number, cell in zip(numbers, cells, strict=True):
+            if type(cell) is dt.datetime and cell.tzinfo is None:  # calamine's date-time cells: most of them
+                local.append(cell)
+                continue
+            value, problem = self._local_time(cell, header, number)
+            local.append(value)
+            if problem:
+                self.problem(number, header, problem, _TIME_MESSAGES[problem])
+        utc, flagged = london_to_utc(local)
+        for index, problem in flagged.items():
+            self.problem(numbers[index], header, problem, _TIME_MESSAGES[problem])
+        return utc
+
+    def _local_time(self, cell: Cell, header: str, number: int) -> tuple[dt.datetime | None, str | None]:
+        if cell is None or cell == "":
+            return None, None
+        if isinstance(cell, dt.datetime):
+            return cell.replace(tzinfo=None), None
+        if isinstance(cell, dt.date):
+            return dt.datetime(cell.year, cell.month, cell.day), None
+        if isinstance(cell, bool):
+            return None, codes.BAD_DATETIME
+        if isinstance(cell, int | float):
+            serial = excel_serial_to_local(float(cell), date1904=self.date1904)
+            return serial, None if serial else codes.BAD_DATETIME
+        if isinstance(cell, str):
+            parsed = parse_time_text(cell, self.options.locale, date1904=self.date1904)
+            if parsed.problem == codes.BAD_DATETIME and self.options.locale and self.locale_mismatch is None:
+                other = [locale for locale in LOCALES if locale != self.options.locale][0]
+                if parse_time_text(cell, other).local is not None:
+                    self.locale_mismatch = (header, number)
+            return parsed.local, parsed.problem
+        return None, codes.BAD_DATETIME
+
+    def _keys(self, values: Sequence[str | None], anonymous: Sequence[bool], purpose: str) -> pa.Array:
+        key = self.options.pseudonym_key
+        if key is None:
+            return pa.nulls(len(values), pa.string())
+        keys: list[str | None] = []
+        for value, is_anonymous in zip(values, anonymous, strict=True):
+            if value is None or is_anonymous:
+                keys.append(None)
+                continue
+            cached = self.key_cache.get((purpose, value))
+            if cached is None:
+                cached = self.key_cache[(purpose, value)] = pseudonymise(value, key, purpose)
+            keys.append(cached)
+        return pa.array(keys, pa.string())
+
+    def _answers(self, batch: Batch, question: Question) -> pa.Array:
+        array = text_array(batch.columns[question.position - 1])
+        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+        limit = self.options.limits.max_text_chars
+        too_long = pc.greater(pc.utf8_length(array), limit)
+        for position in pc.indices_nonzero(pc.fill_null(too_long, False)).to_pylist():
+            self.problem(
+                batch.numbers[position],
+                question.name,
+                codes.TEXT_TOO_LONG,
+                f"the answer is {len(array[position].as_py()):,} characters, over the {limit:,} limit; kept whole",
+            )
+        return array
+
+    def _finish_answers(
+        self, questions: Sequence[Question], chunks: list[list[pa.Array]]
+    ) -> tuple[tuple[Question, ...], list[pa.ChunkedArray]]:
+        finished: list[Question] = []
+        columns: list[pa.ChunkedArray] = []
+        for question, arrays in zip(questions, chunks, strict=True):
+            column = pa.chunked_array(arrays, pa.string())
+            if self.options.detect_multi_select and _is_multi_select(column):
+                column = pa.chunked_array(
+                    [
+                        pa.array(
+                            [None if v is None else split_multi_select(v) for v in column.to_pylist()],
+                            pa.list_(pa.string()),
+                        )
+                    ]
+                )
+                question = Question(question.position, question.text, question.name, multi_select=True)
+            finished.append(question)
+            columns.append(column)
+        return tuple(finished), columns
+
+
+def _is_multi_select(column: pa.ChunkedArray) -> bool:
+    present = column.drop_null()
+    if len(present) == 0:
+        return False
+    return bool(pc.all(pc.ends_with(pc.utf8_rtrim_whitespace(present), ";")).as_py())
+
+
+def _is_anonymous(email: str | None, name: str | None) -> bool:
+    return (email is not None and email.casefold() == ANONYMOUS) or (email is None and name is None)
+
+
+_TIME_MESSAGES = {
+    codes.BAD_DATETIME: "not a date-time in the configured locale, nor an Excel date",
+    codes.AMBIGUOUS_DATE: "the date reads as day-first and month-first; set the locale to read it",
+    codes.NONEXISTENT_LOCAL_TIME: "the clocks skipped this time (BST started); which instant was meant is unknown",
+    codes.AMBIGUOUS_LOCAL_TIME: "this time happened twice (BST ended); which instant was meant is unknown",
+}
