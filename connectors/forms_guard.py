@@ -79,14 +79,14 @@ def read_guarded_bytes(path: Path, limits: InputLimits) -> bytes:
                 hint="pass the path of the file the link points to (readlink -f shows it)",
             ) from None
         raise SourceFormatError(f"Forms export {path} cannot be opened: {exc.strerror}") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise refuse(
+            str(path),
+            "it is not a regular file (a directory, FIFO, socket or device)",
+            hint="pass an .xlsx or .csv file saved on disk",
+        )
     with os.fdopen(descriptor, "rb") as handle:
-        mode = os.fstat(handle.fileno()).st_mode
-        if not stat.S_ISREG(mode):
-            raise refuse(
-                str(path),
-                "it is not a regular file (a directory, FIFO, socket or device)",
-                hint="pass an .xlsx or .csv file saved on disk",
-            )
         data = handle.read(limits.max_file_bytes + 1)  # never more than the limit, even if it grows
     check_size(data, str(path), limits)
     return data
