@@ -103,6 +103,8 @@ def parse_export(
         raise SourceFormatError(f"unknown locale {options.locale!r}", hint=f"use one of {', '.join(LOCALES)}")
     check_size(data, name, options.limits)
     file_format = _file_format(name)
+    if not data.strip():
+        raise SourceFormatError(f"Forms export {name} is empty", hint="export the responses again")
     notes: list[str] = []
     date1904 = False
     if file_format == "xlsx":

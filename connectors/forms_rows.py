@@ -30,8 +30,8 @@ def iter_batches(
 ) -> Iterator[Batch]:
     """Rows padded or cut to the header's width, blank rows left out, transposed into column batches.
 
-    `on_ragged(row_number, field_count)` hears of a row with values past the header (or, with
-    `strict_width`, as in CSV, of any row whose field count differs).
+    `on_ragged(row_number, field_count)` hears of a row with values past the header (and, with
+    `strict_width`, as in CSV, of a row with fewer fields than the header).
     """
     numbers: list[int] = []
     kept: list[list[Cell]] = []
@@ -40,7 +40,7 @@ def iter_batches(
             continue
         if len(cells) != width:
             extra = cells[width:]
-            if strict_width or extra.count("") + extra.count(None) != len(extra):
+            if (strict_width and len(cells) < width) or extra.count("") + extra.count(None) != len(extra):
                 on_ragged(number, len(cells))
             cells = cells[:width] + [None] * (width - len(cells))
         numbers.append(number)
