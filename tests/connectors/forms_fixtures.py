@@ -55,7 +55,9 @@ FORMS_HEADER = ("ID", "Start time", "Completion time", "Email", "Name", "Questio
 
 BILLION_LAUGHS = (
     '<?xml version="1.0"?>\n<!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + "".join(f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10))
+    + "".join(
+        f'<!ENTITY lol{n} "{("&lol" + (str(n - 1) if n > 1 else "") + ";") * 10}">' for n in range(1, 10)
+    )
     + ']>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">'
     "<si><t>&lol9;</t></si></sst>"
 )
@@ -113,7 +115,9 @@ def xlsx_parts(
         "[Content_Types].xml": CONTENT_TYPES.format(main=main_content_type, extra=""),
         "_rels/.rels": ROOT_RELS,
         "xl/workbook.xml": WORKBOOK.format(date1904=int(date1904)),
-        "xl/_rels/workbook.xml.rels": WORKBOOK_RELS.format(extra=SHARED_STRINGS_REL if shared_strings else ""),
+        "xl/_rels/workbook.xml.rels": WORKBOOK_RELS.format(
+            extra=SHARED_STRINGS_REL if shared_strings else ""
+        ),
         "xl/worksheets/sheet1.xml": sheet_xml(rows),
     }
     if shared_strings is not None:
@@ -125,7 +129,9 @@ def zip_bytes(parts: dict[str, bytes], *, compression: int = zipfile.ZIP_DEFLATE
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
         for name, data in parts.items():
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, compress_type=compression)
+            archive.writestr(
+                zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, compress_type=compression
+            )
     return buffer.getvalue()
 
 
@@ -147,7 +153,9 @@ def overlapping_zip_bomb(*, entries: int = 52, entry_bytes: int = 21 * 2**20) ->
     for _ in range(entry_bytes // 2**20):
         crc = zlib.crc32(chunk, crc)
     name = b"xl/worksheets/sheet1.xml"
-    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(deflated), entry_bytes, len(name), 0)
+    local = struct.pack(
+        "<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(deflated), entry_bytes, len(name), 0
+    )
     body = local + name + deflated
     central = b""
     for number in range(entries):

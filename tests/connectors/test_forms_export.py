@@ -26,11 +26,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     force = generate_force(seed=11, events=300, ccrs=3000)
     directory = tmp_path_factory.mktemp("forms")
     write_forms_exports(force, directory)
-    personal = sorted({detail for officer in force.officer_details for detail in (officer.email, officer.display_name)})
+    personal = sorted(
+        {detail for officer in force.officer_details for detail in (officer.email, officer.display_name)}
+    )
     return directory, personal
 
 
-def csv_export(text: str, name: str = "export.csv", options: ReadOptions = US, encoding: str = "utf-8") -> FormsExport:
+def csv_export(
+    text: str, name: str = "export.csv", options: ReadOptions = US, encoding: str = "utf-8"
+) -> FormsExport:
     return parse_export(text.encode(encoding), name, options)
 
 
@@ -64,7 +68,9 @@ def test_demo_layouts_follow_each_forms_wording(demo: tuple[Path, list[str]]) ->
         assert all(q.multi_select == (q is issues) for q in export.questions)
         answers = [a for a in export.answers.column(issues.name).to_pylist() if a]
         assert answers and all(option and not option.endswith(";") for a in answers for option in a)
-        has_last_modified = not export.responses.column("last_modified_time_utc").null_count == export.row_count
+        has_last_modified = (
+            not export.responses.column("last_modified_time_utc").null_count == export.row_count
+        )
         assert has_last_modified == variant.has_last_modified
 
 
@@ -73,7 +79,9 @@ def test_demo_times_are_london_wall_clock_converted_to_utc(demo: tuple[Path, lis
     export = read_export(directory / "forms_export_01_part1.csv", US)
     starts = export.responses.column("start_time_utc").to_pylist()
     ends = export.responses.column("completion_time_utc").to_pylist()
-    assert all(start.utcoffset() == timedelta(0) and start < end for start, end in zip(starts, ends, strict=True))
+    assert all(
+        start.utcoffset() == timedelta(0) and start < end for start, end in zip(starts, ends, strict=True)
+    )
     raw = (directory / "forms_export_01_part1.csv").read_text(encoding="utf-8-sig").splitlines()[1]
     local = datetime.strptime(raw.split(",")[2], "%m/%d/%y %H:%M:%S")
     assert ends[0] == local.replace(tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
@@ -105,15 +113,21 @@ def test_demo_anonymous_respondents_have_no_pseudonym(demo: tuple[Path, list[str
     anonymous = [row for row in rows if row["is_anonymous"]]
     named = [row for row in rows if not row["is_anonymous"]]
     assert anonymous and named
-    assert all(row["respondent_email_key"] is None and row["respondent_name_key"] is None for row in anonymous)
+    assert all(
+        row["respondent_email_key"] is None and row["respondent_name_key"] is None for row in anonymous
+    )
     assert all(len(row["respondent_email_key"]) == 64 and row["respondent_name_key"] for row in named)
 
 
 @pytest.mark.parametrize("key", [None, KEY])
-def test_demo_email_and_name_never_leave_the_reader_in_clear(demo: tuple[Path, list[str]], key: bytes | None) -> None:
+def test_demo_email_and_name_never_leave_the_reader_in_clear(
+    demo: tuple[Path, list[str]], key: bytes | None
+) -> None:
     directory, personal = demo
     for path in sorted(directory.iterdir()):
-        export = read_export(path, ReadOptions(locale="en-US" if path.suffix == ".csv" else "en-GB", pseudonym_key=key))
+        export = read_export(
+            path, ReadOptions(locale="en-US" if path.suffix == ".csv" else "en-GB", pseudonym_key=key)
+        )
         text = repr(export) + repr(export.responses.to_pylist()) + repr(export.answers.column_names)
         assert not [value for value in personal if value in text], path.name
         if key is None:
@@ -139,7 +153,10 @@ def test_a_missing_completion_time_column_is_a_clear_error() -> None:
 
 
 def test_the_legacy_id_header_and_a_later_name_question_are_read() -> None:
-    rows = [("Id", "Start time", "Completion time", "Email", "Name", "Name"), (7, 45000.1, 45000.2, "a@b.c", "", "Park")]
+    rows = [
+        ("Id", "Start time", "Completion time", "Email", "Name", "Name"),
+        (7, 45000.1, 45000.2, "a@b.c", "", "Park"),
+    ]
     export = parse_export(xlsx_bytes(rows), "a.xlsx")
     assert export.responses.column("response_id").to_pylist() == ["7"]
     assert [(q.position, q.text, q.name) for q in export.questions] == [(6, "Name", "Name")]
@@ -149,23 +166,35 @@ def test_the_legacy_id_header_and_a_later_name_question_are_read() -> None:
 def test_quiz_columns_are_ignored_and_listed() -> None:
     header = ("ID", "Start time", "Completion time", "Email", "Name", "Total points", "Quiz feedback", "Q1",
               "Points - Q1", "Feedback - Q1", "Points - not a question")  # fmt: skip
-    export = parse_export(xlsx_bytes([header, (1, 45000.1, 45000.2, "anonymous", "", 3, "ok", "A", 3, "good", "x")]), "a.xlsx")
+    export = parse_export(
+        xlsx_bytes([header, (1, 45000.1, 45000.2, "anonymous", "", 3, "ok", "A", 3, "good", "x")]), "a.xlsx"
+    )
     assert [q.text for q in export.questions] == ["Q1", "Points - not a question"]
     assert export.ignored_columns == ("Total points", "Quiz feedback", "Points - Q1", "Feedback - Q1")
 
 
 def test_questions_with_the_same_wording_are_kept_apart() -> None:
     header = (*FORMS_HEADER[:5], "Comments", "Age", "Comments")
-    export = parse_export(xlsx_bytes([header, (1, 45000.1, 45000.2, "anonymous", "", "first", "30", "second")]), "a.xlsx")
-    assert [(q.position, q.name) for q in export.questions] == [(6, "Comments #1"), (7, "Age"), (8, "Comments #2")]
+    export = parse_export(
+        xlsx_bytes([header, (1, 45000.1, 45000.2, "anonymous", "", "first", "30", "second")]), "a.xlsx"
+    )
+    assert [(q.position, q.name) for q in export.questions] == [
+        (6, "Comments #1"),
+        (7, "Age"),
+        (8, "Comments #2"),
+    ]
     assert export.answers.to_pylist() == [{"Comments #1": "first", "Age": "30", "Comments #2": "second"}]
-    assert export.notes == ("2 questions share the wording 'Comments'; kept apart as 'Comments' #1..#2 in column order",)
+    assert export.notes == (
+        "2 questions share the wording 'Comments'; kept apart as 'Comments' #1..#2 in column order",
+    )
 
 
 def test_a_header_gap_is_an_error_and_trailing_empty_headers_are_dropped() -> None:
     with pytest.raises(SourceFormatError, match="column 6 has no header"):
         parse_export(xlsx_bytes([(*FORMS_HEADER[:5], None, "Q")]), "a.xlsx")
-    export = csv_export("ID,Start time,Completion time,Email,Name,Q,,\r\n1,1/2/23 9:00,1/2/23 9:05,anonymous,,x,,\r\n")
+    export = csv_export(
+        "ID,Start time,Completion time,Email,Name,Q,,\r\n1,1/2/23 9:00,1/2/23 9:05,anonymous,,x,,\r\n"
+    )
     assert [q.text for q in export.questions] == ["Q"] and export.problems == ()
 
 
@@ -186,7 +215,9 @@ def test_an_empty_file_and_a_header_only_file() -> None:
     with pytest.raises(SourceFormatError, match="is empty"):
         parse_export(b"", "a.csv")
     export = csv_export(CSV_HEADER)
-    assert export.row_count == 0 and export.answers.num_rows == 0 and export.questions[0].text == "Question one"
+    assert (
+        export.row_count == 0 and export.answers.num_rows == 0 and export.questions[0].text == "Question one"
+    )
 
 
 def test_an_unknown_locale_is_refused() -> None:

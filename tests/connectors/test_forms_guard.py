@@ -82,7 +82,9 @@ def test_a_dtd_after_the_root_element_is_refused_by_the_byte_scan() -> None:
     """Past the root start tag the prolog check stops; the scan still finds a (malformed) DTD."""
     parts = xlsx_parts()
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    parts["xl/worksheets/sheet1.xml"] = sheet.replace("<sheetData>", '<!DOCTYPE x [<!ENTITY e "e">]><sheetData>').encode()
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "<sheetData>", '<!DOCTYPE x [<!ENTITY e "e">]><sheetData>'
+    ).encode()
     assert "'xl/worksheets/sheet1.xml' declares a DTD" in refused(zip_bytes(parts))
 
 
@@ -91,7 +93,9 @@ def test_a_dtd_across_two_scan_chunks_is_found() -> None:
     sheet = parts["xl/worksheets/sheet1.xml"].decode()
     prefix = sheet[: sheet.index("<sheetData>")]
     padding = "<!--" + "x" * (MIB - 4 - len(prefix) - len("<!---->")) + "-->"
-    parts["xl/worksheets/sheet1.xml"] = sheet.replace("<sheetData>", f"{padding}<!DOCTYPE x><sheetData>").encode()
+    parts["xl/worksheets/sheet1.xml"] = sheet.replace(
+        "<sheetData>", f"{padding}<!DOCTYPE x><sheetData>"
+    ).encode()
     assert parts["xl/worksheets/sheet1.xml"].index(b"<!DOCTYPE") == MIB - 4  # split by the 1 MiB chunks
     assert "declares a DTD" in refused(zip_bytes(parts, compression=zipfile.ZIP_STORED))
 
@@ -106,7 +110,9 @@ def test_an_xml_part_that_is_not_xml_is_refused(prolog: bytes) -> None:
 def test_a_malformed_sheet_body_is_the_parsers_clean_error() -> None:
     """Past the prolog, well-formedness is calamine's business: its error becomes a SourceFormatError."""
     parts = xlsx_parts()
-    parts["xl/worksheets/sheet1.xml"] = b"<worksheet><sheetData><row><c r='A1' t='s'><v>9</v></c></row></sheetData>"
+    parts["xl/worksheets/sheet1.xml"] = (
+        b"<worksheet><sheetData><row><c r='A1' t='s'><v>9</v></c></row></sheetData>"
+    )
     with pytest.raises(SourceFormatError, match="cannot be read as a workbook"):
         parse_export(zip_bytes(parts), "export.xlsx")
 
