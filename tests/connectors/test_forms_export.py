@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pytest
 
-from connectors import forms_problems as codes
 from connectors.forms_export import RESPONSE_SCHEMA, FormsExport, ReadOptions, parse_export, read_export
 from connectors.forms_guard import InputLimits
 from emulator.demo_force import generate_force
 from emulator.demo_forms import FORMULA_LOOKING, VARIANTS, write_forms_exports
 from errors import SourceFormatError
-from tests.connectors.forms_fixtures import FORMS_HEADER, RawCell, xlsx_bytes
+from tests.connectors.forms_fixtures import FORMS_HEADER, xlsx_bytes
 
 KEY = b"test-pseudonym-key-0123456789abcdef"
 US = ReadOptions(locale="en-US")
@@ -68,9 +67,7 @@ def test_demo_layouts_follow_each_forms_wording(demo: tuple[Path, list[str]]) ->
         assert all(q.multi_select == (q is issues) for q in export.questions)
         answers = [a for a in export.answers.column(issues.name).to_pylist() if a]
         assert answers and all(option and not option.endswith(";") for a in answers for option in a)
-        has_last_modified = (
-            not export.responses.column("last_modified_time_utc").null_count == export.row_count
-        )
+        has_last_modified = export.responses.column("last_modified_time_utc").null_count != export.row_count
         assert has_last_modified == variant.has_last_modified
 
 
