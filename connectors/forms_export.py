@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,7 @@ from connectors.forms_sources import (
     decode_csv,
     detect_delimiter,
 )
+from connectors.forms_stream import stream_sheet_rows
 from connectors.forms_values import (
     LOCALES,
     Locale,
@@ -64,7 +66,9 @@ class ReadOptions:
     pseudonym_key: bytes | None = field(default=None, repr=False)  # HMAC key for Email and Name
     limits: InputLimits = InputLimits()
     detect_multi_select: bool = True
-    batch_rows: int = 10_000
+    batch_cells: int = 200_000  # cells held as Python objects at once: 8,000 rows of 25, 1,000 of 200
+    # python-calamine holds a whole sheet (~100 bytes a cell); past this many cells, stream instead (R19)
+    calamine_max_cells: int = 3_000_000
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,13 @@ def parse_export(
     name: str,
     options: ReadOptions = ReadOptions(),
     *,
-    sheet_reader: SheetReader = calamine_sheet_rows,
+    sheet_reader: SheetReader | None = None,
 ) -> FormsExport:
-    """Parse an export's bytes; `name` (the file name) picks the format and names the file in errors."""
+    """Parse an export's bytes; `name` (the file name) picks the format and names the file in errors.
+
+    `sheet_reader` replaces the workbook row source (tests use it to prove the guard runs first);
+    by default python-calamine, or the streaming reader for sheets past `calamine_max_cells`.
+    """
     if options.locale is not None and options.locale not in LOCALES:
         raise SourceFormatError(f"unknown locale {options.locale!r}", hint=f"use one of {', '.join(LOCALES)}")
     check_size(data, name, options.limits)
@@ -110,6 +118,12 @@ def parse_export(
     if file_format == "xlsx":
         facts = check_xlsx(data, name, options.limits)
         date1904 = facts.date1904
+        if sheet_reader is None:
+            sheet_reader = (
+                partial(stream_sheet_rows, date1904=date1904)
+                if facts.cell_count > options.calamine_max_cells
+                else calamine_sheet_rows
+            )
         rows = sheet_reader(data, name)
         if facts.sheet_count > 1:
             notes.append(f"the workbook has {facts.sheet_count} sheets; the first was read")
@@ -154,7 +168,11 @@ class _Builder:
         answer_chunks: list[list[pa.Array]] = [[] for _ in layout.questions]
         count = 0
         for batch in iter_batches(
-            rows, layout.width, self.options.batch_rows, self.ragged, strict_width=self.file_format == "csv"
+            rows,
+            layout.width,
+            max(1, self.options.batch_cells // max(layout.width, 1)),
+            self.ragged,
+            strict_width=self.file_format == "csv",
         ):
             count += len(batch.numbers)
             if count > self.options.limits.max_rows:

@@ -33,6 +33,7 @@ MACRO_PART_FOLDERS = ("xl/macrosheets/",)
 XML_SUFFIXES = (".xml", ".rels")
 SCAN_CHUNK_BYTES = MIB
 DOCTYPE = b"<!DOCTYPE"
+WORKSHEET_FOLDER = "xl/worksheets/"
 _DRIVE = re.compile(r"^[A-Za-z]:")
 HINT_RESAVE = "open the file in Excel and save it as an Excel Workbook (.xlsx), or export the responses again"
 
@@ -56,6 +57,7 @@ class WorkbookFacts:
 
     date1904: bool
     sheet_count: int
+    cell_count: int  # an estimate (the <c> tags in the worksheets), to choose the row source
 
 
 def refuse(name: str, reason: str, hint: str = HINT_RESAVE) -> SourceFormatError:
@@ -121,10 +123,11 @@ def check_xlsx(data: bytes, name: str, limits: InputLimits) -> WorkbookFacts:
         entries = archive.infolist()
         _check_entries(entries, name, limits)
         _check_content_types(archive, name)
+        cells = 0
         for entry in entries:
             if entry.filename.lower().endswith(XML_SUFFIXES):
-                _check_xml_part(archive, entry, name)
-        return _workbook_facts(archive, name)
+                cells += _check_xml_part(archive, entry, name)
+        return _workbook_facts(archive, name, cells)
 
 
 def _check_entries(entries: list[zipfile.ZipInfo], name: str, limits: InputLimits) -> None:
@@ -190,11 +193,14 @@ def _check_content_types(archive: zipfile.ZipFile, name: str) -> None:
             raise refuse(name, f"it declares macro content ({content_type})", hint=_HINT_MACRO)
 
 
-def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str) -> None:
+def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str) -> int:
     """defusedxml reads the prolog (where any DTD must be); a byte scan covers the rest of the part.
 
-    Reading the whole part through zipfile also checks its CRC and declared size.
+    Reading the whole part through zipfile also checks its CRC and declared size. Returns the
+    number of cell tags seen in a worksheet part (0 for other parts).
     """
+    is_worksheet = entry.filename.startswith(WORKSHEET_FOLDER)
+    cells = 0
     try:
         with archive.open(entry) as part:
             first = part.read(SCAN_CHUNK_BYTES)
@@ -204,10 +210,13 @@ def _check_xml_part(archive: zipfile.ZipFile, entry: zipfile.ZipInfo, name: str)
             while chunk:
                 if DOCTYPE in tail + chunk:
                     raise refuse(name, f"the XML part {entry.filename!r} declares a DTD", hint=_HINT_XML)
+                if is_worksheet:
+                    cells += chunk.count(b"<c ") + chunk.count(b"<c>")
                 tail = chunk[-len(DOCTYPE) :]
                 chunk = part.read(SCAN_CHUNK_BYTES)
     except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
         raise refuse(name, f"the zip entry {entry.filename!r} is damaged ({type(exc).__name__})") from None
+    return cells
 
 
 class _PrologEnd(Exception):
@@ -244,7 +253,7 @@ def _parse_xml(raw: bytes, part: str, name: str) -> Element:
     return root
 
 
-def _workbook_facts(archive: zipfile.ZipFile, name: str) -> WorkbookFacts:
+def _workbook_facts(archive: zipfile.ZipFile, name: str, cells: int) -> WorkbookFacts:
     root = _parse_xml(archive.read("xl/workbook.xml"), "xl/workbook.xml", name)
     date1904 = False
     sheet_count = 0
@@ -254,7 +263,7 @@ def _workbook_facts(archive: zipfile.ZipFile, name: str) -> WorkbookFacts:
             date1904 = element.get("date1904", "0").lower() in ("1", "true")
         elif local_name == "sheet":
             sheet_count += 1
-    return WorkbookFacts(date1904=date1904, sheet_count=sheet_count)
+    return WorkbookFacts(date1904=date1904, sheet_count=sheet_count, cell_count=cells)
 
 
 _HINT_MACRO = "save the workbook as an Excel Workbook (.xlsx) without macros, or export the responses again"

@@ -36,9 +36,10 @@ def calamine_sheet_rows(data: bytes, source: str) -> SheetRows:
             f"Forms export {source} cannot be read as a workbook ({type(exc).__name__})",
             hint="open it in Excel and save it again as an Excel Workbook (.xlsx)",
         ) from None
-    first_row = sheet.start[0] + 1 if sheet.start else 1
-    for offset, row in enumerate(sheet.iter_rows()):
-        yield first_row + offset, list(row)
+    # python-calamine 0.9's iter_rows starts at the sheet's row 1 (columns at the first used one),
+    # whatever `sheet.start` says; tests/connectors/test_forms_stream.py pins this numbering
+    for number, row in enumerate(sheet.iter_rows(), start=1):
+        yield number, list(row)
 
 
 @dataclass(frozen=True)

@@ -205,7 +205,7 @@ def test_more_rows_than_the_limit_are_refused() -> None:
     rows = [FORMS_HEADER] + [(n, 45000.1, 45000.2, "anonymous", "", "x") for n in range(1, 6)]
     limits = InputLimits(max_rows=4)
     with pytest.raises(SourceFormatError, match="more than 4 responses"):
-        parse_export(xlsx_bytes(rows), "a.xlsx", ReadOptions(limits=limits, batch_rows=2))
+        parse_export(xlsx_bytes(rows), "a.xlsx", ReadOptions(limits=limits, batch_cells=12))
 
 
 def test_an_empty_file_and_a_header_only_file() -> None:
