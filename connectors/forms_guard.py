@@ -165,14 +165,12 @@ def _check_entries(entries: list[zipfile.ZipInfo], name: str, limits: InputLimit
 
 
 def _check_entry_name(entry_name: str, name: str) -> None:
-    parts = entry_name.split("/")
+    """zipfile already cuts a name at NUL; what is left must be relative and stay in its folder."""
     if (
-        not entry_name
-        or entry_name.startswith("/")
+        entry_name.startswith("/")
         or "\\" in entry_name
-        or "\x00" in entry_name
         or _DRIVE.match(entry_name)
-        or ".." in parts
+        or ".." in entry_name.split("/")
     ):
         raise refuse(name, f"the zip entry name {entry_name!r} is absolute or leaves its folder")
 
@@ -234,8 +232,7 @@ class _PrologTarget:
 def _check_prolog(head: bytes, part: str, name: str) -> None:
     parser = safe_xml.DefusedXMLParser(target=_PrologTarget(), forbid_dtd=True)
     try:
-        parser.feed(head)
-        parser.close()
+        parser.feed(head)  # a prefix of the part: never closed, the root start tag ends the check
     except _PrologEnd:
         return
     except DefusedXmlException:

@@ -100,11 +100,18 @@ def test_a_dtd_across_two_scan_chunks_is_found() -> None:
     assert "declares a DTD" in refused(zip_bytes(parts, compression=zipfile.ZIP_STORED))
 
 
-@pytest.mark.parametrize("prolog", [b"not xml at all", b"<?xml version='1.0'?><<worksheet/>", b""])
+@pytest.mark.parametrize("prolog", [b"not xml at all", b"<?xml version='1.0'?><<worksheet/>"])
 def test_an_xml_part_that_is_not_xml_is_refused(prolog: bytes) -> None:
     parts = xlsx_parts()
     parts["xl/worksheets/sheet1.xml"] = prolog
     assert "not well-formed XML" in refused(zip_bytes(parts))
+
+
+@pytest.mark.parametrize("head", [b"", b"<?xml version='1.0'?><!--" + b"x" * MIB + b"--><worksheet/>"])
+def test_an_xml_part_without_a_root_element_in_its_first_mebibyte_is_refused(head: bytes) -> None:
+    parts = xlsx_parts()
+    parts["xl/worksheets/sheet1.xml"] = head
+    assert "has no root element in its first" in refused(zip_bytes(parts, compression=zipfile.ZIP_STORED))
 
 
 def test_a_malformed_sheet_body_is_the_parsers_clean_error() -> None:
