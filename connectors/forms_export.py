@@ -184,11 +184,10 @@ class _Builder:
             column, row = self.locale_mismatch
             other = [locale for locale in LOCALES if locale != self.options.locale][0]
             raise SourceFormatError(
-                f"Forms export {self.source}: {column!r} in row {row} is not a {self.options.locale} date-time "
+                f"Forms export {self.source}: {column!r} in row {row} is not an {self.options.locale} date-time "
                 f"but reads as {other}",
-                hint=f"set the export's locale to {other} (its dates are month-first)"
-                if other == "en-US"
-                else f"set the export's locale to {other}",
+                hint=f"read the export with locale {other} (its dates are "
+                f"{'month' if other == 'en-US' else 'day'}-first)",
             )
         responses = pa.Table.from_batches(response_batches, schema=RESPONSE_SCHEMA)
         questions, columns = self._finish_answers(layout.questions, answer_chunks)

@@ -86,10 +86,10 @@ def test_demo_times_are_london_wall_clock_converted_to_utc(demo: tuple[Path, lis
 
 def test_demo_csv_read_as_en_gb_is_a_clear_locale_error(demo: tuple[Path, list[str]]) -> None:
     directory, _ = demo
-    with pytest.raises(SourceFormatError, match="is not a en-GB date-time but reads as en-US") as caught:
+    with pytest.raises(SourceFormatError, match="is not an en-GB date-time but reads as en-US") as caught:
         read_export(directory / "forms_export_02_part1.csv")
     assert "'Start time' in row" in caught.value.message
-    assert "en-US" in caught.value.hint
+    assert caught.value.hint == "read the export with locale en-US (its dates are month-first)"
 
 
 def test_demo_formula_looking_answers_stay_text(demo: tuple[Path, list[str]]) -> None:
