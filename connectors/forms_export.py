@@ -21,7 +21,15 @@ from connectors import forms_problems as codes
 from connectors.forms_guard import InputLimits, check_size, check_xlsx, read_guarded_bytes, refuse
 from connectors.forms_layout import Layout, Question, read_layout
 from connectors.forms_problems import RowProblem
-from connectors.forms_rows import Batch, iter_batches, text_array, trimmed_text
+from connectors.forms_rows import (
+    OPTIONS_TYPE,
+    Batch,
+    empty_as_null,
+    iter_batches,
+    split_options,
+    text_array,
+    trimmed_text,
+)
 from connectors.forms_sources import (
     Cell,
     SheetReader,
@@ -38,7 +46,6 @@ from connectors.forms_values import (
     london_to_utc,
     parse_time_text,
     pseudonymise,
-    split_multi_select,
 )
 from errors import SourceFormatError
 
@@ -300,8 +307,7 @@ class _Builder:
         return pa.array(keys, pa.string())
 
     def _answers(self, batch: Batch, question: Question) -> pa.Array:
-        array = text_array(batch.columns[question.position - 1])
-        array = pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+        array = empty_as_null(text_array(batch.columns[question.position - 1]))
         limit = self.options.limits.max_text_chars
         too_long = pc.greater(pc.utf8_length(array), limit)
         for position in pc.indices_nonzero(pc.fill_null(too_long, False)).to_pylist():
@@ -321,14 +327,7 @@ class _Builder:
         for question, arrays in zip(questions, chunks, strict=True):
             column = pa.chunked_array(arrays, pa.string())
             if self.options.detect_multi_select and _is_multi_select(column):
-                column = pa.chunked_array(
-                    [
-                        pa.array(
-                            [None if v is None else split_multi_select(v) for v in column.to_pylist()],
-                            pa.list_(pa.string()),
-                        )
-                    ]
-                )
+                column = pa.chunked_array([split_options(chunk) for chunk in column.chunks], OPTIONS_TYPE)
                 question = Question(question.position, question.text, question.name, multi_select=True)
             finished.append(question)
             columns.append(column)

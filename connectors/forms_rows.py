@@ -6,12 +6,14 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.forms_sources import Cell
 
 WHOLE_NUMBER_LIMIT = 2.0**53  # whole floats below this are written without ".0"
+OPTIONS_TYPE = pa.list_(pa.string())
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,25 @@ def cell_text(cell: Cell) -> str | None:
 def trimmed_text(cell: Cell) -> str | None:
     text = cell if type(cell) is str else cell_text(cell)
     return (text.strip() or None) if text is not None else None
+
+
+def empty_as_null(array: pa.StringArray) -> pa.StringArray:
+    """Empty strings as nulls, sharing the text buffers (a new validity bitmap is all that is built)."""
+    empty = pc.fill_null(pc.equal(array, ""), False)
+    if not pc.any(empty).as_py():
+        return array
+    if array.offset:  # a slice: a fresh bitmap would not line up with its buffers
+        return pc.if_else(empty, pa.scalar(None, pa.string()), array)
+    present = pc.and_(pc.is_valid(array), pc.invert(empty))
+    _, offsets, text = array.buffers()
+    return pa.StringArray.from_buffers(len(array), offsets, text, null_bitmap=present.buffers()[1])
+
+
+def split_options(answers: pa.StringArray) -> pa.ListArray:
+    """Checkbox answers (`A;B;`) as lists of options, trimmed, empty options dropped; vectorised."""
+    parts = pc.split_pattern(answers, pattern=";")
+    options = pc.utf8_trim_whitespace(parts.flatten())
+    keep = pc.not_equal(options, "")
+    owners = pc.list_parent_indices(parts).filter(keep).to_numpy()
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(owners, minlength=len(answers)))]).astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), options.filter(keep), mask=pc.is_null(answers))

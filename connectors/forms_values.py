@@ -17,13 +17,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors import forms_problems as codes
 
 LONDON = ZoneInfo("Europe/London")
+UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
 Locale = Literal["en-GB", "en-US"]
 LOCALES: tuple[Locale, ...] = ("en-GB", "en-US")
 
@@ -131,13 +131,15 @@ def london_to_utc(values: Sequence[datetime | None]) -> tuple[pa.Array, dict[int
 
     A time the clocks skipped (01:30 on the last Sunday of March) or showed twice (01:30 on the last
     Sunday of October) becomes null with its code: which instant was meant cannot be known (R15).
+    Arrow resolves each time both ways from the tz database; where the two differ, it is flagged.
     """
-    naive = pd.Series(list(values), dtype="datetime64[us]")
-    localised = naive.dt.tz_localize(LONDON, ambiguous="NaT", nonexistent="NaT")
-    skipped = (localised.isna() & naive.notna()).to_numpy()
-    flagged = {int(index): _transition_code(values[int(index)]) for index in np.flatnonzero(skipped)}
-    utc = localised.dt.tz_convert(UTC)
-    return pa.Array.from_pandas(utc, type=pa.timestamp("us", tz="UTC")), flagged
+    naive = pa.array(values, pa.timestamp("us"))
+    earliest = pc.assume_timezone(naive, timezone=LONDON.key, ambiguous="earliest", nonexistent="earliest")
+    latest = pc.assume_timezone(naive, timezone=LONDON.key, ambiguous="latest", nonexistent="latest")
+    differs = pc.fill_null(pc.not_equal(earliest, latest), False)
+    flagged = {index: _transition_code(values[index]) for index in pc.indices_nonzero(differs).to_pylist()}
+    utc = pc.cast(earliest, UTC_TIMESTAMP)
+    return pc.if_else(differs, pa.scalar(None, UTC_TIMESTAMP), utc), flagged
 
 
 def _transition_code(local: datetime | None) -> str:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pyarrow as pa
 import pytest
 
 from connectors import forms_problems as codes
+from connectors.forms_rows import empty_as_null, split_options
 from connectors.forms_values import (
     excel_serial_to_local,
     london_to_utc,
@@ -125,6 +127,17 @@ def test_r15_london_times_become_utc_and_transition_times_are_flagged() -> None:
 )
 def test_multi_select_answers_split_on_semicolons(answer: str, options: list[str]) -> None:
     assert split_multi_select(answer) == options
+
+
+def test_answer_columns_split_and_null_like_single_answers() -> None:
+    answers = ["Excel;Power BI;", " Excel ; Power BI ; ", "Excel;;Power BI", ";", "", None, "plain"]
+    column = empty_as_null(pa.array(answers, pa.string()))
+    assert column.to_pylist() == [a or None for a in answers]
+    assert split_options(column).to_pylist() == [
+        None if a is None else split_multi_select(a) for a in column.to_pylist()
+    ]
+    sliced = pa.array(answers, pa.string()).slice(3)
+    assert empty_as_null(sliced).to_pylist() == [a or None for a in answers[3:]]
 
 
 def test_pseudonyms_are_keyed_normalised_and_kept_apart_by_purpose() -> None:
