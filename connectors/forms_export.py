@@ -172,7 +172,10 @@ class _Builder:
         layout = read_layout(first[1], self.source, self.options.limits)
         self.width = layout.width
         response_batches: list[pa.RecordBatch] = []
-        answer_chunks: list[list[pa.Array]] = [[] for _ in layout.questions]
+        # one RecordBatch a batch, not an Array per question: long-lived Python wrappers made inside
+        # the loop pin the allocator's arenas between the batch's short-lived cells (R19 memory)
+        answer_schema = pa.schema([(question.name, pa.string()) for question in layout.questions])
+        answer_batches: list[pa.RecordBatch] = []
         count = 0
         for batch in iter_batches(
             rows,
@@ -185,8 +188,11 @@ class _Builder:
             if count > self.options.limits.max_rows:
                 raise refuse(self.source, f"it has more than {self.options.limits.max_rows:,} responses")
             response_batches.append(self._responses(batch, layout))
-            for position, question in enumerate(layout.questions):
-                answer_chunks[position].append(self._answers(batch, question))
+            answer_batches.append(
+                pa.RecordBatch.from_arrays(
+                    [self._answers(batch, question) for question in layout.questions], schema=answer_schema
+                )
+            )
         if self.locale_mismatch:
             column, row = self.locale_mismatch
             other = [locale for locale in LOCALES if locale != self.options.locale][0]
@@ -197,7 +203,9 @@ class _Builder:
                 f"{'month' if other == 'en-US' else 'day'}-first)",
             )
         responses = pa.Table.from_batches(response_batches, schema=RESPONSE_SCHEMA)
-        questions, columns = self._finish_answers(layout.questions, answer_chunks)
+        text_columns = pa.Table.from_batches(answer_batches, schema=answer_schema).columns
+        del answer_batches  # from here each text column is held once, and freed as it is replaced
+        questions, columns = self._finish_answers(layout.questions, text_columns)
         if columns:
             answers = pa.Table.from_arrays(columns, names=[question.name for question in questions])
         else:  # a form without questions still has its rows
@@ -320,17 +328,19 @@ class _Builder:
         return array
 
     def _finish_answers(
-        self, questions: Sequence[Question], chunks: list[list[pa.Array]]
+        self, questions: Sequence[Question], columns: list[pa.ChunkedArray]
     ) -> tuple[tuple[Question, ...], list[pa.ChunkedArray]]:
+        """Checkbox questions become list columns, one at a time, in place in `columns`."""
         finished: list[Question] = []
-        columns: list[pa.ChunkedArray] = []
-        for question, arrays in zip(questions, chunks, strict=True):
-            column = pa.chunked_array(arrays, pa.string())
-            if self.options.detect_multi_select and _is_multi_select(column):
-                column = pa.chunked_array([split_options(chunk) for chunk in column.chunks], OPTIONS_TYPE)
+        for index, question in enumerate(questions):
+            if self.options.detect_multi_select and _is_multi_select(columns[index]):
+                text = columns[index]
+                columns[index] = pa.chunked_array(
+                    [split_options(chunk) for chunk in text.chunks], OPTIONS_TYPE
+                )
+                del text
                 question = Question(question.position, question.text, question.name, multi_select=True)
             finished.append(question)
-            columns.append(column)
         return tuple(finished), columns
 
 
