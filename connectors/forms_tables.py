@@ -1,0 +1,292 @@
+"""The two Arrow tables of a Forms export, built batch by batch from numbered rows, with row problems.
+
+`responses` holds the metadata block (times in UTC, respondents as keyed-HMAC pseudonyms or null);
+`answers` one text (or checkbox list) column per question, row for row with `responses`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from connectors import forms_problems as codes
+from connectors.forms_guard import InputLimits, refuse
+from connectors.forms_layout import Layout, Question, read_layout
+from connectors.forms_problems import RowProblem
+from connectors.forms_rows import (
+    OPTIONS_TYPE,
+    Batch,
+    empty_as_null,
+    iter_batches,
+    split_options,
+    text_array,
+    trimmed_text,
+)
+from connectors.forms_sources import Cell
+from connectors.forms_values import (
+    LOCALES,
+    Locale,
+    excel_serial_to_local,
+    london_to_utc,
+    parse_time_text,
+    pseudonymise,
+)
+from errors import SourceFormatError
+
+FileFormat = Literal["xlsx", "csv"]
+ANONYMOUS = "anonymous"  # Forms' Email value when names are not recorded (microsoft-apis.md §4.1)
+TIME_FIELDS = ("start_time", "completion_time", "last_modified_time")
+RESPONSE_SCHEMA = pa.schema(
+    [
+        pa.field("row_number", pa.int64(), nullable=False),
+        pa.field("response_id", pa.string()),
+        pa.field("start_time_utc", pa.timestamp("us", tz="UTC")),
+        pa.field("completion_time_utc", pa.timestamp("us", tz="UTC")),
+        pa.field("last_modified_time_utc", pa.timestamp("us", tz="UTC")),
+        pa.field("is_anonymous", pa.bool_(), nullable=False),
+        pa.field("respondent_email_key", pa.string()),
+        pa.field("respondent_name_key", pa.string()),
+    ]
+)
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    locale: Locale | None = "en-GB"  # how d/m/y text reads; None: only unambiguous dates (R17)
+    pseudonym_key: bytes | None = field(default=None, repr=False)  # HMAC key for Email and Name
+    limits: InputLimits = InputLimits()
+    detect_multi_select: bool = True
+    batch_cells: int = 200_000  # cells held as Python objects at once: 8,000 rows of 25, 1,000 of 200
+    # python-calamine holds a whole sheet (~100 bytes a cell); past this many cells, stream instead (R19)
+    calamine_max_cells: int = 3_000_000
+
+
+@dataclass(frozen=True)
+class FormsExport:
+    """One export: `responses` (RESPONSE_SCHEMA) and `answers` (a column per question), row for row."""
+
+    source: str
+    file_format: FileFormat
+    responses: pa.Table
+    answers: pa.Table
+    questions: tuple[Question, ...]
+    ignored_columns: tuple[str, ...]
+    problems: tuple[RowProblem, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def row_count(self) -> int:
+        return int(self.responses.num_rows)
+
+
+class TableBuilder:
+    """Turns numbered rows into the two tables, batch by batch, collecting row problems."""
+
+    def __init__(self, source: str, file_format: FileFormat, options: ReadOptions, date1904: bool) -> None:
+        self.source, self.file_format, self.options, self.date1904 = source, file_format, options, date1904
+        self.problems: list[RowProblem] = []
+        self.key_cache: dict[tuple[str, str], str] = {}
+        self.locale_mismatch: tuple[str, int] | None = None
+        self.width = 0
+
+    def build(self, rows: Iterator[tuple[int, list[Cell]]], notes: list[str]) -> FormsExport:
+        first = next(rows, None)
+        if first is None:
+            raise SourceFormatError(f"Forms export {self.source} is empty", hint="export the responses again")
+        layout = read_layout(first[1], self.source, self.options.limits)
+        self.width = layout.width
+        response_batches: list[pa.RecordBatch] = []
+        # one RecordBatch a batch, not an Array per question: long-lived Python wrappers made inside
+        # the loop pin the allocator's arenas between the batch's short-lived cells (R19 memory)
+        answer_schema = pa.schema([(question.name, pa.string()) for question in layout.questions])
+        answer_batches: list[pa.RecordBatch] = []
+        count = 0
+        for batch in iter_batches(
+            rows,
+            layout.width,
+            max(1, self.options.batch_cells // max(layout.width, 1)),
+            self.ragged,
+            strict_width=self.file_format == "csv",
+        ):
+            count += len(batch.numbers)
+            if count > self.options.limits.max_rows:
+                raise refuse(self.source, f"it has more than {self.options.limits.max_rows:,} responses")
+            response_batches.append(self._responses(batch, layout))
+            answer_batches.append(
+                pa.RecordBatch.from_arrays(
+                    [self._answers(batch, question) for question in layout.questions], schema=answer_schema
+                )
+            )
+        if self.locale_mismatch:
+            column, row = self.locale_mismatch
+            other = [locale for locale in LOCALES if locale != self.options.locale][0]
+            raise SourceFormatError(
+                f"Forms export {self.source}: {column!r} in row {row} is not an {self.options.locale} date-time "
+                f"but reads as {other}",
+                hint=f"read the export with locale {other} (its dates are "
+                f"{'month' if other == 'en-US' else 'day'}-first)",
+            )
+        responses = pa.Table.from_batches(response_batches, schema=RESPONSE_SCHEMA)
+        text_columns = pa.Table.from_batches(answer_batches, schema=answer_schema).columns
+        del answer_batches  # from here each text column is held once, and freed as it is replaced
+        questions, columns = self._finish_answers(layout.questions, text_columns)
+        if columns:
+            answers = pa.Table.from_arrays(columns, names=[question.name for question in questions])
+        else:  # a form without questions still has its rows
+            answers = pa.table({"_": pa.nulls(responses.num_rows)}).drop_columns(["_"])
+        self.problems.sort(key=lambda problem: (problem.row, problem.column))
+        return FormsExport(
+            source=self.source,
+            file_format=self.file_format,
+            responses=responses,
+            answers=answers,
+            questions=questions,
+            ignored_columns=layout.ignored_columns,
+            problems=tuple(self.problems),
+            notes=tuple(notes) + layout.notes,
+        )
+
+    def problem(self, row: int, column: str, code: str, message: str) -> None:
+        self.problems.append(RowProblem(row, column, code, message))
+
+    def ragged(self, row: int, field_count: int) -> None:
+        self.problem(
+            row, "", codes.RAGGED_ROW, f"the row has {field_count} fields, the header has {self.width}"
+        )
+
+    def _responses(self, batch: Batch, layout: Layout) -> pa.RecordBatch:
+        numbers = batch.numbers
+        columns: dict[str, pa.Array] = {"row_number": pa.array(numbers, pa.int64())}
+        id_index = layout.metadata["response_id"]
+        ids = [trimmed_text(cell) for cell in batch.columns[id_index]]
+        for number, value in zip(numbers, ids, strict=True):
+            if value is None:
+                self.problem(
+                    number, layout.headers[id_index], codes.MISSING_RESPONSE_ID, "the response has no ID"
+                )
+        columns["response_id"] = pa.array(ids, pa.string())
+        for time_field in TIME_FIELDS:
+            index = layout.metadata.get(time_field)
+            if index is None:
+                columns[f"{time_field}_utc"] = pa.nulls(
+                    len(numbers), RESPONSE_SCHEMA.field(f"{time_field}_utc").type
+                )
+            else:
+                columns[f"{time_field}_utc"] = self._times(
+                    numbers, batch.columns[index], layout.headers[index]
+                )
+        emails, names = (
+            [trimmed_text(cell) for cell in batch.columns[layout.metadata[part]]]
+            if part in layout.metadata
+            else [None] * len(numbers)
+            for part in ("email", "name")
+        )
+        anonymous = [_is_anonymous(email, person) for email, person in zip(emails, names, strict=True)]
+        columns["is_anonymous"] = pa.array(anonymous, pa.bool_())
+        columns["respondent_email_key"] = self._keys(emails, anonymous, "forms-respondent-email")
+        columns["respondent_name_key"] = self._keys(names, anonymous, "forms-respondent-name")
+        return pa.RecordBatch.from_pydict(columns, schema=RESPONSE_SCHEMA)
+
+    def _times(self, numbers: Sequence[int], cells: Sequence[Cell], header: str) -> pa.Array:
+        local: list[dt.datetime | None] = []
+        for number, cell in zip(numbers, cells, strict=True):
+            if type(cell) is dt.datetime and cell.tzinfo is None:  # calamine's date-time cells: most of them
+                local.append(cell)
+                continue
+            value, problem = self._local_time(cell, header, number)
+            local.append(value)
+            if problem:
+                self.problem(number, header, problem, _TIME_MESSAGES[problem])
+        utc, flagged = london_to_utc(local)
+        for index, problem in flagged.items():
+            self.problem(numbers[index], header, problem, _TIME_MESSAGES[problem])
+        return utc
+
+    def _local_time(self, cell: Cell, header: str, number: int) -> tuple[dt.datetime | None, str | None]:
+        if cell is None or cell == "":
+            return None, None
+        if isinstance(cell, dt.datetime):
+            return cell.replace(tzinfo=None), None
+        if isinstance(cell, dt.date):
+            return dt.datetime(cell.year, cell.month, cell.day), None
+        if isinstance(cell, bool):
+            return None, codes.BAD_DATETIME
+        if isinstance(cell, int | float):
+            serial = excel_serial_to_local(float(cell), date1904=self.date1904)
+            return serial, None if serial else codes.BAD_DATETIME
+        if isinstance(cell, str):
+            parsed = parse_time_text(cell, self.options.locale, date1904=self.date1904)
+            if parsed.problem == codes.BAD_DATETIME and self.options.locale and self.locale_mismatch is None:
+                other = [locale for locale in LOCALES if locale != self.options.locale][0]
+                if parse_time_text(cell, other).local is not None:
+                    self.locale_mismatch = (header, number)
+            return parsed.local, parsed.problem
+        return None, codes.BAD_DATETIME
+
+    def _keys(self, values: Sequence[str | None], anonymous: Sequence[bool], purpose: str) -> pa.Array:
+        key = self.options.pseudonym_key
+        if key is None:
+            return pa.nulls(len(values), pa.string())
+        keys: list[str | None] = []
+        for value, is_anonymous in zip(values, anonymous, strict=True):
+            if value is None or is_anonymous:
+                keys.append(None)
+                continue
+            cached = self.key_cache.get((purpose, value))
+            if cached is None:
+                cached = self.key_cache[(purpose, value)] = pseudonymise(value, key, purpose)
+            keys.append(cached)
+        return pa.array(keys, pa.string())
+
+    def _answers(self, batch: Batch, question: Question) -> pa.Array:
+        array = empty_as_null(text_array(batch.columns[question.position - 1]))
+        limit = self.options.limits.max_text_chars
+        too_long = pc.greater(pc.utf8_length(array), limit)
+        for position in pc.indices_nonzero(pc.fill_null(too_long, False)).to_pylist():
+            self.problem(
+                batch.numbers[position],
+                question.name,
+                codes.TEXT_TOO_LONG,
+                f"the answer is {len(array[position].as_py()):,} characters, over the {limit:,} limit; kept whole",
+            )
+        return array
+
+    def _finish_answers(
+        self, questions: Sequence[Question], columns: list[pa.ChunkedArray]
+    ) -> tuple[tuple[Question, ...], list[pa.ChunkedArray]]:
+        """Checkbox questions become list columns, one at a time, in place in `columns`."""
+        finished: list[Question] = []
+        for index, question in enumerate(questions):
+            if self.options.detect_multi_select and _is_multi_select(columns[index]):
+                text = columns[index]
+                columns[index] = pa.chunked_array(
+                    [split_options(chunk) for chunk in text.chunks], OPTIONS_TYPE
+                )
+                del text
+                question = Question(question.position, question.text, question.name, multi_select=True)
+            finished.append(question)
+        return tuple(finished), columns
+
+
+def _is_multi_select(column: pa.ChunkedArray) -> bool:
+    present = column.drop_null()
+    if len(present) == 0:
+        return False
+    return bool(pc.all(pc.ends_with(pc.utf8_rtrim_whitespace(present), ";")).as_py())
+
+
+def _is_anonymous(email: str | None, name: str | None) -> bool:
+    return (email is not None and email.casefold() == ANONYMOUS) or (email is None and name is None)
+
+
+_TIME_MESSAGES = {
+    codes.BAD_DATETIME: "not a date-time in the configured locale, nor an Excel date",
+    codes.AMBIGUOUS_DATE: "the date reads as day-first and month-first; set the locale to read it",
+    codes.NONEXISTENT_LOCAL_TIME: "the clocks skipped this time (BST started); which instant was meant is unknown",
+    codes.AMBIGUOUS_LOCAL_TIME: "this time happened twice (BST ended); which instant was meant is unknown",
+}
