@@ -11,8 +11,8 @@ import pytest
 
 from connectors.forms_export import RESPONSE_SCHEMA, FormsExport, ReadOptions, parse_export, read_export
 from connectors.forms_guard import InputLimits
-from emulator.demo_force import generate_force
-from emulator.demo_forms import FORMULA_LOOKING, VARIANTS, write_forms_exports
+from emulator.demo.force import generate_force
+from emulator.demo.forms import FORMULA_LOOKING, VARIANTS, write_forms_exports
 from errors import SourceFormatError
 from tests.connectors.forms_fixtures import FORMS_HEADER, xlsx_bytes
 
@@ -61,8 +61,8 @@ def test_demo_layouts_follow_each_forms_wording(demo: tuple[Path, list[str]]) ->
     directory, _ = demo
     for index, variant in enumerate(VARIANTS, start=1):
         export = read_export(directory / f"forms_export_0{index}_part1.xlsx")
-        assert [question.text for question in export.questions] == list(variant.questions.values())
-        issues = next(q for q in export.questions if q.text == variant.questions["issues"])
+        assert [question.text for question in export.questions] == [q.text for q in variant.form.questions]
+        issues = next(q for q in export.questions if q.text == variant.question_to("theme_code"))
         assert issues.multi_select and export.answers.column(issues.name).type == pa.list_(pa.string())
         assert all(q.multi_select == (q is issues) for q in export.questions)
         answers = [a for a in export.answers.column(issues.name).to_pylist() if a]

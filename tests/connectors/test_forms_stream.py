@@ -17,8 +17,8 @@ import connectors.forms_export as forms_export
 from connectors.forms_export import ReadOptions, parse_export, read_export
 from connectors.forms_sources import calamine_sheet_rows
 from connectors.forms_stream import _custom_format_kind, stream_sheet_rows
-from emulator.demo_force import generate_force
-from emulator.demo_forms import write_forms_exports
+from emulator.demo.force import generate_force
+from emulator.demo.forms import write_forms_exports
 from errors import SourceFormatError
 from tests.connectors.forms_fixtures import FORMS_HEADER, RawCell, xlsx_bytes, xlsx_parts, zip_bytes
 
