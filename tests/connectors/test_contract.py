@@ -21,6 +21,7 @@ from connectors.http import ServiceSession, build_session, iter_pages
 from emulator.testing import DEFAULT_TENANT, RunningEmulator
 from errors import AuthError, NotFoundError
 from tests.connectors.conftest import (
+    CLIENT_ID,
     USER_AGENT,
     AppCertificate,
     ManualTime,
@@ -81,7 +82,7 @@ def read_sharepoint_items(session: ServiceSession, emu: RunningEmulator, title: 
 
 
 def seed_datasets(emu: RunningEmulator) -> str:
-    group = emu.powerbi.create_group("Community Engagement")
+    group = emu.powerbi.create_group("Community Engagement", members={CLIENT_ID: "Contributor"})
     for number in range(3):
         emu.powerbi.add_import_dataset(group, f"Dataset {number}")
     return group
