@@ -18,6 +18,7 @@ import pytest
 from connectors.auth import Resource
 from connectors.graph_lists import GraphLists
 from connectors.http import ServiceSession, build_session, iter_pages
+from connectors.powerbi import PowerBIClient
 from emulator.testing import DEFAULT_TENANT, RunningEmulator
 from errors import AuthError, NotFoundError
 from tests.connectors.conftest import (
@@ -34,6 +35,7 @@ from tests.connectors.conftest import (
 
 VERBOSE = {"Accept": "application/json;odata=verbose"}
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
+POWERBI_AUDIENCE = "https://analysis.windows.net/powerbi/api"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,10 @@ def read_powerbi_datasets(session: ServiceSession, emu: RunningEmulator, group: 
     return [item for page in iter_pages(session, url) for item in page.items]
 
 
+def read_with_powerbi_client(session: ServiceSession, emu: RunningEmulator, group: str) -> list[Any]:
+    return PowerBIClient(session, emu.url("powerbi", ""), group).datasets()
+
+
 CASES = [
     ContractCase(
         id="graph-list-items",
@@ -142,6 +148,19 @@ CASES = [
         read=read_powerbi_datasets,
         missing=lambda group: "00000000-0000-0000-0000-000000000000",
         refused_token=lambda emu: issue(emu, GRAPH_AUDIENCE),  # wrong audience: Power BI's 403
+        refused_status=403,
+        items=3,
+        page_size=3,
+    ),
+    ContractCase(
+        id="powerbi-client",
+        resource="powerbi",
+        service="powerbi",
+        read_path=r"/datasets$",
+        seed=seed_datasets,
+        read=read_with_powerbi_client,
+        missing=lambda group: "00000000-0000-0000-0000-000000000000",
+        refused_token=lambda emu: issue(emu, POWERBI_AUDIENCE),  # a Power BI token of a non-member app
         refused_status=403,
         items=3,
         page_size=3,
