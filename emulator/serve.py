@@ -127,7 +127,8 @@ def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOpti
     state_dir.mkdir(parents=True, exist_ok=True)
     force = generate_force(seed=options.seed, events=options.events, ccrs=options.ccrs)
     tenant = seed_lists(stack.store, force)
-    workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME)
+    # Contributor on this one workspace: it may create and write datasets, never manage access.
+    workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME, members={DEMO_CLIENT_ID: "Contributor"})
     credential = make_client_certificate()
     certificate_file = state_dir / CLIENT_CERT_FILE
     write_private(certificate_file, (credential.private_key_pem + credential.certificate_pem).encode())
