@@ -14,7 +14,9 @@ CetkError               base; carries .hint; the CLI prints message + hint and e
 ├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
 ├── ValidationFailed      carries the validation Report
 ├── PublishError          Power BI rejected the definition or the rows
-│   └── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422: .status, .service_code)
+│   ├── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422: .status, .service_code)
+│   ├── DataRefusedError     a staged value may not be published (privacy, 4,000 characters): nothing was sent
+│   └── PublishLocked        another run holds the run lock (exit code 3)
 ├── RefreshError          a dataset refresh cannot be started (not refreshable, daily limit, capacity)
 └── EmulatorError         the local emulator cannot start or was given a bad fault plan
 ```
@@ -140,6 +142,18 @@ class RequestRefusedError(PublishError):
         self.status = status
         self.service_code = service_code
         self.request_id = request_id
+
+
+class DataRefusedError(PublishError):
+    """A staged value may not reach Power BI (special-category, not pseudonymised, over 4,000 characters)."""
+
+    default_hint = "fix the row at source (or the model), sync again, then publish; nothing was sent"
+
+
+class PublishLocked(PublishError):
+    """Another run holds the run lock (exit code 3); the same lock file as the sync's run lock."""
+
+    default_hint = "wait for the other run to finish; a lock left by a dead process is released automatically"
 
 
 class RefreshError(CetkError):
