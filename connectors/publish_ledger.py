@@ -171,8 +171,9 @@ class LoadLedger:
 
 
 def _version_rows(load_seq: int, table: str, frame: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
-    hashes = frame["hash"].to_numpy(dtype=np.uint64).view(np.int64)
-    for key, hashed, ref, tombstone in zip(
-        frame["key"], hashes, frame["ref"], frame["tombstone"], strict=True
-    ):
-        yield load_seq, table, str(key), int(hashed), None if ref is None else str(ref), int(bool(tombstone))
+    hashes = frame["hash"].to_numpy(dtype=np.uint64).view(np.int64).tolist()
+    keys = frame["key"].to_numpy(dtype=object).tolist()
+    refs = frame["ref"].to_numpy(dtype=object).tolist()
+    tombstones = frame["tombstone"].to_numpy(dtype=bool).tolist()
+    for key, hashed, ref, tombstone in zip(keys, hashes, refs, tombstones, strict=True):
+        yield load_seq, table, key, hashed, ref, int(tombstone)

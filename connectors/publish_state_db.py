@@ -35,7 +35,8 @@ CREATE TABLE loads (
     posts INTEGER NOT NULL DEFAULT 0, reason TEXT);
 CREATE TABLE load_versions (
     load_seq INTEGER NOT NULL, table_name TEXT NOT NULL, key TEXT NOT NULL, hash INTEGER NOT NULL, ref TEXT,
-    tombstone INTEGER NOT NULL, PRIMARY KEY (load_seq, table_name, key)) WITHOUT ROWID;
+    tombstone INTEGER NOT NULL);
+CREATE INDEX load_versions_by_load ON load_versions (load_seq);
 CREATE TABLE chunks (
     load_seq INTEGER NOT NULL, table_name TEXT NOT NULL, chunk INTEGER NOT NULL, rows INTEGER NOT NULL,
     status TEXT NOT NULL, sent_at REAL NOT NULL, acked_at REAL, PRIMARY KEY (load_seq, table_name, chunk));

@@ -158,7 +158,8 @@ class _Entity:
         whole = name in request.full or name in request.reload
         post = np.ones(len(keys), dtype=bool) if whole else ~same | forced
         gone = [] if whole else sorted((set(baseline.index) | set(request.forced.get(name, ()))) - set(keys))
-        refs = np.array([version_ref(request.load_id, key) for key in keys], dtype=object)
+        key_list = keys.to_numpy(dtype=object).tolist()
+        refs = np.array([version_ref(request.load_id, key) for key in key_list], dtype=object)
         if name in request.reload and name not in request.full:  # compaction: unchanged keys keep their refs
             kept = same & ~forced
             refs[kept] = committed_ref[at[kept]]
@@ -170,9 +171,9 @@ class _Entity:
         rows = self._rows(positions, refs[positions], own)
         versions = pd.DataFrame(
             {
-                "key": [*keys[positions], *gone],
+                "key": np.array(key_list, dtype=object)[positions].tolist() + gone,
                 "hash": np.concatenate([hashes.to_numpy()[positions], np.zeros(len(gone), dtype="uint64")]),
-                "ref": [*refs[positions], *(version_ref(request.load_id, key) for key in gone)],
+                "ref": refs[positions].tolist() + [version_ref(request.load_id, key) for key in gone],
                 "tombstone": [False] * len(positions) + [True] * len(gone),
             }
         )

@@ -106,7 +106,7 @@ class PushSink:
     ) -> None:
         self.client, self.store, self.options, self.model = client, store, options, dataset
         self.clock, self.sleep = clock, sleep
-        self.definition = powerbi_definition(dataset)
+        self.definition = {**powerbi_definition(dataset), "name": options.dataset_name}
         self.control = control_table(dataset)
         self.result = PublishResult(options.dataset_name)
         self.dataset_id: str | None = None
