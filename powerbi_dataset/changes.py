@@ -160,6 +160,7 @@ class _Entity:
         gone = [] if whole else sorted((set(baseline.index) | set(request.forced.get(name, ()))) - set(keys))
         key_list = keys.to_numpy(dtype=object).tolist()
         refs = np.array([version_ref(request.load_id, key) for key in key_list], dtype=object)
+        kept = np.zeros(len(keys), dtype=bool)
         if name in request.reload and name not in request.full:  # compaction: unchanged keys keep their refs
             kept = same & ~forced
             refs[kept] = committed_ref[at[kept]]
@@ -179,7 +180,8 @@ class _Entity:
         )
         table_rows = pa.concat_tables([rows, self._tombstones(gone, own)]) if gone else rows
         loads = [TableLoad(name, table_rows, len(gone), versions)]
-        changed_keys = set(keys[positions])
+        # with_parent rows go with every new version; a version whose ref was kept keeps its stored children
+        changed_keys = set(keys[post & ~kept])
         for child in self.dataset.children(name):
             loads.append(self._child_rows(child, changed_keys))
         return loads

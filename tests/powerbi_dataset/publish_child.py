@@ -94,7 +94,11 @@ def main(arguments: dict[str, Any]) -> None:
     sink = PushSink(
         client,
         store,
-        options=PublishOptions(arguments["dataset"], chunk_rows=int(arguments["chunk_rows"])),
+        options=PublishOptions(
+            arguments["dataset"],
+            chunk_rows=int(arguments["chunk_rows"]),
+            compact=frozenset(arguments.get("compact", ())),
+        ),
         clock=clock.time,
         sleep=clock.sleep,
     )

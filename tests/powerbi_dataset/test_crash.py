@@ -24,6 +24,7 @@ import pyarrow as pa
 import pytest
 
 from emulator.core.http import Request, Response
+from powerbi_dataset.publish_steps import PostLoad
 from tests.connectors.conftest import ManualTime, StartEmulator, Waits
 from tests.connectors.powerbi_world import open_workspace
 from tests.powerbi_dataset.publish_world import (
@@ -97,7 +98,12 @@ def publisher(
 
 
 def run_child(
-    publisher: Publisher, staged_dir: Path, chunk_rows: int, stop: Stop, killer: KillAfterStore
+    publisher: Publisher,
+    staged_dir: Path,
+    chunk_rows: int,
+    stop: Stop,
+    killer: KillAfterStore,
+    compact: tuple[str, ...] = (),
 ) -> None:
     """Start the child publisher and kill it with SIGKILL at `stop`."""
     workspace = publisher.workspace
@@ -110,6 +116,7 @@ def run_child(
         "dataset": DATASET_NAME,
         "chunk_rows": chunk_rows,
         "clock": publisher.clock.time(),
+        "compact": list(compact),
         "stop": None
         if stop.method == "service"
         else {"method": stop.method, "nth": stop.nth, "when": stop.when, "table": stop.table},
@@ -233,20 +240,34 @@ def changed(staged: Mapping[str, pa.Table], rng: random.Random) -> dict[str, pa.
     return out
 
 
+def planned_chunks(
+    publisher: Publisher, source: Mapping[str, pa.Table], chunk_rows: int, compact: tuple[str, ...]
+) -> int:
+    """How many row POSTs the child's load will make (its plan, made here without writing anything)."""
+    sink, store = publisher.sink(chunk_rows=chunk_rows, compact=frozenset(compact))
+    try:
+        loads = [step for step in sink.plan(source).steps if isinstance(step, PostLoad)]
+    finally:
+        store.close()
+    return loads[0].posts - 1 if loads else 0
+
+
 @pytest.mark.parametrize("seed", range(32))
 def test_kill_9_at_a_random_point_then_rerun_shows_the_source(
     seed: int, publisher: Publisher, killer: KillAfterStore, tmp_path: Path
 ) -> None:
     rng = random.Random(f"crash-trial-{seed}")
-    ccrs, chunk_rows = rng.randint(300, 1_500), rng.choice((200, 300, 500))
+    ccrs, chunk_rows = rng.randint(300, 1_200), rng.choice((200, 300, 500))
     first = ccr_staged(ccrs, salt=str(seed))
-    source = first
+    source, compact = first, ()
     if rng.random() < 0.5:  # an incremental load dies, after a load was committed
         publisher.publish(first, chunk_rows=chunk_rows)
         source = changed(first, rng)
-    chunks = sum(-(-data.num_rows // chunk_rows) for data in source.values())
-    stop = random_stop(rng, chunks if source is first else max(1, chunks // 10))
-    run_child(publisher, write_staged(source, tmp_path / "staged"), chunk_rows, stop, killer)
+        if rng.random() < 0.4:  # and it compacts a table: DeleteRows, then the table's rows again
+            compact = (rng.choice(("ccr", "ccr_issues", "officers")),)
+    chunks = planned_chunks(publisher, source, chunk_rows, compact)
+    stop = Stop("deleting_rows", 1, "after") if compact and rng.random() < 0.5 else random_stop(rng, chunks)
+    run_child(publisher, write_staged(source, tmp_path / "staged"), chunk_rows, stop, killer, compact)
     final = changed(source, rng) if rng.random() < 0.5 else source  # the source may move on meanwhile
 
     publisher.publish(final, chunk_rows=chunk_rows)
@@ -255,3 +276,23 @@ def test_kill_9_at_a_random_point_then_rerun_shows_the_source(
     assert view_differences(stored, final) == {}, stop.describe()
     assert check_relationships(stored) == [], stop.describe()
     assert len(set(visible_keys(stored))) == len(visible_keys(stored)) == final["ccr"].num_rows
+
+
+@pytest.mark.parametrize(
+    "stop", [Stop("deleting_rows", 1, "after"), Stop("chunk_acked", 2, "after", table="ccr")]
+)
+def test_a_compaction_killed_midway_is_done_again_by_the_rerun(
+    stop: Stop, publisher: Publisher, killer: KillAfterStore, tmp_path: Path
+) -> None:
+    staged = ccr_staged(1_200)
+    publisher.publish(staged, chunk_rows=500)
+    source = changed(staged, random.Random(5))
+    publisher.publish(source, chunk_rows=500)  # ccr now holds two loads' versions
+
+    run_child(publisher, write_staged(source, tmp_path / "staged"), 500, stop, killer, compact=("ccr",))
+    publisher.publish(source, chunk_rows=500)
+
+    stored = publisher.stored()
+    assert view_differences(stored, source) == {}
+    assert check_relationships(stored) == []
+    assert len(stored["ccr"]) == source["ccr"].num_rows  # compacted: only the current versions are stored
