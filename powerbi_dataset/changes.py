@@ -321,6 +321,6 @@ def _with_publish_columns(
 
 def _objects(values: pd.Series) -> np.ndarray:
     """Values as Python objects, missing ones None (what pa.array and the publish state take)."""
-    array = values.to_numpy(dtype=object)
+    array = values.to_numpy(dtype=object, copy=True)
     array[pd.isna(array)] = None
     return array

@@ -60,6 +60,7 @@ class Pacer:
     history: Iterable[Post] = ()
     table_rows: Mapping[str, int] = field(default_factory=dict)
     waited_seconds: float = 0.0
+    last_large: bool = False  # whether the hourly limit applied to the last POST paced
     _posts: deque[Post] = field(init=False)
     _rows: dict[str, int] = field(init=False)
 
@@ -101,6 +102,7 @@ class Pacer:
     def before_post(self, table: str, rows: int) -> float:
         """Sleep until a POST of `rows` rows to `table` is allowed; the seconds waited."""
         now = self.clock()
+        self.last_large = self.large
         wait = self.earliest(rows, now) - now
         if wait > 0:
             self.sleep(wait)
