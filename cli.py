@@ -32,6 +32,7 @@ from pipeline import (
     parse_as_of,
     plan_init,
     plan_schema_export,
+    publish,
     raise_if_invalid,
     refresh,
     validate_files,
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         message, hint = (" ".join(run.redactor.redact(text).split()) for text in (error.message, error.hint))
         sys.stderr.write(f"Error: {message}\nHint: {hint}\n")
         sys.stderr.flush()
-        sys.exit(1)
+        sys.exit(getattr(error, "exit_code", 1))  # 3 for a lock held (errors.PublishLocked)
 
 
 # --- cetk init, cetk config show ---------------------------------------------------------------------
@@ -186,7 +187,7 @@ def init(
         print_text(plan.describe())
         return
     for step in apply(plan):
-        print_text(f"Wrote {step.path}; edit it, then run `cetk config show`.")
+        print_text(f"{step.done()}; edit it, then run `cetk config show`.")
 
 
 @config_app.command("show")
@@ -388,6 +389,60 @@ def render_report(report: Report) -> None:
 def _printable(text: str) -> str:
     """Control characters from the input (ESC sequences in a header or value) escaped, not sent to the terminal."""
     return "".join(f"\\x{ord(char):02x}" if unicodedata.category(char) == "Cc" else char for char in text)
+
+
+# --- cetk publish ----------------------------------------------------------------------------------------
+
+
+@app.command("publish")
+def publish_command(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the plan (steps, rows and POSTs per table, expected duration)."
+        ),
+    ] = False,
+    recreate: Annotated[
+        bool,
+        typer.Option(
+            "--recreate",
+            help="Delete the dataset and create it again (a change PutTable cannot make; reports must be re-pointed).",
+        ),
+    ] = False,
+    compact: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compact", help="Empty TABLE and load its current rows now (a maintenance window). Repeatable."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan or the publish report as JSON.")
+    ] = False,
+) -> None:
+    """Publish the staged tables to the Power BI push dataset, as one load committed by its `_loads` row.
+
+    Only changed rows are posted (a run with no change posts nothing), in chunks of at most 10,000, paced
+    under the push limits; reports see a load only once every chunk was acknowledged. A crash or a POST
+    with no answer never duplicates a row: the next load posts the changes again (docs/publishing.md).
+    Exit codes: 0 published (or nothing to publish), 3 another run holds the lock, otherwise an error.
+
+    Example: cetk publish --dry-run
+    """
+    run = ctx.ensure_object(Run)
+    loaded = load(run.config_path, os.environ)
+    run.use_settings(loaded)
+    result = publish(
+        loaded.settings,
+        recreate=recreate,
+        compact=tuple(compact or ()),
+        dry_run=dry_run,
+        on_progress=run.on_progress,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
 
 
 # --- cetk refresh ----------------------------------------------------------------------------------------

@@ -153,6 +153,8 @@ class DataRefusedError(PublishError):
 class PublishLocked(PublishError):
     """Another run holds the run lock (exit code 3); the same lock file as the sync's run lock."""
 
+    exit_code = 3  # ExitCode.LOCKED (i7-validate's errors.ExitCode)
+
     default_hint = "wait for the other run to finish; a lock left by a dead process is released automatically"
 
 

@@ -26,9 +26,15 @@ from connectors.auth import SignIn, sign_in_config_from_settings
 from connectors.files import read_tables, sample_data_dir
 from connectors.http import build_session
 from connectors.powerbi import PowerBIClient
+from connectors.publish_state import PublishState
+from connectors.publish_state_db import publish_lock
+from connectors.staged_files import read_staged
 from errors import CetkError, ConfigError, SourceFormatError, ValidationFailed
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 from powerbi_dataset.model import DATASET
+from powerbi_dataset.publish import PublishOptions, PushSink
+from powerbi_dataset.publish_steps import PublishResult, PublishStep
+from powerbi_dataset.push_api import PublishStore, PushClient
 from powerbi_dataset.refresh import (
     DEFAULT_POLL_SECONDS,
     DEFAULT_TIMEOUT_SECONDS,
@@ -77,7 +83,19 @@ class RefreshPolled:
         return f"Refresh of '{self.dataset}': {self.status} after {self.waited_seconds:.0f} s"
 
 
-ProgressEvent = Validating | StepApplied | RefreshPolled
+@dataclass(frozen=True)
+class RowsPosted:
+    """A chunk of a publish load was acknowledged."""
+
+    table: str
+    posts_done: int
+    posts_planned: int
+
+    def describe(self) -> str:
+        return f"Posted {self.posts_done}/{self.posts_planned} row requests (now {self.table})"
+
+
+ProgressEvent = Validating | StepApplied | RefreshPolled | RowsPosted
 OnProgress = Callable[[ProgressEvent], None]
 
 
@@ -119,7 +137,7 @@ class WriteFile:
         }
 
 
-Step = WriteFile
+Step = WriteFile | PublishStep  # publish steps (powerbi_dataset/publish_steps.py) apply themselves
 
 
 @dataclass(frozen=True)
@@ -127,18 +145,26 @@ class Plan:
     """What a writing command will do, step by step: printed by --dry-run, executed by apply()."""
 
     steps: tuple[Step, ...]
+    notes: tuple[str, ...] = ()  # said after the steps (e.g. tables left as they are)
 
     def describe(self) -> str:
-        return "\n".join(step.describe() for step in self.steps) or "Nothing to do."
+        lines = [step.describe() for step in self.steps] or ["Nothing to do."]
+        return "\n".join([*lines, *self.notes])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"steps": [step.to_dict() for step in self.steps]}
+        body: dict[str, Any] = {"steps": [step.to_dict() for step in self.steps]}
+        if self.notes:
+            body["notes"] = list(self.notes)
+        return body
 
 
 def apply(plan: Plan, on_progress: OnProgress = ignore_progress) -> tuple[Step, ...]:
     """Execute exactly the plan's steps, in order; returns the steps done."""
     for step in plan.steps:
-        _write(step)
+        if isinstance(step, WriteFile):
+            _write(step)
+        else:
+            step.apply()
         on_progress(StepApplied(step))
     return plan.steps
 
@@ -304,3 +330,94 @@ def refresh(
         sleep=sleep,
         on_poll=polled,
     )
+
+
+# --- publish -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishPlanned:
+    """A publish plan (what --dry-run prints) and the sink that executes exactly it."""
+
+    plan: Plan
+    sink: PushSink = field(repr=False)
+
+    def describe(self) -> str:
+        if not self.plan.steps:
+            return "\n".join(["Nothing to publish: no staged row changed.", *self.plan.notes])
+        return self.plan.describe()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"dataset": self.sink.options.dataset_name, **self.plan.to_dict()}
+
+
+def plan_publish(
+    settings: Settings,
+    *,
+    recreate: bool = False,
+    compact: tuple[str, ...] = (),
+    client: PushClient | None = None,
+    store: PublishStore | None = None,
+    dataset: Dataset = DATASET,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: OnProgress = ignore_progress,
+) -> PublishPlanned:
+    """Compare the model and the staged tables with the workspace and the publish state: the steps a
+    publish takes (create the dataset, PutTable, one load with its rows per table, POSTs and expected
+    duration). Reads only; a missing publish state is read as empty, not created."""
+    names = [table.name for table in dataset.published_tables if table.publish_mode != "control"]
+    unknown = sorted(set(compact) - set(names))
+    if unknown:
+        raise CetkError(
+            f"--compact {', '.join(unknown)}: no such table", hint=f"tables are: {', '.join(names)}"
+        )
+    staged = read_staged(settings.paths.staging_dir, names)
+    client = client or powerbi_client(settings, sleep=sleep, clock=clock)
+    store = store or PublishState.open(settings.paths.state_dir, create=False)
+    options = PublishOptions(settings.powerbi_dataset_name, recreate=recreate, compact=frozenset(compact))
+
+    def posted(table: str, done: int, planned: int) -> None:
+        on_progress(RowsPosted(table, done, planned))
+
+    sink = PushSink(client, store, options=options, dataset=dataset, clock=clock, sleep=sleep, on_post=posted)
+    planned = sink.plan(staged)
+    notes = (f"Not staged, left as published: {', '.join(planned.skipped)}.",) if planned.skipped else ()
+    return PublishPlanned(Plan(planned.steps, notes), sink)
+
+
+def publish(
+    settings: Settings,
+    *,
+    recreate: bool = False,
+    compact: tuple[str, ...] = (),
+    dry_run: bool = False,
+    client: PushClient | None = None,
+    dataset: Dataset = DATASET,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    on_progress: OnProgress = ignore_progress,
+) -> PublishPlanned | PublishResult:
+    """`cetk publish`: the staged tables to the push dataset, as one load of new versions committed by its
+    `_loads` row (docs/publishing.md). A dry run returns the plan and writes nothing; the real run holds the
+    run lock, plans, applies exactly that plan and returns what it did."""
+    options: dict[str, Any] = {"recreate": recreate, "compact": compact, "dataset": dataset, "clock": clock}
+    if dry_run:
+        planned = plan_publish(settings, client=client, sleep=sleep, **options)
+        planned.sink.store.close()
+        return planned
+    client = client or powerbi_client(settings, sleep=sleep, clock=clock)
+    with publish_lock(settings.paths.state_dir):
+        store = PublishState.open(settings.paths.state_dir)
+        try:
+            planned = plan_publish(
+                settings, client=client, store=store, sleep=sleep, on_progress=on_progress, **options
+            )
+            apply(planned.plan, on_progress)
+        finally:
+            store.close()
+    result = planned.sink.result
+    stats = getattr(client, "stats", None)
+    if stats is not None:  # resends after a 429, and the time they waited, from the client's session
+        result.retries = int(stats.retries)
+    return result

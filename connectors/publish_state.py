@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from connectors.publish_ledger import HOUR_SECONDS, LoadLedger
-from connectors.publish_state_db import connect
+from connectors.publish_state_db import STATE_FILE_NAME, connect, empty_in_memory
 
 LoadStatus = str  # open | abandoned | committing | committed | uncertain | resolved
 
@@ -76,7 +76,11 @@ class PublishState(LoadLedger):
         self.path = path
 
     @classmethod
-    def open(cls, state_dir: Path) -> PublishState:
+    def open(cls, state_dir: Path, *, create: bool = True) -> PublishState:
+        """The state in `state_dir`; with create=False (a dry run) a missing one is read as empty and
+        nothing is written."""
+        if not create and not (state_dir / STATE_FILE_NAME).exists():
+            return cls(empty_in_memory(), state_dir / STATE_FILE_NAME)
         connection, path = connect(state_dir)
         return cls(connection, path)
 

@@ -44,6 +44,13 @@ CREATE TABLE posts (at REAL NOT NULL, rows INTEGER NOT NULL);
 """
 
 
+def empty_in_memory() -> sqlite3.Connection:
+    """An empty state that lives in memory only: what a dry run reads when no state was written yet."""
+    connection = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    connection.executescript(SCHEMA)
+    return connection
+
+
 def connect(state_dir: Path) -> tuple[sqlite3.Connection, Path]:
     """The state database in `state_dir` (created when absent), checked: WAL, synchronous=FULL."""
     state_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)

@@ -103,9 +103,11 @@ class PushSink:
         dataset: Dataset = DATASET,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        on_post: Callable[[str, int, int], None] | None = None,
     ) -> None:
         self.client, self.store, self.options, self.model = client, store, options, dataset
         self.clock, self.sleep = clock, sleep
+        self.on_post = on_post  # (table, row POSTs done, row POSTs planned) after each acknowledged POST
         self.definition = {**powerbi_definition(dataset), "name": options.dataset_name}
         self.control = control_table(dataset)
         self.result = PublishResult(options.dataset_name)

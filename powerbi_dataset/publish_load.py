@@ -37,8 +37,10 @@ class LoadRunner:
     def __init__(self, sink: PushSink, pacer: Pacer, dataset_id: str) -> None:
         self.sink, self.pacer, self.dataset_id = sink, pacer, dataset_id
         self.store, self.client, self.result = sink.store, sink.client, sink.result
+        self.planned_posts = 0
 
     def run(self, step: PostLoad) -> None:
+        self.planned_posts = step.posts
         changes = step.changes
         planned_reload = changes.request.reload
         for attempt in range(1, self.sink.options.max_loads + 1):
@@ -148,6 +150,8 @@ class LoadRunner:
         post = self.pacer.after_post(len(rows))
         self.store.chunk_acked(seq, table, number, len(rows), post.at)
         self.result.posts += 1
+        if self.sink.on_post is not None:
+            self.sink.on_post(table, self.result.posts, self.planned_posts)
 
     def _abandon(self, seq: int, load_id: str, reason: str) -> None:
         self.store.abandon(seq, reason, _utc(self.sink.clock()))

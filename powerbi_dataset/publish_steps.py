@@ -256,6 +256,24 @@ class PublishResult:
             "published" if self.load_id else "nothing to publish" if not self.steps else "definition updated"
         )
 
+    def describe(self) -> str:
+        """The publish report for people."""
+        lines = [
+            f"Publish to '{self.dataset}': {self.status}" + (f", load {self.load_id}" if self.load_id else "")
+        ]
+        for name, item in self.tables.items():
+            deleted = f", {plural(item.tombstones, 'deletion')}" if item.tombstones else ""
+            lines.append(f"  {name}: {plural(item.rows, 'row')}{deleted} in {plural(item.posts, 'POST')}")
+        lines.append(
+            f"{plural(self.posts, 'POST')} (commit included), {plural(self.retries, 'resend')} after 429, "
+            f"{duration_text(self.waited_seconds)} paced, {duration_text(self.duration_seconds)} in all"
+        )
+        if self.loads_abandoned:
+            lines.append(
+                f"Loads abandoned after a POST got no answer (their rows are never shown): {', '.join(self.loads_abandoned)}"
+            )
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "status": self.status,
