@@ -12,12 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from connectors.powerbi import PowerBIClient
-from connectors.powerbi_records import DatasetInfo, Group, RefreshRecord
 from errors import RefreshError, RequestRefusedError
 from powerbi_dataset.refresh_errors import RefreshFailure, decode_failure
+from powerbi_dataset.workspace import DatasetInfo, Group, RefreshRecord
 
 DAY = dt.timedelta(hours=24)
 REFRESHES_PER_DAY_SHARED = 8
@@ -41,6 +40,25 @@ FINISHED_OUTCOMES: dict[str, Outcome] = {
 }
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
+
+
+class RefreshClient(Protocol):
+    """What refreshing needs of Power BI: connectors.powerbi.PowerBIClient (powerbi_dataset never imports
+    connectors, which import transforms, which import powerbi_dataset)."""
+
+    workspace_id: str
+
+    def get_group(self) -> Group: ...
+
+    def datasets(self) -> list[DatasetInfo]: ...
+
+    def dataset_by_name(self, name: str) -> DatasetInfo | None: ...
+
+    def refresh(
+        self, dataset_id: str, *, notify: str | None = None, enhanced: Mapping[str, Any] | None = None
+    ) -> str | None: ...
+
+    def refresh_history(self, dataset_id: str, *, top: int | None = None) -> list[RefreshRecord]: ...
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
@@ -186,7 +204,7 @@ class RefreshResult:
 
 
 def plan_refresh(
-    client: PowerBIClient, dataset_name: str, *, now: dt.datetime, enhanced: Mapping[str, Any] | None = None
+    client: RefreshClient, dataset_name: str, *, now: dt.datetime, enhanced: Mapping[str, Any] | None = None
 ) -> RefreshPlan:
     """Read the workspace, the dataset and its history; refuse what the service would refuse, with the reason."""
     group = client.get_group()
@@ -217,7 +235,7 @@ def plan_refresh(
 
 
 def run_refresh(
-    client: PowerBIClient,
+    client: RefreshClient,
     plan: RefreshPlan,
     *,
     wait: bool,
@@ -235,24 +253,27 @@ def run_refresh(
         action, request_id = _start(client, plan)
         if action == "started" and budget.limit is not None:
             budget = replace(budget, used=budget.used + 1)
-    begin = clock()
+    deadline = clock() + timeout_seconds
+    slept = 0.0  # what the result reports as waited: the pauses between reads, not the reads themselves
     known = plan.known_request_ids if action == "started" and request_id is None else frozenset()
     record = _find(client, plan.dataset_id, request_id, known)
     while wait and (record is None or record.status not in FINISHED_STATUSES):
-        left = begin + timeout_seconds - clock()
+        left = deadline - clock()
         if left <= 0:
-            return _result(plan, action, "timed_out", record, request_id, clock() - begin, budget)
-        sleep(min(poll_seconds, left))
+            return _result(plan, action, "timed_out", record, request_id, slept, budget)
+        pause = min(poll_seconds, left)
+        sleep(pause)
+        slept += pause
         record = _find(client, plan.dataset_id, request_id, known)
         if on_poll is not None:
-            on_poll(record.status if record is not None else "not in the history yet", clock() - begin)
+            on_poll(record.status if record is not None else "not in the history yet", slept)
     if record is None or record.status not in FINISHED_STATUSES:
-        return _result(plan, action, "running", record, request_id, clock() - begin, budget)
+        return _result(plan, action, "running", record, request_id, slept, budget)
     outcome = FINISHED_OUTCOMES.get(record.status, "failed")
-    return _result(plan, action, outcome, record, request_id, clock() - begin, budget)
+    return _result(plan, action, outcome, record, request_id, slept, budget)
 
 
-def _refreshable(client: PowerBIClient, dataset_name: str) -> DatasetInfo:
+def _refreshable(client: RefreshClient, dataset_name: str) -> DatasetInfo:
     dataset = client.dataset_by_name(dataset_name)
     if dataset is None:
         names = ", ".join(sorted(d.name for d in client.datasets())) or "none"
@@ -271,7 +292,7 @@ def _refreshable(client: PowerBIClient, dataset_name: str) -> DatasetInfo:
     return dataset
 
 
-def _start(client: PowerBIClient, plan: RefreshPlan) -> tuple[Literal["started", "attached"], str | None]:
+def _start(client: RefreshClient, plan: RefreshPlan) -> tuple[Literal["started", "attached"], str | None]:
     """Start the refresh (a standard one gets no request id), or attach when Power BI says one is running."""
     body = dict(plan.request_body or {})
     enhanced = None if set(body) == {"notifyOption"} else body
@@ -292,13 +313,13 @@ def _start(client: PowerBIClient, plan: RefreshPlan) -> tuple[Literal["started",
         ) from refused
 
 
-def _running_id(client: PowerBIClient, plan: RefreshPlan) -> str | None:
+def _running_id(client: RefreshClient, plan: RefreshPlan) -> str | None:
     running = next((r for r in client.refresh_history(plan.dataset_id) if r.is_running), None)
     return running.request_id if running is not None else None
 
 
 def _find(
-    client: PowerBIClient, dataset_id: str, request_id: str | None, known: frozenset[str]
+    client: RefreshClient, dataset_id: str, request_id: str | None, known: frozenset[str]
 ) -> RefreshRecord | None:
     """Ours in the history: by request id, or (a standard refresh) the newest one that was not there before."""
     for record in client.refresh_history(dataset_id):
