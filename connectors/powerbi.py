@@ -26,10 +26,10 @@ from connectors.http import (
     raise_for_error,
     read_json,
 )
-from connectors.powerbi_records import DatasetInfo, Group, RefreshRecord, TableInfo
 from connectors.redaction import redact_url, scrub_text
 from connectors.service_errors import transport_error
 from errors import AmbiguousWriteError, ConnectorError, RequestRefusedError, ThrottledError
+from powerbi_dataset.workspace import DatasetInfo, Group, RefreshAttempt, RefreshRecord, TableInfo
 
 # learn.microsoft.com/power-bi/developer/embedded/push-datasets-limitations (microsoft-apis.md §1.4)
 MAX_ROWS_PER_POST = 10_000
@@ -51,6 +51,17 @@ NOTIFY_OPTIONS = frozenset({"NoNotification", "MailOnFailure", "MailOnCompletion
 # Answers that say the request itself is wrong (413: an oversized POST, sql-bi/Pbi-PushDataset#9).
 REFUSED_STATUSES = frozenset({400, 409, 413, 422})
 _PLAIN_TYPES = (type(None), bool, int)
+__all__ = [
+    "MAX_ROWS_PER_POST",
+    "MAX_STRING_CHARS",
+    "DatasetInfo",
+    "Group",
+    "PowerBIClient",
+    "RefreshAttempt",
+    "RefreshRecord",
+    "TableInfo",
+    "wire_row",
+]
 
 
 class PowerBIClient:

@@ -10,21 +10,20 @@ principal gets no mail (notifyOption NoNotification). Waits use the injected clo
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
 
-from connectors.powerbi import PowerBIClient
-from connectors.powerbi_records import DatasetInfo, Group, RefreshRecord
 from errors import RefreshError, RequestRefusedError
+from powerbi_dataset.refresh_budget import (
+    REFRESHES_PER_DAY_SHARED,
+    RefreshBudget,
+    iso_time,
+    refresh_budget,
+)
 from powerbi_dataset.refresh_errors import RefreshFailure, decode_failure
+from powerbi_dataset.workspace import DatasetInfo, Group, RefreshRecord
 
-DAY = dt.timedelta(hours=24)
-REFRESHES_PER_DAY_SHARED = 8
-# What counts towards the 8: scheduled and API refreshes ("including refreshes executed by using scheduled
-# refresh", swagger). A person's "Refresh now" in the service is left out (UNCONFIRMED; the service's own 400
-# still stops a ninth).
-COUNTED_REFRESH_TYPES = frozenset({"Scheduled", "ViaApi", "ViaEnhancedApi", "ViaXmlaEndpoint"})
 FINISHED_STATUSES = frozenset({"Completed", "Failed", "Disabled", "Cancelled"})
 BUSY_STATUSES = frozenset({400, 409})  # "one refresh at a time": 400 (2025 doc), 409 (2021 preview doc)
 DAILY_LIMIT_CODE = "Request Throttled"
@@ -43,55 +42,23 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
+class RefreshClient(Protocol):
+    """What refreshing needs of Power BI: connectors.powerbi.PowerBIClient (powerbi_dataset never imports
+    connectors, which import transforms, which import powerbi_dataset)."""
 
+    workspace_id: str
 
-@dataclass(frozen=True)
-class RefreshBudget:
-    """Refreshes counted in the last 24 hours against the capacity's limit (None: Premium, unlimited)."""
+    def get_group(self) -> Group: ...
 
-    capacity: Literal["shared", "premium"]
-    limit: int | None
-    used: int
-    next_allowed_at: dt.datetime | None  # when the limit is reached: when the oldest counted one expires
+    def datasets(self) -> list[DatasetInfo]: ...
 
-    @property
-    def remaining(self) -> int | None:
-        return None if self.limit is None else max(0, self.limit - self.used)
+    def dataset_by_name(self, name: str) -> DatasetInfo | None: ...
 
-    def describe(self) -> str:
-        if self.limit is None:
-            return "Premium capacity: no daily refresh limit"
-        text = f"{self.remaining} of {self.limit} refreshes left in the last 24 hours (shared capacity)"
-        return text + (
-            f"; the next is allowed at {_iso(self.next_allowed_at)}" if self.next_allowed_at else ""
-        )
+    def refresh(
+        self, dataset_id: str, *, notify: str | None = None, enhanced: Mapping[str, Any] | None = None
+    ) -> str | None: ...
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "capacity": self.capacity,
-            "limit": self.limit,
-            "used": self.used,
-            "remaining": self.remaining,
-            "next_allowed_at": _iso(self.next_allowed_at),
-        }
-
-
-def refresh_budget(group: Group, history: Sequence[RefreshRecord], now: dt.datetime) -> RefreshBudget:
-    """The daily budget from the history: refreshes of the counted types started in the last 24 hours."""
-    if group.is_on_dedicated_capacity:
-        return RefreshBudget("premium", None, 0, None)
-    starts = sorted(
-        record.start_time
-        for record in history
-        if record.start_time is not None
-        and record.start_time > now - DAY
-        and (record.refresh_type or "") in COUNTED_REFRESH_TYPES
-    )
-    limit = REFRESHES_PER_DAY_SHARED
-    next_allowed = starts[len(starts) - limit] + DAY if len(starts) >= limit else None
-    return RefreshBudget("shared", limit, len(starts), next_allowed)
+    def refresh_history(self, dataset_id: str, *, top: int | None = None) -> list[RefreshRecord]: ...
 
 
 @dataclass(frozen=True)
@@ -156,7 +123,7 @@ class RefreshResult:
             f"{verb} the refresh of '{self.dataset_name}' ({self.request_id or 'request id not known yet'})"
         )
         endings = {
-            "completed": f"completed at {_iso(self.end_time)}",
+            "completed": f"completed at {iso_time(self.end_time)}",
             "running": "still running (not waiting: pass --wait to wait for it)",
             "timed_out": f"still running after {self.waited_seconds:.0f} s: stopped waiting (the refresh goes on)",
         }
@@ -176,8 +143,8 @@ class RefreshResult:
             "status": self.status,
             "request_id": self.request_id,
             "refresh_type": self.refresh_type,
-            "start_time": _iso(self.start_time),
-            "end_time": _iso(self.end_time),
+            "start_time": iso_time(self.start_time),
+            "end_time": iso_time(self.end_time),
             "waited_seconds": self.waited_seconds,
             "failure": self.failure.to_dict() if self.failure else None,
             "budget": self.budget.to_dict(),
@@ -186,7 +153,7 @@ class RefreshResult:
 
 
 def plan_refresh(
-    client: PowerBIClient, dataset_name: str, *, now: dt.datetime, enhanced: Mapping[str, Any] | None = None
+    client: RefreshClient, dataset_name: str, *, now: dt.datetime, enhanced: Mapping[str, Any] | None = None
 ) -> RefreshPlan:
     """Read the workspace, the dataset and its history; refuse what the service would refuse, with the reason."""
     group = client.get_group()
@@ -209,7 +176,7 @@ def plan_refresh(
         raise RefreshError(
             f"'{dataset.name}' has been refreshed {budget.used} times in the last 24 hours, the most shared "
             f"capacity allows (scheduled refreshes count too); the next refresh is allowed at "
-            f"{_iso(budget.next_allowed_at)}",
+            f"{iso_time(budget.next_allowed_at)}",
             hint="run again after that time, drop a scheduled refresh, or move the workspace to Premium",
         )
     body = dict(enhanced) if enhanced else {"notifyOption": "NoNotification"}
@@ -217,7 +184,7 @@ def plan_refresh(
 
 
 def run_refresh(
-    client: PowerBIClient,
+    client: RefreshClient,
     plan: RefreshPlan,
     *,
     wait: bool,
@@ -233,26 +200,29 @@ def run_refresh(
     budget = plan.budget
     if plan.action == "start":
         action, request_id = _start(client, plan)
-        if action == "started" and budget.limit is not None:
-            budget = replace(budget, used=budget.used + 1)
-    begin = clock()
+        if action == "started":
+            budget = budget.with_refresh_at(dt.datetime.fromtimestamp(clock(), dt.UTC))
+    deadline = clock() + timeout_seconds
+    slept = 0.0  # what the result reports as waited: the pauses between reads, not the reads themselves
     known = plan.known_request_ids if action == "started" and request_id is None else frozenset()
     record = _find(client, plan.dataset_id, request_id, known)
     while wait and (record is None or record.status not in FINISHED_STATUSES):
-        left = begin + timeout_seconds - clock()
+        left = deadline - clock()
         if left <= 0:
-            return _result(plan, action, "timed_out", record, request_id, clock() - begin, budget)
-        sleep(min(poll_seconds, left))
+            return _result(plan, action, "timed_out", record, request_id, slept, budget)
+        pause = min(poll_seconds, left)
+        sleep(pause)
+        slept += pause
         record = _find(client, plan.dataset_id, request_id, known)
         if on_poll is not None:
-            on_poll(record.status if record is not None else "not in the history yet", clock() - begin)
+            on_poll(record.status if record is not None else "not in the history yet", slept)
     if record is None or record.status not in FINISHED_STATUSES:
-        return _result(plan, action, "running", record, request_id, clock() - begin, budget)
+        return _result(plan, action, "running", record, request_id, slept, budget)
     outcome = FINISHED_OUTCOMES.get(record.status, "failed")
-    return _result(plan, action, outcome, record, request_id, clock() - begin, budget)
+    return _result(plan, action, outcome, record, request_id, slept, budget)
 
 
-def _refreshable(client: PowerBIClient, dataset_name: str) -> DatasetInfo:
+def _refreshable(client: RefreshClient, dataset_name: str) -> DatasetInfo:
     dataset = client.dataset_by_name(dataset_name)
     if dataset is None:
         names = ", ".join(sorted(d.name for d in client.datasets())) or "none"
@@ -271,7 +241,7 @@ def _refreshable(client: PowerBIClient, dataset_name: str) -> DatasetInfo:
     return dataset
 
 
-def _start(client: PowerBIClient, plan: RefreshPlan) -> tuple[Literal["started", "attached"], str | None]:
+def _start(client: RefreshClient, plan: RefreshPlan) -> tuple[Literal["started", "attached"], str | None]:
     """Start the refresh (a standard one gets no request id), or attach when Power BI says one is running."""
     body = dict(plan.request_body or {})
     enhanced = None if set(body) == {"notifyOption"} else body
@@ -292,13 +262,13 @@ def _start(client: PowerBIClient, plan: RefreshPlan) -> tuple[Literal["started",
         ) from refused
 
 
-def _running_id(client: PowerBIClient, plan: RefreshPlan) -> str | None:
+def _running_id(client: RefreshClient, plan: RefreshPlan) -> str | None:
     running = next((r for r in client.refresh_history(plan.dataset_id) if r.is_running), None)
     return running.request_id if running is not None else None
 
 
 def _find(
-    client: PowerBIClient, dataset_id: str, request_id: str | None, known: frozenset[str]
+    client: RefreshClient, dataset_id: str, request_id: str | None, known: frozenset[str]
 ) -> RefreshRecord | None:
     """Ours in the history: by request id, or (a standard refresh) the newest one that was not there before."""
     for record in client.refresh_history(dataset_id):

@@ -12,10 +12,10 @@ import responses
 
 from connectors.http import build_session
 from connectors.powerbi import MAX_ROWS_PER_POST, PowerBIClient, wire_row
-from connectors.powerbi_records import DatasetInfo, Group, RefreshRecord, TableInfo
 from errors import AuthError, NotFoundError, RequestRefusedError
 from powerbi_dataset.derive import powerbi_definition
 from powerbi_dataset.model import DATASET
+from powerbi_dataset.workspace import DatasetInfo, Group, RefreshRecord, TableInfo
 from tests.connectors.conftest import USER_AGENT, ManualTime, StartEmulator, Waits
 from tests.connectors.powerbi_world import body_definition, open_workspace, swagger_validator
 

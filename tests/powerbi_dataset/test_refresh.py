@@ -187,7 +187,8 @@ def test_a_refresh_expiring_at_24_hours_frees_the_next_one(
     start_emulator: StartEmulator, clock: ManualTime, waits: Waits
 ) -> None:
     space, dataset_id = workspace(start_emulator, clock, waits)
-    seed_day(space, dataset_id, clock.now(), [23, 20, 16, 12, 8, 6, 4, 2])
+    seeded_at = clock.now()
+    seed_day(space, dataset_id, seeded_at, [23, 20, 16, 12, 8, 6, 4, 2])
     clock.advance(HOUR - 1)
     with pytest.raises(RefreshError):
         plan_refresh(space.client, "Survey model", now=clock.now())  # one second early
@@ -198,6 +199,8 @@ def test_a_refresh_expiring_at_24_hours_frees_the_next_one(
     assert result.action == "started"
     assert [r.status for r in refresh_posts(space)] == [202]  # and Power BI agrees
     assert result.budget.used == 8 and result.budget.remaining == 0
+    # the one 20 hours old when seeded is now the oldest counted: the next is allowed when it expires
+    assert result.budget.next_allowed_at == seeded_at + dt.timedelta(hours=4)
 
 
 def test_premium_capacity_has_no_daily_budget(

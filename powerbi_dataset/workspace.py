@@ -1,6 +1,7 @@
-"""What Power BI answers, as values: workspaces, datasets, tables, refresh history.
+"""What a Power BI workspace holds, as values: the workspace, its datasets and tables, refresh history.
 
-Keys are read case-insensitively (the swagger spells some PascalCase, `IsRefreshable`, where the service sends
+connectors/powerbi.py reads them from the service's answers; publish and refresh decide on them (so they live
+here, below both, and powerbi_dataset never imports connectors). Keys are read case-insensitively (the swagger spells some PascalCase, `IsRefreshable`, where the service sends
 camelCase) and `@odata.*`/`odata.*` annotations are ignored (microsoft-apis.md §1.6).
 """
 
