@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from errors import PublishError
 from powerbi_dataset.boundary import check_boundary
-from powerbi_dataset.changes import LoadChanges, LoadRequest, plan_load
+from powerbi_dataset.changes import LoadChanges, LoadRequest, TableLoad, plan_load
 from powerbi_dataset.definitions import compare_table, definition_text
 from powerbi_dataset.derive import powerbi_definition, powerbi_table
 from powerbi_dataset.model import DATASET
@@ -282,7 +282,7 @@ class PushSink:
             if table.publish_mode != "control" and table.name not in staged
         )
 
-    def ordered(self, changes: LoadChanges) -> list[Any]:
+    def ordered(self, changes: LoadChanges) -> list[TableLoad]:
         """The order tables are posted in: reloaded tables last, so the gap they show is as short as can be."""
         reload = changes.request.reload
         return [load for load in changes.tables if load.table not in reload] + [

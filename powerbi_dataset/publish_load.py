@@ -15,26 +15,55 @@ way a new load posts the changes again, under a new id, up to `max_loads` loads 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Protocol
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from errors import AmbiguousWriteError, PublishError, RequestRefusedError, ThrottledError
-from powerbi_dataset.changes import LoadChanges, plan_load
+from powerbi_dataset.changes import LoadChanges, LoadRequest, TableLoad, plan_load
 from powerbi_dataset.keys import ARROW_ISO_FORMAT
 from powerbi_dataset.pacing import Pacer
-from powerbi_dataset.publish_steps import PostLoad, TableOutcome
+from powerbi_dataset.publish_steps import PostLoad, PublishResult, TableOutcome
 from powerbi_dataset.publish_steps import utc_text as _utc
+from powerbi_dataset.push_api import PublishStore, PushClient
 from powerbi_dataset.routing import listed
+from powerbi_dataset.schema import Dataset, Table
 
-if TYPE_CHECKING:
-    from powerbi_dataset.publish import PushSink
+
+class LoadSink(Protocol):
+    """What running a load needs of the sink that planned it (powerbi_dataset/publish.PushSink)."""
+
+    client: PushClient
+    store: PublishStore
+    result: PublishResult
+    model: Dataset
+    control: Table
+    clock: Callable[[], float]
+    on_post: Callable[[str, int, int], None] | None
+
+    @property
+    def options(self) -> LoadOptions: ...
+
+    def ordered(self, changes: LoadChanges) -> list[TableLoad]: ...
+
+    def load_request(
+        self, staged: Mapping[str, pa.Table], *, fresh: bool, adopted: bool
+    ) -> tuple[LoadRequest, dict[str, pd.DataFrame]]: ...
+
+
+class LoadOptions(Protocol):
+    @property
+    def chunk_rows(self) -> int: ...
+
+    @property
+    def max_loads(self) -> int: ...
 
 
 class LoadRunner:
-    def __init__(self, sink: PushSink, pacer: Pacer, dataset_id: str) -> None:
+    def __init__(self, sink: LoadSink, pacer: Pacer, dataset_id: str) -> None:
         self.sink, self.pacer, self.dataset_id = sink, pacer, dataset_id
         self.store, self.client, self.result = sink.store, sink.client, sink.result
         self.planned_posts = 0

@@ -9,14 +9,25 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
 from powerbi_dataset.changes import LoadChanges
 
-if TYPE_CHECKING:
-    from powerbi_dataset.publish import PushSink
+
+class PushSink(Protocol):
+    """What a step hands itself to when applied (powerbi_dataset/publish.PushSink)."""
+
+    def settle(self) -> None: ...
+
+    def create_dataset(self, step: CreateDataset) -> None: ...
+
+    def adopt_dataset(self, step: AdoptDataset) -> None: ...
+
+    def put_table(self, step: PutTable) -> None: ...
+
+    def post_load(self, step: PostLoad) -> None: ...
 
 
 def utc_text(seconds: float) -> str:
