@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from errors import PublishError
+
 
 @dataclass(frozen=True)
 class TableChange:
@@ -63,3 +65,39 @@ def _types(columns: Sequence[Mapping[str, Any]]) -> dict[str, str]:
         kind = str(column.get("dataType", column.get("datatype", ""))).lower()
         types[str(column.get("name", "")).lower()] = aliases.get(kind, kind)
     return types
+
+
+def dataset_changes(
+    dataset_name: str,
+    definition: Mapping[str, Any],
+    service_tables: Mapping[str, Sequence[Mapping[str, Any]]],
+    recorded: Mapping[str, str | None],
+    recorded_relationships: str | None,
+) -> list[TableChange]:
+    """The tables PutTable must change (in the model's order); PublishError naming every change it cannot
+    make. `service_tables`: lower-cased table name -> columns the service listed (often none)."""
+    changes: list[TableChange] = []
+    cannot: list[str] = []
+    for table in definition["tables"]:
+        name = str(table["name"])
+        if name.lower() not in service_tables:
+            cannot.append(f"table {name}: not in the dataset (Power BI cannot add a table to a push dataset)")
+            continue
+        text = recorded.get(name)
+        change = compare_table(table, json.loads(text) if text else None, service_tables[name.lower()])
+        if change is None:
+            continue
+        if change.in_place:
+            changes.append(change)
+        else:
+            cannot += [f"table {name}: {item}" for item in change.changes]
+    relationships = definition_text(definition["relationships"])
+    if recorded_relationships not in (None, relationships):
+        cannot.append("relationships changed (Power BI sets them only when a dataset is created)")
+    if cannot:
+        raise PublishError(
+            f"dataset '{dataset_name}' cannot take the model in place: " + "; ".join(cannot),
+            hint="run `cetk publish --recreate`: it deletes the dataset and creates it again, so reports "
+            "bound to it must be pointed at the new one, and every row is posted again",
+        )
+    return changes

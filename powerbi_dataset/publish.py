@@ -18,7 +18,6 @@ implements instead.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -31,11 +30,11 @@ import pyarrow as pa
 from errors import PublishError
 from powerbi_dataset.boundary import check_boundary
 from powerbi_dataset.changes import LoadChanges, LoadRequest, TableLoad, plan_load
-from powerbi_dataset.definitions import compare_table, definition_text
+from powerbi_dataset.definitions import dataset_changes, definition_text
 from powerbi_dataset.derive import powerbi_definition, powerbi_table
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.pacing import Pacer, Post, PushLimits
-from powerbi_dataset.publish_load import LoadRunner
+from powerbi_dataset.publish_load import LoadRunner, post_sizes, posting_order
 from powerbi_dataset.publish_steps import (
     AdoptDataset,
     CreateDataset,
@@ -163,37 +162,16 @@ class PushSink:
         return found[0] if found else None
 
     def _table_steps(self, dataset_id: str, adopted: bool) -> list[PublishStep]:
-        listed = {table.name.lower(): table for table in self.client.tables(dataset_id)}
         known = self.store.tables() if not adopted else {}
-        steps: list[PublishStep] = []
-        cannot: list[str] = []
-        for table in self.definition["tables"]:
-            name = str(table["name"])
-            service = listed.get(name.lower())
-            if service is None:
-                cannot.append(
-                    f"table {name}: not in the dataset (Power BI cannot add a table to a push dataset)"
-                )
-                continue
-            record = known.get(name)
-            recorded = json.loads(record.definition) if record is not None and record.definition else None
-            change = compare_table(table, recorded, list(service.columns))
-            if change is None:
-                continue
-            if not change.in_place:
-                cannot += [f"table {name}: {item}" for item in change.changes]
-                continue
-            steps.append(PutTable(name, table, change.changes, self))
-        relationships = definition_text(self.definition["relationships"])
-        if not adopted and self.store.relationships() not in (None, relationships):
-            cannot.append("relationships changed (Power BI sets them only when a dataset is created)")
-        if cannot:
-            raise PublishError(
-                f"dataset '{self.options.dataset_name}' cannot take the model in place: " + "; ".join(cannot),
-                hint="run `cetk publish --recreate`: it deletes the dataset and creates it again, so reports "
-                "bound to it must be pointed at the new one, and every row is posted again",
-            )
-        return steps
+        changes = dataset_changes(
+            self.options.dataset_name,
+            self.definition,
+            {table.name.lower(): list(table.columns) for table in self.client.tables(dataset_id)},
+            {name: record.definition for name, record in known.items()},
+            None if adopted else self.store.relationships(),
+        )
+        tables = {str(table["name"]): table for table in self.definition["tables"]}
+        return [PutTable(change.table, tables[change.table], change.changes, self) for change in changes]
 
     def _load_step(self, staged: Mapping[str, pa.Table], *, fresh: bool, adopted: bool) -> PostLoad | None:
         request, committed = self.load_request(staged, fresh=fresh, adopted=adopted)
@@ -283,20 +261,10 @@ class PushSink:
         )
 
     def ordered(self, changes: LoadChanges) -> list[TableLoad]:
-        """The order tables are posted in: reloaded tables last, so the gap they show is as short as can be."""
-        reload = changes.request.reload
-        return [load for load in changes.tables if load.table not in reload] + [
-            load for load in changes.tables if load.table in reload
-        ]
+        return posting_order(changes)
 
     def post_sizes(self, changes: LoadChanges) -> list[tuple[str, int]]:
-        """(table, rows) of every POST the load makes, in order, the commit last."""
-        sizes: list[tuple[str, int]] = []
-        size = self.options.chunk_rows
-        for load in self.ordered(changes):
-            total = load.rows.num_rows
-            sizes += [(load.table, min(size, total - offset)) for offset in range(0, total, size)]
-        return [*sizes, (self.control.name, 1)]
+        return post_sizes(changes, self.options.chunk_rows, self.control.name)
 
     def _new_pacer(self, tables: Mapping[str, int]) -> Pacer:
         history = [Post(at, rows) for at, rows in self.store.recent_posts(self.clock())]

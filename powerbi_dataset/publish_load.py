@@ -187,6 +187,23 @@ class LoadRunner:
         self.result.loads_abandoned.append(load_id)
 
 
+def posting_order(changes: LoadChanges) -> list[TableLoad]:
+    """The order tables are posted in: reloaded tables last, so the gap they show is as short as can be."""
+    reload = changes.request.reload
+    return [load for load in changes.tables if load.table not in reload] + [
+        load for load in changes.tables if load.table in reload
+    ]
+
+
+def post_sizes(changes: LoadChanges, chunk_rows: int, control: str) -> list[tuple[str, int]]:
+    """(table, rows) of every POST the load makes, in order, the commit last."""
+    sizes: list[tuple[str, int]] = []
+    for load in posting_order(changes):
+        total = load.rows.num_rows
+        sizes += [(load.table, min(chunk_rows, total - offset)) for offset in range(0, total, chunk_rows)]
+    return [*sizes, (control, 1)]
+
+
 def _chunks(rows: pa.Table, size: int) -> Iterator[pa.Table]:
     for offset in range(0, rows.num_rows, size):
         yield rows.slice(offset, size)
