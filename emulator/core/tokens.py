@@ -2,7 +2,7 @@
 
 Tokens are JWTs signed with HS256 under a per-emulator key: opaque to clients (as Microsoft asks
 clients to treat them), verifiable here. Claims follow Entra ID v2 app tokens: aud, iss, tid,
-appid, iat, nbf, exp, plus roles or scp.
+appid, appidacr, iat, nbf, exp, plus roles or scp.
 """
 
 from __future__ import annotations
@@ -21,6 +21,11 @@ from emulator.core.clock import Clock
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 POWERBI_AUDIENCE = "https://analysis.windows.net/powerbi/api"
 DEFAULT_LIFETIME_SECONDS = 3599
+# How the client proved itself, as Entra's v1.0 `appidacr` claim says: "0" public client, "1" client
+# secret, "2" certificate (client assertion). SharePoint REST refuses app-only tokens carrying "1".
+APPIDACR_PUBLIC = "0"
+APPIDACR_SECRET = "1"
+APPIDACR_CERTIFICATE = "2"
 
 TokenProblem = Literal["missing", "malformed", "bad-signature", "expired", "wrong-audience"]
 

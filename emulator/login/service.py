@@ -21,7 +21,15 @@ from cryptography import x509
 from emulator.core.app import PlainErrors
 from emulator.core.clock import Clock
 from emulator.core.http import Request, Response, Router
-from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, GRAPH_AUDIENCE, POWERBI_AUDIENCE, TokenAuthority
+from emulator.core.tokens import (
+    APPIDACR_CERTIFICATE,
+    APPIDACR_PUBLIC,
+    APPIDACR_SECRET,
+    DEFAULT_LIFETIME_SECONDS,
+    GRAPH_AUDIENCE,
+    POWERBI_AUDIENCE,
+    TokenAuthority,
+)
 from emulator.login.assertion import ASSERTION_TYPE, check_assertion
 from emulator.login.device import DeviceCodes
 from emulator.login.responses import NO_STORE, oauth_error, token_success
@@ -199,6 +207,7 @@ class LoginService(PlainErrors):
         self, request: Request, form: dict[str, str], app: RegisteredApp, tenant: str
     ) -> Response:
         if "client_assertion" in form and not app.public_client:
+            obtained_with = APPIDACR_CERTIFICATE
             if form.get("client_assertion_type") != ASSERTION_TYPE or app.certificate is None:
                 return self._err(700027, message="Client assertion contains an invalid signature.")
             problem = check_assertion(
@@ -211,6 +220,7 @@ class LoginService(PlainErrors):
             if problem is not None:
                 return self._err(problem.code, message=problem.message)
         elif "client_secret" in form and not app.public_client:
+            obtained_with = APPIDACR_SECRET
             if app.secret is None or not secrets.compare_digest(form["client_secret"], app.secret):
                 return self._err(7000215, client_id=app.client_id)
         else:
@@ -226,7 +236,8 @@ class LoginService(PlainErrors):
             client_id=app.client_id,
             tenant=tenant,
             lifetime_seconds=self.token_lifetime_seconds,
-            extra={"idtyp": "app", "roles": [], "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id))},
+            extra={"idtyp": "app", "roles": [], "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id))}
+            | {"appidacr": obtained_with},
         )
         return token_success(self.token_lifetime_seconds, {"access_token": token})
 
@@ -270,6 +281,7 @@ class LoginService(PlainErrors):
                 "oid": grant.object_id,
                 "upn": grant.username,
                 "idtyp": "user",
+                "appidacr": APPIDACR_PUBLIC,  # device code: a public client, no credential
             },
         )
         id_claims = {
