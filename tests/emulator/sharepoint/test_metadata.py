@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +31,13 @@ COLUMNS = [
 ]  # fmt: skip
 
 
+@dataclass
 class Running:
-    def __init__(self, store: ListStore, emulator: Emulator, site: Site, site_url: str, token: str) -> None:
-        self.store, self.emulator, self.site, self.site_url, self.token = store, emulator, site, site_url, token
+    store: ListStore
+    emulator: Emulator
+    site: Site
+    site_url: str
+    token: str
 
     def context(self) -> ClientContext:
         token = {"access_token": self.token, "token_type": "Bearer"}
@@ -90,8 +95,14 @@ def test_fields_say_type_choices_lookup_target_and_flags(running: Running) -> No
     assert by_name["Day"]["DisplayFormat"] == 0 and by_name["When"]["DisplayFormat"] == 1
     assert by_name["Day"]["Required"] is True
     areas_id = running.store.get_list(running.site, "Areas").id
-    assert by_name["Areas"]["TypeAsString"] == "LookupMulti" and by_name["Areas"]["LookupList"] == f"{{{areas_id}}}"
-    assert by_name["Officers"]["TypeAsString"] == "UserMulti" and by_name["Officers"]["AllowMultipleValues"] is True
+    assert (
+        by_name["Areas"]["TypeAsString"] == "LookupMulti"
+        and by_name["Areas"]["LookupList"] == f"{{{areas_id}}}"
+    )
+    assert (
+        by_name["Officers"]["TypeAsString"] == "UserMulti"
+        and by_name["Officers"]["AllowMultipleValues"] is True
+    )
     assert by_name["Ward"]["TypeAsString"] == "TaxonomyFieldType"
     assert by_name["Wards"]["TypeAsString"] == "TaxonomyFieldTypeMulti"
     assert by_name["Venue"]["TypeAsString"] == "Location" and by_name["Secret"]["Hidden"] is True
@@ -122,16 +133,29 @@ def test_expanded_people_lookups_and_the_taxonomy_catch_all(running: Running) ->
 def test_ids_and_versions_only_as_selected(running: Running) -> None:
     got = item(running, ["Id", "AreaId", "LeadId", "owshiddenversion", "GUID", "Wards", "Venue"], [])
 
-    assert set(got) - {"ParentList"} == {"Id", "AreaId", "LeadId", "owshiddenversion", "GUID", "Wards", "Venue"}
+    assert set(got) - {"ParentList"} == {
+        "Id",
+        "AreaId",
+        "LeadId",
+        "owshiddenversion",
+        "GUID",
+        "Wards",
+        "Venue",
+    }
     assert (got["AreaId"], got["LeadId"], got["owshiddenversion"]) == (1, 7, 1)
     assert got["Wards"][0]["Label"] == "North Ward"  # multi-value terms carry their labels
     venue = json.loads(got["Venue"])
     assert venue["DisplayName"] == "Hall" and venue["Coordinates"] == {"Latitude": 53.8, "Longitude": -1.5}
-    assert venue["LocationUri"].startswith("https://www.bingapis.com/") and venue["UniqueId"] == venue["LocationUri"]
+    assert (
+        venue["LocationUri"].startswith("https://www.bingapis.com/")
+        and venue["UniqueId"] == venue["LocationUri"]
+    )
 
 
 def test_the_default_projection_leaves_hidden_columns_and_the_version_counter_out(running: Running) -> None:
-    got = running.context().web.lists.get_by_title("Community Events").items.get().execute_query()[0].properties
+    got = (
+        running.context().web.lists.get_by_title("Community Events").items.get().execute_query()[0].properties
+    )
 
     assert "Secret" not in got and "owshiddenversion" not in got
     assert got["AreaId"] == 1 and list(got["AreasId"].values()) == [1, 2]
