@@ -49,9 +49,15 @@ TOKEN_REFUSALS = {
     "wrong-audience": "Invalid issuer or signature.",
     "malformed": "Invalid JWT token. Could not resolve issuer token.",  # UNCONFIRMED wording
 }
+# GetById/Lists(guid'...') of a list that is not there (UNCONFIRMED exact wording).
+NO_SUCH_LIST = (
+    "List does not exist.\n\nThe page you selected contains a list that does not exist.  "
+    "It may have been deleted by another user."
+)
 _SITE = re.compile(r"^/(?P<site>(?:sites|teams)/[^/]+)/_api(?P<api>/.*)?$", re.IGNORECASE)
 _LIST = re.compile(
-    r"^/web/lists(?:/getbytitle\('(?P<title>(?:[^']|'')*)'\)|\(guid'(?P<guid>[0-9a-fA-F-]{36})'\)|\('(?P<id>[0-9a-fA-F-]{36})'\))"
+    r"^/web/lists(?:/getbytitle\('(?P<title>(?:[^']|'')*)'\)|\(guid'(?P<guid>[0-9a-fA-F-]{36})'\)|\('(?P<id>[0-9a-fA-F-]{36})'\)"
+    r"|/getbyid\('(?P<byid>[0-9a-fA-F-]{36})'\))"
     r"(?P<rest>/.*)?$",
     re.IGNORECASE,
 )
@@ -225,12 +231,13 @@ class SharePointService:
         return collection_page(values, next_url, metadata)
 
     def _list(self, site: Site, site_url: str, found: re.Match[str]) -> SpList:
-        ref = found.group("guid") or found.group("id") or (found.group("title") or "").replace("''", "'")
+        by_id = found.group("guid") or found.group("id") or found.group("byid")
+        ref = by_id or (found.group("title") or "").replace("''", "'")
         try:
             sp_list = self.store.get_list(site, ref)
         except StoreNotFound as error:
-            raise ServiceError(404, "-1, System.ArgumentException",
-                                  f"List '{ref}' does not exist at site with URL '{site_url}'.") from error  # fmt: skip
+            message = NO_SUCH_LIST if by_id else f"List '{ref}' does not exist at site with URL '{site_url}'."
+            raise ServiceError(404, "-1, System.ArgumentException", message) from error
         if found.group("title") is not None and sp_list.display_name.lower() != ref.lower():
             raise ServiceError(404, "-1, System.ArgumentException",
                                   f"List '{ref}' does not exist at site with URL '{site_url}'.")  # fmt: skip
