@@ -279,11 +279,16 @@ class SharePointRestLists:
 
 
 def _raise_auth(error: AuthError) -> NoReturn:
-    response_text = str(getattr(error, "message", ""))
-    if error.status == 401 and UNSUPPORTED_APP_ONLY_TOKEN.lower() in response_text.lower():
-        raise AuthError(str(error), hint="SharePoint REST takes app-only tokens from a certificate only: "
-                        "set auth.mode: certificate, or sharepoint.api: graph", status=error.status,
-                        service_code=error.service_code, request_id=error.request_id) from error  # fmt: skip
+    """A secret app-only token refused by SharePoint gets the hint that fixes it; any other AuthError as it is."""
+    if error.status == 401 and UNSUPPORTED_APP_ONLY_TOKEN.lower() in error.message.lower():
+        raise AuthError(
+            error.message,
+            hint="SharePoint REST takes app-only tokens from a certificate only: "
+            "set auth.mode: certificate, or sharepoint.api: graph",
+            status=error.status,
+            service_code=error.service_code,
+            request_id=error.request_id,
+        ) from error
     raise error
 
 

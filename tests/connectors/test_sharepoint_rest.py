@@ -9,6 +9,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import msal
 import pytest
 
 from config.loader import load
@@ -177,6 +178,31 @@ def test_a_full_read_costs_one_request_per_page_plus_the_list_and_its_columns(
     assert sum(len(page.items) for page in pages) == count
     assert session.stats.requests - before == math.ceil(count / 25) + 2  # + the list and its fields
     assert live.id == events.id and live.column("Officers") is not None
+
+
+def test_every_list_comes_with_its_columns_typed_and_its_url_name(
+    demo: tuple[RunningEmulator, DemoTenant], app_certificate: AppCertificate, clock: ManualTime, waits: Waits
+) -> None:
+    emu, tenant = demo
+    session = signed_in(emu, app_certificate, clock, waits)
+    lists = rest_lists(emu, session)
+    site = lists.site()
+    before = session.stats.requests
+
+    live = {one.display_name: one for one in lists.lists(site.id)}
+
+    assert session.stats.requests - before == 1 + len(tenant.lists)  # the lists, then each list's fields
+    assert set(live) == set(tenant.lists)
+    for name, sp_list in tenant.lists.items():
+        assert (live[name].id, live[name].name) == (sp_list.id, sp_list.name)
+        for column in sp_list.columns:
+            found = live[name].column(column.name)
+            assert found is not None and found.type == column.type and found.hidden == column.hidden, (
+                column.name
+            )
+            assert found.lookup_list_id == (
+                tenant.lists[column.lookup_list].id if column.lookup_list else None
+            )
 
 
 @pytest.mark.parametrize("count", [20, 40], ids=["one-full-page", "two-full-pages"])
@@ -412,15 +438,16 @@ def test_a_client_secret_is_a_config_error_before_any_request(
 
 
 def test_a_secret_token_refused_by_sharepoint_is_an_auth_error_naming_the_certificate_and_says_no_secret(
-    emu: RunningEmulator, tmp_path: Path, caplog: pytest.LogCaptureFixture, clock: ManualTime, waits: Waits
-) -> None:
+    emu: RunningEmulator, caplog: pytest.LogCaptureFixture, clock: ManualTime, waits: Waits,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     caplog.set_level(1)  # everything: urllib3, msal, office365 (its secret level 5 too) and cetk
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(emu.ca_file))  # requests lets it win over MSAL's verify=
     emu.login.register_app(CLIENT_ID, secret=SECRET)
-    loaded = rest_settings(emu, tmp_path, CETK_AUTH_MODE="client_secret", CETK_CLIENT_SECRET=SECRET)
-    sign_in = SignIn(sign_in_config_from_settings(loaded.settings), sleep=waits, clock=clock.time)
-    token = sign_in.acquire_token("graph")  # obtained as auth.py would, for a resource that takes secrets
-    secret_token = emu.stack.tokens.issue(audience="https://contoso.sharepoint.com", client_id=CLIENT_ID,
-                                          tenant=DEFAULT_TENANT, extra={"idtyp": "app", "appidacr": "1"})  # fmt: skip
+    # A token SignIn would never ask for: the real MSAL, a client secret, the SharePoint scope.
+    app = msal.ConfidentialClientApplication(CLIENT_ID, client_credential=SECRET, authority=emu.authority(),
+                                             instance_discovery=False, verify=str(emu.ca_file))  # fmt: skip
+    secret_token = app.acquire_token_for_client(scopes=[SCOPES["sharepoint"]])["access_token"]
     emu.stack.store.create_site("/sites/Test", "Test")
     session = build_session(
         lambda: secret_token, user_agent="x", ca_bundle=emu.ca_file, sleep=waits, clock=clock.time
@@ -438,7 +465,7 @@ def test_a_secret_token_refused_by_sharepoint_is_an_auth_error_naming_the_certif
         + repr(vars(refused.value))
         + refused.value.hint
     )
-    assert SECRET not in said and secret_token not in said and token not in said
+    assert SECRET not in said and secret_token not in said
     assert "GET " in caplog.text  # the log really was on
 
 
