@@ -47,7 +47,7 @@ def graph_item(props: Mapping[str, Any], query: ItemQuery, *, list_name: str) ->
     """The item from the first query of a read: id, eTag (Graph's `"{GUID},{version}"`), timestamps, fields."""
     item_id = str(props["Id"])
     etag = f'"{props.get("GUID")},{props.get("owshiddenversion")}"'
-    fields = {"@odata.etag": etag, **graph_fields(props, query, list_name=list_name, item_id=item_id)}
+    fields = graph_fields(props, query, list_name=list_name, item_id=item_id)  # no annotation keys in fields
     return {
         "@odata.etag": etag,
         "eTag": etag,

@@ -2,7 +2,7 @@
 
 Tokens are JWTs signed with HS256 under a per-emulator key: opaque to clients (as Microsoft asks
 clients to treat them), verifiable here. Claims follow Entra ID v2 app tokens: aud, iss, tid,
-appid, appidacr, iat, nbf, exp, plus roles or scp.
+appid, iat, nbf, exp, plus roles or scp.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from typing import Any
 
 from connectors.auth import SignIn
 from connectors.http import ServiceSession, iter_pages
+from connectors.list_items import without_annotations
 from emulator.lists.store import SpList
 from emulator.testing import RunningEmulator
 from tests.connectors.conftest import ManualTime, Waits, service_session
@@ -45,13 +46,14 @@ def graph_items(
 
 
 def sharepoint_view(graph_item: dict[str, Any], sp_list: SpList) -> dict[str, Any]:
-    """What the REST connector gives for this Graph item: the contract's item keys and every field, less
-    the two documented differences (a location's sibling keys; an empty multi-value lookup or person)."""
+    """What the REST connector gives for this Graph item: the contract's item keys and every field but
+    annotations (as the Graph connector passes them on), less the two documented differences (a
+    location's sibling keys; an empty multi-value lookup or person)."""
     types = {column.name: column.type for column in sp_list.columns}
     has_location = "location" in types.values()
     fields = {
         key: value
-        for key, value in graph_item["fields"].items()
+        for key, value in without_annotations(graph_item)["fields"].items()
         if not (has_location and key in LOCATION_SIBLINGS)
         and not (value == [] and types.get(key) in ("multilookup", "multiperson"))
     }
