@@ -22,7 +22,7 @@ from emulator.testing import RunningEmulator, running_emulator
 TENANT = "contoso.onmicrosoft.com"
 ORIGIN = "https://127.0.0.1:8443"
 SP_SCOPE = ["https://contoso.sharepoint.com/.default"]
-GRAPH_SCOPE = ["https://graph.microsoft.com/.default"]
+PBI_SCOPE = ["https://analysis.windows.net/powerbi/api/.default"]
 VERBOSE = "application/json;odata=verbose"
 NOMETADATA = "application/json;odata=nometadata"
 LOOKUP_ERROR = "-2147024749, Microsoft.SharePoint.SPQueryThrottledException"
@@ -93,15 +93,17 @@ def test_a_certificate_app_only_token_is_accepted(emu: RunningEmulator) -> None:
     assert response.status_code == 200 and response.json()["d"]["results"][0]["Title"] == "North"
 
 
-def test_graph_still_takes_the_secret_token_so_the_refusal_is_sharepoints_alone(emu: RunningEmulator) -> None:
+def test_power_bi_still_takes_a_secret_token_so_the_refusal_is_sharepoints_alone(
+    emu: RunningEmulator,
+) -> None:
     emu.login.register_app("app-secret", secret="dev-only-secret")
-    token = msal_token(emu, "app-secret", "dev-only-secret", GRAPH_SCOPE)
-    site = emu.stack.store.site_by_path("/sites/Neighbourhood")
+    token = msal_token(emu, "app-secret", "dev-only-secret", PBI_SCOPE)
+    group = emu.powerbi.create_group("Community Engagement")
 
-    response = requests.get(emu.url("graph", f"/v1.0/sites/{site.id}/lists"), timeout=10,
+    response = requests.get(emu.url("powerbi", f"/v1.0/myorg/groups/{group}/datasets"), timeout=10,
                             headers={"Authorization": f"Bearer {token}"}, verify=str(emu.ca_file))  # fmt: skip
 
-    assert response.status_code == 200
+    assert claims(token)["appidacr"] == "1" and response.status_code == 200
 
 
 def test_a_refused_token_answers_in_sharepoints_oauth_style_whatever_the_metadata_level(
