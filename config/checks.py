@@ -10,7 +10,16 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from config.secrets import KEYRING_SERVICE, SECRETS_BY_NAME
-from config.settings import AUTH_MODES, FIELDS_BY_KEY, LOG_LEVELS, AuthMode, LogLevel, Settings
+from config.settings import (
+    AUTH_MODES,
+    FIELDS_BY_KEY,
+    LOG_LEVELS,
+    SHAREPOINT_APIS,
+    AuthMode,
+    LogLevel,
+    Settings,
+    SharePointApi,
+)
 from errors import ConfigError
 
 URL_KEYS = ("endpoints.authority", "endpoints.graph", "endpoints.powerbi", "sharepoint.site_url")
@@ -40,6 +49,11 @@ def parse_auth_mode(value: str) -> AuthMode:
 def parse_log_level(value: str) -> LogLevel:
     """DEBUG | INFO | WARNING | ERROR | CRITICAL (any case); else a ConfigError naming log_level."""
     return _parse_choice("log_level", value.strip().upper(), LOG_LEVELS)
+
+
+def parse_sharepoint_api(value: str) -> SharePointApi:
+    """graph | rest (any case); else a ConfigError naming sharepoint.api."""
+    return _parse_choice("sharepoint.api", value.strip().lower(), SHAREPOINT_APIS)
 
 
 def is_loopback(url: str) -> bool:
@@ -91,6 +105,13 @@ def _iter_auth_problems(settings: Settings, urls: Mapping[str, str | None]) -> I
             yield setting_error(key, f"required for auth.mode {settings.auth_mode}")
     if settings.auth_mode == "certificate":
         yield from _iter_certificate_problems(settings)
+    if settings.sharepoint_api == "rest" and settings.auth_mode == "client_secret":
+        yield setting_error(
+            "sharepoint.api",
+            "'rest' cannot sign in with auth.mode client_secret: SharePoint REST refuses app-only tokens "
+            "from a client secret ('Unsupported app only token')",
+            hint="use auth.mode certificate with sharepoint.api rest, or sharepoint.api graph",
+        )
     if settings.auth_mode == "client_secret" and settings.secrets.client_secret is None:
         spec = SECRETS_BY_NAME["client_secret"]
         yield ConfigError(

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from config.checks import iter_problems, parse_auth_mode, parse_log_level
+from config.checks import iter_problems, parse_auth_mode, parse_log_level, parse_sharepoint_api
 from config.files import has_url_password, read_config_file, resolve_config_path
 from config.secrets import (
     KEYRING_SERVICE,
@@ -36,6 +36,7 @@ from config.settings import (
     Scopes,
     Secrets,
     Settings,
+    SharePointApi,
     Source,
 )
 from errors import ConfigError, SecretInConfigError
@@ -86,6 +87,11 @@ def load(
         log_level = parse_log_level(_need(values, "log_level"))
     except ConfigError as problem:
         problems.append(problem)
+    sharepoint_api: SharePointApi = "graph"
+    try:
+        sharepoint_api = parse_sharepoint_api(_need(values, "sharepoint.api"))
+    except ConfigError as problem:
+        problems.append(problem)
     key_name = _need(values, "pseudonymisation.key_name")
     found: dict[SecretName, FoundSecret] = {
         spec.name: find_secret(
@@ -94,7 +100,7 @@ def load(
         for spec in SECRETS
     }
     secrets = Secrets(**{name: item.secret for name, item in found.items()})
-    settings = _build(values, sources, auth_mode, log_level, secrets)
+    settings = replace(_build(values, sources, auth_mode, log_level, secrets), sharepoint_api=sharepoint_api)
     problems += iter_problems(settings, values, check_auth=auth_parsed)
     provenance = Provenance(path, values, sources, {name: item.source for name, item in found.items()})
     logger.debug("settings from %s: %r", path or "defaults and environment", settings)

@@ -20,6 +20,8 @@ AUTH_MODES: tuple[AuthMode, ...] = ("certificate", "client_secret", "device_code
 Source = Literal["flag", "env", "file", "default", "derived"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SharePointApi = Literal["graph", "rest"]
+SHAREPOINT_APIS: tuple[SharePointApi, ...] = ("graph", "rest")
 DEFAULT_CONFIG_FILE = "cetk.yaml"
 CONFIG_ENV_VAR = "CETK_CONFIG"
 
@@ -68,6 +70,11 @@ FIELDS: tuple[Field, ...] = (
         "sharepoint.site_url",
         None,
         "SharePoint site holding the lists, e.g. https://contoso.sharepoint.com/sites/x",
+    ),
+    Field(
+        "sharepoint.api",
+        "graph",
+        "How lists are read: graph (Microsoft Graph, with delta) | rest (SharePoint REST, certificate only)",
     ),
     Field("sharepoint.lists.events", "Engagement Events", "Title of the events list"),
     Field("sharepoint.lists.ccr", "Community Contact Records", "Title of the community contact record list"),
@@ -152,6 +159,7 @@ class Settings:
     log_level: LogLevel
     organisation: str
     secrets: Secrets = field(default_factory=Secrets)
+    sharepoint_api: SharePointApi = "graph"
 
     @property
     def user_agent(self) -> str:

@@ -18,6 +18,7 @@ from emulator.lists.store import ListStore
 from emulator.login.service import LoginService
 from emulator.powerbi.model import PowerBIOptions
 from emulator.powerbi.service import PowerBIService
+from emulator.sharepoint.query import LIST_VIEW_THRESHOLD, TopPolicy
 from emulator.sharepoint.service import DEFAULT_PAGE_SIZE as SHAREPOINT_DEFAULT_PAGE_SIZE
 from emulator.sharepoint.service import SharePointService
 
@@ -36,6 +37,10 @@ class EmulatorOptions:
     lookup_threshold: int = LOOKUP_COLUMN_THRESHOLD  # lookup columns per multi-item read (UNCONFIRMED: 12)
     graph_delta_repeats_changed_items: bool = True  # an item changed k times shows k times in a delta feed
     sharepoint_default_page_size: int = SHAREPOINT_DEFAULT_PAGE_SIZE
+    sharepoint_list_view_threshold: int = LIST_VIEW_THRESHOLD  # a larger REST $top is SharePoint's 500
+    sharepoint_top_policy: TopPolicy = (
+        "always"  # or "large-lists": refuse only above the threshold (UNCONFIRMED)
+    )
     powerbi: PowerBIOptions = field(default_factory=PowerBIOptions)
 
 
@@ -90,6 +95,9 @@ def build_emulator(
         tokens,
         require_auth=options.require_auth,
         default_page_size=options.sharepoint_default_page_size,
+        lookup_threshold=options.lookup_threshold,
+        list_view_threshold=options.sharepoint_list_view_threshold,
+        top_policy=options.sharepoint_top_policy,
     )
     for service in (login, powerbi, graph, sharepoint):
         emulator.mount(service)
