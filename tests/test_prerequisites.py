@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.prerequisites import ROOT, SWAGGER_PATH
+from tests.prerequisites import ROOT
 
 SWAGGER_TEST = "tests/powerbi_dataset/test_export.py::test_definition_validates_against_the_swagger"
 
@@ -40,9 +38,3 @@ def test_missing_specs_fail_under_ci(tmp_path: Path) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "1 error" in result.stdout or "1 failed" in result.stdout
     assert "required under CI=true" in result.stdout
-
-
-def test_the_specs_are_found_beside_the_repository_by_default() -> None:
-    if "SHARED_SPECS_DIR" in os.environ:
-        pytest.skip("SHARED_SPECS_DIR points the specs elsewhere for this run")
-    assert SWAGGER_PATH == ROOT.parent / "shared" / "specs" / "powerbi-swagger.json"
