@@ -75,8 +75,8 @@ def secrets_markdown() -> str:
         ", ".join(f"`{key}`" for spec in SECRETS for key in spec.file_keys)
         + " (or ending "
         + ", ".join(f"`{suffix}`" for spec in SECRETS for suffix in spec.file_key_suffixes)
-        + "), and any value that looks like a PEM block (`-----BEGIN`), a JWT (`eyJ…`) or a URL with a",
-        "password. The same key names are masked wherever they appear in a log line.",
+        + "), and any value that looks like a PEM block (`-----BEGIN`), a JWT (`eyJ…`) or a URL carrying a",
+        "credential (see [URLs](#urls)). The same key names are masked wherever they appear in a log line.",
     ]
     return "\n".join(lines) + "\n"
 
