@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from cli import app
 from config.loader import load
 from config.report import effective_settings, example_config_text
-from connectors.files import sample_data_dir
 from errors import ConfigError, SecretInConfigError, ValidationFailed
 from pipeline import plan_init, validate_files, validate_sample
 from powerbi_dataset.derive import powerbi_definition
@@ -175,8 +174,6 @@ def test_validate_bad_as_of_is_a_cetk_error(tmp_path: Path) -> None:
 
 
 def test_demo_exits_0_and_explains_the_deliberate_errors() -> None:
-    if not sample_data_dir().is_dir():
-        pytest.skip("the sample data set has not been generated yet")
     result = runner.invoke(app, ["demo", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert "deliberate errors" in result.stdout

@@ -24,6 +24,7 @@ from powerbi_dataset.codes import THEMES
 from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat
 from powerbi_dataset.model import DATASET
+from tests.prerequisites import missing
 from tests.themes import themes_csv
 
 CETK = Path(sys.executable).parent / "cetk"  # the console script installed beside this interpreter
@@ -52,7 +53,7 @@ def as_json_text(value: Any) -> str:
 @pytest.fixture(autouse=True)
 def _installed() -> None:
     if not CETK.exists():
-        pytest.skip(f"the console script is not installed at {CETK}: run `make dev`")
+        missing(f"the console script is not installed at {CETK}: run `make dev`")
 
 
 @pytest.fixture(autouse=True)

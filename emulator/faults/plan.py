@@ -16,13 +16,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from config.safe_yaml import YamlLimits, read_yaml_file
 from emulator.core.app import Emulator, Service
 from emulator.core.http import Request, Response
 from emulator.faults.budget import ResourceBudget
-from errors import EmulatorError
+from errors import ConfigError, EmulatorError
 
+# A fault plan nests 5 levels at most (plan -> rules -> rule -> throttle -> sequence).
+FAULT_PLAN_LIMITS = YamlLimits(max_bytes=1_000_000, max_depth=8, max_nodes=100_000)
 DEFAULT_RETRY_AFTER_SECONDS = 5  # Dev Proxy GenericRandomErrorPlugin's retryAfterInSeconds default
 _RULE_KEYS = frozenset(
     {"service", "method", "path", "throttle", "unavailable", "drop_after_commit", "latency_ms"}
@@ -82,10 +83,12 @@ class FaultPlan:
 
     @classmethod
     def from_file(cls, path: Path | str, **overrides: Any) -> FaultPlan:
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise EmulatorError(f"cannot read fault plan {path}: {exc}") from exc
+        try:  # the product's safe YAML reader: no aliases, capped size and depth, never a traceback
+            data = read_yaml_file(Path(path), f"fault plan {path}", limits=FAULT_PLAN_LIMITS) or {}
+        except ConfigError as exc:
+            raise EmulatorError(exc.message, hint="see docs/emulator.md#faults for the format") from None
+        if not isinstance(data, Mapping):
+            raise EmulatorError(f"fault plan {path}: the top level must be a mapping (seed, rules, budget)")
         return cls.from_dict(data, **overrides)
 
     @classmethod
