@@ -150,6 +150,22 @@ def test_untrustworthy_state_is_refused_unless_full_refresh(path: Path, damage: 
         assert [run.run_id for run in state.runs()] == [1]
 
 
+def test_a_damaged_page_anywhere_is_refused(path: Path, tmp_path: Path) -> None:
+    """Pages the opening queries never read (a key map, the ledger) are found by the integrity check."""
+    make_state_with_history(path)
+    original = path.read_bytes()
+    page_size = 4096
+    assert len(original) % page_size == 0 and len(original) // page_size > 5
+    for page in range(1, len(original) // page_size):  # page 0 holds the header: tested above
+        damaged = bytearray(original)
+        damaged[page * page_size : (page + 1) * page_size] = b"\xff" * page_size
+        copy = tmp_path / f"damaged-{page}" / STATE_FILE_NAME
+        copy.parent.mkdir()
+        copy.write_bytes(bytes(damaged))
+        with pytest.raises(StateError, match="cannot be trusted"):
+            SyncState.open(copy)
+
+
 def _commit_and_hang(path: str, ready: Connection) -> None:
     """In a child: begin a commit whose key map blocks half-way through the transaction."""
 
