@@ -126,6 +126,8 @@ def iter_merged(
             break
         boundary = min(cursor.last_key() for cursor in live)
         parts = [cursor.take_through(boundary) for cursor in live]
+        if not any(part.num_rows for part in parts):  # sorted runs always give up their boundary batch
+            raise RuntimeError(f"a run of {order.sort_columns} is not in key order")
         if tail is not None:
             parts.append(tail)
         step = sort_rows(pa.concat_tables(parts), order)

@@ -96,6 +96,46 @@ def test_r10_an_incremental_run_without_changes_writes_nothing(tmp_path: Path) -
     assert not replay.changed and listing(tmp_path) == ["events.parquet"]
 
 
+def test_no_changes_are_seen_up_front_without_merging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = stage(tmp_path, EVENTS, [rows(EVENTS, [1, 2])])
+
+    def no_merge(*args: object, **kwargs: object) -> None:
+        raise AssertionError("an incremental run without changes must not merge")
+
+    monkeypatch.setattr(staging, "iter_merged", no_merge)
+    with StagedTableWriter(tmp_path, EVENTS, incremental=True) as writer:
+        writer.add(rows(EVENTS, []))  # an empty page is no change
+        assert writer.prepare() == PreparedSnapshot("events", first.path, None, first.sha256, 2)
+
+
+def test_the_file_is_fsynced_before_the_rename_and_the_directory_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        events.append(("fsync", os.readlink(f"/proc/self/fd/{descriptor}")))
+        real_fsync(descriptor)
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        events.append(("replace", f"{source} -> {target}"))
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    prepared = stage(tmp_path, EVENTS, [rows(EVENTS, [1])])
+    assert prepared.temporary is not None
+    temporary, final = str(prepared.temporary), str(prepared.path)
+    assert [event for event in events if temporary in event[1] or event[1] == str(tmp_path)] == [
+        ("fsync", temporary),
+        ("replace", f"{temporary} -> {final}"),
+        ("fsync", str(tmp_path)),
+    ]
+
+
 def test_an_incremental_merge_upserts_and_deletes_and_equals_a_full_restage(tmp_path: Path) -> None:
     stage(tmp_path, EVENTS, paged(EVENTS, shuffled(range(1, 301), seed=3)))
     changed = rows(EVENTS, [7, 150, 299, 400, 401], version=2)  # 3 updates, 2 new items
