@@ -163,3 +163,19 @@ def test_quarantine_refuses_rows_without_problems_and_unknown_tables(tmp_path: P
         ).rows
         == 1
     )
+
+
+def test_the_csv_masks_personal_values_even_when_a_problem_arrives_unmasked(tmp_path: Path) -> None:
+    """Problems from normalisation are built outside validate: the quarantine masks again by column class."""
+    row = pa.Table.from_pylist([{**CLEAN_CCR, "ccr_id": "c1"}], schema=quarantine_schema(CCR))
+    problems = [
+        Problem("ccr", 0, "c1", "ethnicity_2021", "unknown-code", "not a known code", "White Martian"),
+        Problem("ccr", 0, "c1", "lpt_code", "unknown-code", "not a known code", "NOWHERE"),
+        Problem("ccr", 0, "c1", "no_such_column", "unknown-code", "not a known code", "x"),
+    ]
+    files = Quarantine(tmp_path).replace_quarantine("ccr", row, problems)
+    assert [line[2:5] for line in csv_lines(files.csv)[1:]] == [
+        ["ethnicity_2021", "unknown-code", "***"],
+        ["lpt_code", "unknown-code", "NOWHERE"],
+        ["no_such_column", "unknown-code", "***"],
+    ]
