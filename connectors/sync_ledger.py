@@ -27,8 +27,10 @@ class Ledger:
         self._transaction = transaction
         self._clock = clock
 
-    def start_run(self, kind: str, options: Mapping[str, Any]) -> int:
-        now = self._clock().astimezone(dt.UTC).isoformat()
+    def start_run(
+        self, kind: str, options: Mapping[str, Any], *, started_utc: dt.datetime | None = None
+    ) -> int:
+        now = (started_utc or self._clock()).astimezone(dt.UTC).isoformat()
         with self._transaction() as db:
             # Runs hold the run lock, so a row still `running` now belongs to a run that died.
             db.execute(

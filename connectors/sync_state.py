@@ -221,9 +221,11 @@ class SyncState:
 
     # --- the ledger ----------------------------------------------------------------------------
 
-    def start_run(self, kind: str, options: Mapping[str, Any]) -> int:
+    def start_run(
+        self, kind: str, options: Mapping[str, Any], *, started_utc: dt.datetime | None = None
+    ) -> int:
         """A new ledger row, status `running`; earlier rows still `running` are marked failed (interrupted)."""
-        return self.ledger.start_run(kind, options)
+        return self.ledger.start_run(kind, options, started_utc=started_utc)
 
     def finish_run(
         self,
