@@ -25,6 +25,7 @@ from connectors.safe_csv import write_csv
 from connectors.staging import (
     PRIVATE_DIR_MODE,
     WRITER_OPTIONS,
+    dictionary_columns,
     fsync_directory,
     fsync_file,
     replace_durably,
@@ -171,7 +172,7 @@ class Quarantine:
         ]
         stored = rows.select(schema.names).cast(schema).append_column(REASONS, pa.array(reasons, REASON_TYPE))
         order = pc.sort_indices(stored, sort_keys=[(name, "ascending") for name in model.key])
-        _write_parquet(parquet, stored.take(order))
+        _write_parquet(parquet, stored.take(order), dictionary_columns(model))
         lines = [
             (table, p.key, p.column, p.code, csv_value(p, model), p.message)
             for row in order.to_pylist()
@@ -194,12 +195,12 @@ class Quarantine:
         return found
 
 
-def _write_parquet(path: Path, table: pa.Table) -> None:
+def _write_parquet(path: Path, table: pa.Table, dictionary: list[str]) -> None:
     descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(descriptor)
     temporary = Path(name)
     try:
-        pq.write_table(table, temporary, **WRITER_OPTIONS)
+        pq.write_table(table, temporary, use_dictionary=dictionary, **WRITER_OPTIONS)
         fsync_file(temporary)
         replace_durably(temporary, path)
     except BaseException:

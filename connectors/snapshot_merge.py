@@ -5,7 +5,9 @@ writer) and a sequence number. Rows are grouped by the `replace_by` column (the 
 key, a bridge's parent): in each group only the rows of the newest generation survive, so a changed item
 replaces all its earlier rows (a bridge parent's whole set); among equal keys of one generation the last
 row wins; a drop of a value at generation g removes its rows older than g. Output is sorted by
-(replace_by, rest of the key), so equal content gives equal rows in equal order.
+(length of replace_by, replace_by, rest of the key), so equal content gives equal rows in equal order;
+the length first makes "sp:{list}:9" sort before "sp:{list}:10", the order a list is read in, so runs
+arrive already sorted and a merge step mostly takes rows from one run without sorting them again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ import pyarrow.compute as pc
 
 GENERATION = "__cetk_generation"
 SEQUENCE = "__cetk_sequence"
-SPILL_BATCH_ROWS = 4_096  # rows a run's reader holds at a time
+LENGTH = "__cetk_length"
+ORDER_COLUMNS = (GENERATION, SEQUENCE, LENGTH)  # added for the merge, never written to a staged file
+SPILL_BATCH_ROWS = 1_024  # rows a run's reader holds at a time
 
 
 @dataclass(frozen=True)
@@ -38,19 +42,32 @@ class MergeOrder:
         return cls(lead, (lead, *(name for name in key if name != lead)))
 
     @property
+    def compare_columns(self) -> tuple[str, ...]:
+        return (LENGTH, *self.sort_columns)
+
+    @property
     def sort_keys(self) -> list[tuple[str, str]]:
-        return [(name, "ascending") for name in (*self.sort_columns, GENERATION, SEQUENCE)]
+        return [(name, "ascending") for name in (*self.compare_columns, GENERATION, SEQUENCE)]
 
 
-def with_order_columns(table: pa.Table, generation: int, first_sequence: int) -> pa.Table:
+def with_order_columns(table: pa.Table, order: MergeOrder, generation: int, first_sequence: int) -> pa.Table:
     rows = table.num_rows
+    lead = table.column(order.replace_by)
+    if pa.types.is_string(lead.type) or pa.types.is_large_string(lead.type):
+        length = pc.cast(pc.utf8_length(lead), pa.int64())
+    else:
+        length = pa.array(np.zeros(rows, dtype=np.int64))
     table = table.append_column(GENERATION, pa.array(np.full(rows, generation, dtype=np.int64)))
     sequence = np.arange(first_sequence, first_sequence + rows, dtype=np.int64)
-    return table.append_column(SEQUENCE, pa.array(sequence))
+    return table.append_column(SEQUENCE, pa.array(sequence)).append_column(LENGTH, length)
 
 
 def sort_rows(table: pa.Table, order: MergeOrder) -> pa.Table:
-    return table.take(pc.sort_indices(table, sort_keys=order.sort_keys))  # nulls last: Arrow's default
+    """Rows in merge order (nulls last: Arrow's default); rows already in order are not copied."""
+    indices = pc.sort_indices(table, sort_keys=order.sort_keys)
+    if np.array_equal(indices.to_numpy(), np.arange(table.num_rows)):
+        return table
+    return table.take(indices)
 
 
 def write_run(path: Path, table: pa.Table, order: MergeOrder) -> None:
@@ -99,13 +116,13 @@ class _Cursor:
 
     def last_key(self) -> tuple[Any, ...]:
         assert self.current is not None
-        key: tuple[Any, ...] = _KeyView(self.current, self._order.sort_columns)[self.current.num_rows - 1]
+        key: tuple[Any, ...] = _KeyView(self.current, self._order.compare_columns)[self.current.num_rows - 1]
         return key
 
     def take_through(self, boundary: tuple[Any, ...]) -> pa.Table:
         """The current batch's rows with keys up to `boundary`; the rest stay for the next step."""
         assert self.current is not None
-        count = bisect.bisect_right(_KeyView(self.current, self._order.sort_columns), boundary)
+        count = bisect.bisect_right(_KeyView(self.current, self._order.compare_columns), boundary)
         taken, rest = self.current.slice(0, count), self.current.slice(count)
         if rest.num_rows:
             self.current = rest
@@ -125,19 +142,26 @@ def iter_merged(
         if not live:
             break
         boundary = min(cursor.last_key() for cursor in live)
-        parts = [cursor.take_through(boundary) for cursor in live]
-        if not any(part.num_rows for part in parts):  # sorted runs always give up their boundary batch
+        parts = [part for part in (cursor.take_through(boundary) for cursor in live) if part.num_rows]
+        if not parts:  # sorted runs always give up their boundary batch
             raise RuntimeError(f"a run of {order.sort_columns} is not in key order")
-        if tail is not None:
-            parts.append(tail)
-        step = sort_rows(pa.concat_tables(parts), order)
+        if len(parts) == 1 and (tail is None or _precedes(tail, parts[0], order)):
+            step = parts[0] if tail is None else pa.concat_tables([tail, parts[0]])  # in order already
+        else:
+            step = sort_rows(pa.concat_tables(parts if tail is None else [*parts, tail]), order)
         # Rows of the last replace_by group may continue in runs not yet read: keep them for the next step.
         split = _last_group_start(step, order.replace_by)
-        tail = step.slice(split)
+        tail = step.slice(split) if split < step.num_rows else None
         if split:
             yield _resolve(step.slice(0, split), order, drops)
-    if tail is not None and tail.num_rows:
+    if tail is not None:
         yield _resolve(tail, order, drops)
+
+
+def _precedes(first: pa.Table, second: pa.Table, order: MergeOrder) -> bool:
+    """Every row of `first` sorts strictly before every row of `second` (both in merge order)."""
+    last = _KeyView(first, order.compare_columns)[first.num_rows - 1]
+    return bool(last < _KeyView(second, order.compare_columns)[0])
 
 
 def _last_group_start(table: pa.Table, column: str) -> int:
@@ -180,4 +204,4 @@ def _resolve(table: pa.Table, order: MergeOrder, drops: Mapping[Any, int]) -> pa
         hit = np.asarray(pc.is_valid(found).to_numpy(zero_copy_only=False), dtype=bool)
         positions = pc.fill_null(found, 0).to_numpy(zero_copy_only=False)
         keep &= ~(hit & (generation < generations[positions]))
-    return table.filter(pa.array(keep))
+    return table if keep.all() else table.filter(pa.array(keep))

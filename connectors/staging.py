@@ -23,8 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.snapshot_merge import (
-    GENERATION,
-    SEQUENCE,
+    ORDER_COLUMNS,
     SPILL_BATCH_ROWS,
     MergeOrder,
     iter_merged,
@@ -44,10 +43,11 @@ PRIVATE_FILE_MODE = 0o600  # staged rows are minimised but still personal (pseud
 PRIVATE_DIR_MODE = 0o700
 HASH_CHUNK_BYTES = 1 << 20
 # Fixed, so the same rows give the same bytes; pyarrow writes no timestamp into Parquet metadata.
+# Dictionary encoding only for coded columns (dictionary_columns): on ids and free text it costs time and,
+# under zstd, size.
 WRITER_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     "compression_level": 3,
-    "use_dictionary": True,
     "write_statistics": True,
     "version": "2.6",
     "data_page_version": "1.0",
@@ -56,6 +56,11 @@ WRITER_OPTIONS: dict[str, Any] = {
 }
 
 OnStep = Callable[[str], None]
+
+
+def dictionary_columns(table: Table) -> list[str]:
+    """Columns whose values come from a short list of codes: the ones dictionary encoding pays for."""
+    return [column.name for column in table.columns if column.codes]
 
 
 def staged_path(staging_dir: Path, table: str) -> Path:
@@ -140,7 +145,7 @@ class StagedTableWriter:
         if table.num_rows == 0:
             return
         self._generation += 1
-        self._buffer.append(with_order_columns(table, self._generation, self._sequence))
+        self._buffer.append(with_order_columns(table, self.order, self._generation, self._sequence))
         self._sequence += table.num_rows
         self._buffered_rows += table.num_rows
         self.rows_added += table.num_rows
@@ -207,15 +212,16 @@ class StagedTableWriter:
                 hint="the model changed since it was staged: run `cetk sync --full` to restage every table",
             )
         for batch in parquet.iter_batches(batch_size=SPILL_BATCH_ROWS):
-            yield with_order_columns(_conform(batch, self.schema), 0, 0)
+            yield with_order_columns(_conform(batch, self.schema), self.order, 0, 0)
 
     def _write(self, path: Path, merged: Iterator[pa.Table]) -> int:
         rows = 0
         pending: list[pa.Table] = []
         pending_rows = 0
-        with pq.ParquetWriter(path, self.schema, **WRITER_OPTIONS) as writer:
+        options = {**WRITER_OPTIONS, "use_dictionary": dictionary_columns(self.table)}
+        with pq.ParquetWriter(path, self.schema, **options) as writer:
             for part in merged:
-                pending.append(part.drop_columns([GENERATION, SEQUENCE]))
+                pending.append(part.drop_columns(list(ORDER_COLUMNS)))
                 pending_rows += part.num_rows
                 while pending_rows >= self.row_group_rows:
                     whole = pa.concat_tables(pending)

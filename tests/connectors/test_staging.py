@@ -19,7 +19,7 @@ from connectors.staging import PreparedSnapshot, StagedTableWriter, file_sha256,
 from errors import StateError
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.model import EVENT_OFFICERS, EVENTS
-from powerbi_dataset.schema import Table
+from powerbi_dataset.schema import Column, Table
 from tests.connectors.staged_rows import item_key, keys, rows
 
 ROW_GROUP = 64  # small row groups, so a few hundred rows exercise the streamed merge
@@ -66,7 +66,8 @@ def test_a_full_snapshot_is_key_ordered_in_fixed_row_groups_and_private(tmp_path
     staged = pq.ParquetFile(prepared.path)
     table = staged.read()
     assert prepared.rows == table.num_rows == 300
-    assert keys(table, "event_id") == sorted(item_key(number) for number in range(1, 301))
+    # key order, shorter keys first: item 9 before item 10, as a list is read
+    assert keys(table, "event_id") == [item_key(number) for number in range(1, 301)]
     assert [staged.metadata.row_group(i).num_rows for i in range(staged.num_row_groups)] == [64] * 4 + [44]
     assert staged.schema_arrow.equals(arrow_schema(EVENTS, "staging"), check_metadata=True)
     assert stat.S_IMODE(prepared.path.stat().st_mode) == 0o600
@@ -82,6 +83,11 @@ def test_r10_the_same_rows_in_another_order_give_the_same_bytes_and_no_new_file(
             writer.add(page)
         again = writer.prepare()
     assert not again.changed and again.sha256 == first.sha256
+    with StagedTableWriter(tmp_path, EVENTS, incremental=False, row_group_rows=ROW_GROUP) as writer:
+        for page in paged(EVENTS, list(range(1, 301)), page_rows=29):  # in list order: runs need no sort
+            writer.add(page)
+        in_order = writer.prepare()
+    assert not in_order.changed and in_order.sha256 == first.sha256
     assert listing(tmp_path) == ["events.parquet"]
     after = first.path.stat()
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not rewritten
@@ -143,7 +149,7 @@ def test_an_incremental_merge_upserts_and_deletes_and_equals_a_full_restage(tmp_
         tmp_path, EVENTS, [changed], incremental=True, drops=[item_key(10), item_key(11), item_key(999)]
     )
     table = pq.read_table(merged.path)
-    expected_keys = sorted(item_key(n) for n in [*range(1, 302), 400, 401] if n not in (10, 11, 301))
+    expected_keys = [item_key(n) for n in [*range(1, 302), 400, 401] if n not in (10, 11, 301)]
     assert keys(table, "event_id") == expected_keys and merged.rows == len(expected_keys)
     names = dict(zip(keys(table, "event_id"), table.column("event_name").to_pylist(), strict=True))
     assert names[item_key(7)] == "event_name-7-v2" and names[item_key(8)] == "event_name-8-v1"
@@ -319,12 +325,30 @@ def test_streamed_merge_matches_a_dictionary_model(
         prepared = writer.prepare()
     prepared.publish()
     table = pq.read_table(prepared.path)
-    expected = sorted(
+    expected = [
         (item_key(number), f"child-{child:04d}", f"load_id-{number}-v{version}")
-        for number, (children, version) in model.items()
+        for number, (children, version) in sorted(model.items())
         for child in range(children)
-    )
+    ]
     actual = list(
         zip(*(table.column(name).to_pylist() for name in ("event_id", "officer_key", "load_id")), strict=True)
     )
     assert actual == expected
+
+
+def test_a_table_keyed_by_numbers_sorts_by_number(tmp_path: Path) -> None:
+    numbered = Table(
+        "numbered",
+        "A table with an Int64 key",
+        (Column("n", "Int64", "Key", required=True), Column("v", "String", "Value")),
+        key=("n",),
+    )
+    values = shuffled(range(-50, 150), seed=4)
+    with StagedTableWriter(tmp_path, numbered, incremental=False, row_group_rows=16) as writer:
+        for start in range(0, len(values), 30):
+            chunk = values[start : start + 30]
+            writer.add(pa.table({"n": chunk, "v": [f"v{n}" for n in chunk]}))
+        writer.drop([7])
+        prepared = writer.prepare()
+    prepared.publish()
+    assert pq.read_table(prepared.path).column("n").to_pylist() == [n for n in range(-50, 150) if n != 7]

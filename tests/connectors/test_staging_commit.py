@@ -86,7 +86,9 @@ def test_a_crash_at_any_step_is_settled_and_the_redo_matches_a_clean_run(
         second_sync(staging, state_file, on_step=crash_at(step))
     with SyncState.open(state_file) as state:
         recovery = state.recover(staged_sha256(staging))
-        if step == "renamed event_officers":  # the last rename: every file was renamed: the commit is completed
+        if (
+            step == "renamed event_officers"
+        ):  # the last rename: every file was renamed: the commit is completed
             assert recovery.rolled_forward == (LIST_ID,) and state.delta_link(LIST_ID) == "link-2"
         else:  # the old link stays, and the changes are read again from it
             assert recovery.rolled_back == (LIST_ID,) and state.delta_link(LIST_ID) == "link-1"
