@@ -145,8 +145,10 @@ def iter_merged(
         parts = [part for part in (cursor.take_through(boundary) for cursor in live) if part.num_rows]
         if not parts:  # sorted runs always give up their boundary batch
             raise RuntimeError(f"a run of {order.sort_columns} is not in key order")
-        if len(parts) == 1 and (tail is None or _precedes(tail, parts[0], order)):
-            step = parts[0] if tail is None else pa.concat_tables([tail, parts[0]])  # in order already
+        if len(parts) == 1:
+            # In order already: a run's rows are sorted, and the tail's keys are at most every unread key;
+            # a key in both differs only by generation and sequence, which _resolve decides on.
+            step = parts[0] if tail is None else pa.concat_tables([tail, parts[0]])
         else:
             step = sort_rows(pa.concat_tables(parts if tail is None else [*parts, tail]), order)
         # Rows of the last replace_by group may continue in runs not yet read: keep them for the next step.
@@ -156,12 +158,6 @@ def iter_merged(
             yield _resolve(step.slice(0, split), order, drops)
     if tail is not None:
         yield _resolve(tail, order, drops)
-
-
-def _precedes(first: pa.Table, second: pa.Table, order: MergeOrder) -> bool:
-    """Every row of `first` sorts strictly before every row of `second` (both in merge order)."""
-    last = _KeyView(first, order.compare_columns)[first.num_rows - 1]
-    return bool(last < _KeyView(second, order.compare_columns)[0])
 
 
 def _last_group_start(table: pa.Table, column: str) -> int:

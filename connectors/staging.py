@@ -140,7 +140,9 @@ class StagedTableWriter:
         self.rows_added = 0
 
     def add(self, rows: pa.RecordBatch | pa.Table) -> None:
-        """Rows in the staged schema's columns (extra columns are refused; types are cast)."""
+        """Rows in the staged schema's columns (extra columns are refused; types are cast). The rows of one
+        call are one version of their items (a bridge parent's rows in a page are its whole set); equal
+        keys within a call keep the last row."""
         table = _conform(rows, self.schema)
         if table.num_rows == 0:
             return
