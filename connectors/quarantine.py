@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -23,12 +23,14 @@ import pyarrow.parquet as pq
 
 from connectors.safe_csv import write_csv
 from connectors.staging import (
+    ABSENT,
     PRIVATE_DIR_MODE,
+    QUARANTINE_PREFIX,
     WRITER_OPTIONS,
+    PreparedSnapshot,
     dictionary_columns,
-    fsync_directory,
+    file_sha256,
     fsync_file,
-    replace_durably,
 )
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.model import DATASET
@@ -116,6 +118,22 @@ def split_by_problems(rows: pa.Table, problems: Sequence[Problem]) -> Split:
     return Split(rows.filter(pc.invert(is_bad)), rows.take(pa.array(bad, pa.int64())), moved)
 
 
+@dataclass(frozen=True)
+class PreparedQuarantine:
+    """A table's next quarantine files, to rename with the list's staged tables (staging.commit_list)."""
+
+    files: QuarantineFiles
+    snapshots: tuple[PreparedSnapshot, PreparedSnapshot]  # the Parquet (tracked by the state), the CSV
+
+    def publish(self) -> None:
+        for snapshot in self.snapshots:
+            snapshot.publish()
+
+    def discard(self) -> None:
+        for snapshot in self.snapshots:
+            snapshot.discard()
+
+
 class Quarantine:
     """The quarantine folder of one run (Settings.paths.quarantine_dir)."""
 
@@ -145,8 +163,18 @@ class Quarantine:
         return rows
 
     def replace_quarantine(self, table: str, rows: pa.Table, problems: Sequence[Problem]) -> QuarantineFiles:
-        """Replace the table's quarantine with `rows` and their problems (Problem.row indexes `rows`);
-        with no rows, the files are removed. Table-level problems (row -1) are not about a row: ignored."""
+        """prepare_quarantine() and publish at once: for callers outside a sync's list commit."""
+        prepared = self.prepare_quarantine(table, rows, problems)
+        prepared.publish()
+        return prepared.files
+
+    def prepare_quarantine(
+        self, table: str, rows: pa.Table, problems: Sequence[Problem]
+    ) -> PreparedQuarantine:
+        """The table's next quarantine: `rows` and their problems (Problem.row indexes `rows`; table-level
+        problems, row -1, are not about a row and are ignored), written to temporary files (fsynced) for
+        staging.commit_list to rename with the list's staged tables; with no rows, the files go. A file
+        whose bytes would not change is left alone."""
         model = self.dataset.table(table)
         parquet, csv = self.paths(table)
         by_row: dict[int, list[Problem]] = {}
@@ -157,12 +185,13 @@ class Quarantine:
                 by_row.setdefault(problem.row, []).append(problem)
         if len(by_row) != rows.num_rows:
             raise ValueError("every quarantined row needs at least one problem")
+        names = (QUARANTINE_PREFIX + parquet.name, QUARANTINE_PREFIX + csv.name)
         if rows.num_rows == 0:
-            for path in (parquet, csv):
-                path.unlink(missing_ok=True)
-            if self.directory.exists():
-                fsync_directory(self.directory)
-            return QuarantineFiles(table, parquet, csv, 0, 0)
+            gone = (
+                PreparedSnapshot(names[0], parquet, None, ABSENT, 0, remove=parquet.exists()),
+                PreparedSnapshot(names[1], csv, None, ABSENT, 0, remove=csv.exists(), tracked=False),
+            )
+            return PreparedQuarantine(QuarantineFiles(table, parquet, csv, 0, 0), gone)
         self.directory.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         schema = quarantine_schema(model)
         reasons = [
@@ -174,14 +203,25 @@ class Quarantine:
         ]
         stored = rows.select(schema.names).cast(schema).append_column(REASONS, pa.array(reasons, REASON_TYPE))
         order = pc.sort_indices(stored, sort_keys=[(name, "ascending") for name in model.key])
-        _write_parquet(parquet, stored.take(order), dictionary_columns(model))
         lines = [
             (table, p.key, p.column, p.code, csv_value(p, model), p.message)
             for row in order.to_pylist()
             for p in by_row[row]
         ]
-        write_csv(csv, CSV_HEADER, lines, private=True)
-        return QuarantineFiles(table, parquet, csv, rows.num_rows, len(lines))
+
+        def write_parquet(path: Path) -> None:
+            pq.write_table(
+                stored.take(order), path, use_dictionary=dictionary_columns(model), **WRITER_OPTIONS
+            )
+
+        def write_people_csv(path: Path) -> None:
+            write_csv(path, CSV_HEADER, lines, private=True)
+
+        prepared = (
+            _prepare_file(names[0], parquet, rows.num_rows, write_parquet, tracked=True),
+            _prepare_file(names[1], csv, len(lines), write_people_csv, tracked=False),
+        )
+        return PreparedQuarantine(QuarantineFiles(table, parquet, csv, rows.num_rows, len(lines)), prepared)
 
     def files(self) -> list[QuarantineFiles]:
         """The quarantine files present now, per table, with their row counts."""
@@ -197,14 +237,22 @@ class Quarantine:
         return found
 
 
-def _write_parquet(path: Path, table: pa.Table, dictionary: list[str]) -> None:
-    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _prepare_file(
+    name: str, path: Path, rows: int, write: Callable[[Path], None], *, tracked: bool
+) -> PreparedSnapshot:
+    """Write a file's next version beside it (fsynced); unchanged bytes leave the old file alone."""
+    descriptor, temporary_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(descriptor)
-    temporary = Path(name)
+    temporary = Path(temporary_name)
     try:
-        pq.write_table(table, temporary, use_dictionary=dictionary, **WRITER_OPTIONS)
+        write(temporary)
         fsync_file(temporary)
-        replace_durably(temporary, path)
+        digest = file_sha256(temporary)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    assert digest is not None
+    if digest == file_sha256(path):
+        temporary.unlink()
+        return PreparedSnapshot(name, path, None, digest, rows, tracked=tracked)
+    return PreparedSnapshot(name, path, temporary, digest, rows, tracked=tracked)

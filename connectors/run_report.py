@@ -22,7 +22,7 @@ from config.logs import redact as redact_patterns
 from config.settings import Paths
 from connectors.quarantine import QuarantineFiles
 from connectors.run_lock import LOCK_FILE_NAME, RunLock
-from connectors.staging import PreparedSnapshot, remove_leftovers, replace_durably, staged_sha256
+from connectors.staging import PreparedSnapshot, current_sha256, remove_leftovers, replace_durably
 from connectors.sync_records import RunCounts, RunError, RunStatus, TableCounts
 from connectors.sync_state import STATE_FILE_NAME, SyncState, utc_now
 
@@ -177,7 +177,7 @@ def recorded_run(
         ):
             for directory in (paths.staging_dir, paths.quarantine_dir, state_dir, state_dir / RUNS_DIR):
                 remove_leftovers(directory)
-            for line in state.recover(staged_sha256(paths.staging_dir)).warnings():
+            for line in state.recover(current_sha256(paths)).warnings():
                 recorder.warn("state-recovered", line)
             recorder.run_id = state.start_run(kind, options, started_utc=recorder.started_utc)
             recorder.state = state

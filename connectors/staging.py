@@ -22,6 +22,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from config.settings import Paths
 from connectors.snapshot_merge import (
     ORDER_COLUMNS,
     SPILL_BATCH_ROWS,
@@ -42,6 +43,8 @@ ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: the unit of memory when m
 PRIVATE_FILE_MODE = 0o600  # staged rows are minimised but still personal (pseudonyms, consented answers)
 PRIVATE_DIR_MODE = 0o700
 HASH_CHUNK_BYTES = 1 << 20
+ABSENT = "absent"  # the hash the state records for a file that is not there (an emptied quarantine)
+QUARANTINE_PREFIX = "quarantine/"  # state names of quarantine files; they are renamed after staged tables
 # Fixed, so the same rows give the same bytes; pyarrow writes no timestamp into Parquet metadata.
 # Dictionary encoding only for coded columns (dictionary_columns): on ids and free text it costs time and,
 # under zstd, size.
@@ -79,29 +82,45 @@ def file_sha256(path: Path) -> str | None:
     return digest.hexdigest()
 
 
-def staged_sha256(staging_dir: Path) -> Callable[[str], str | None]:
-    """table -> sha256 of its staged file: what SyncState.recover() compares with the state."""
-    return lambda table: file_sha256(staged_path(staging_dir, table))
+def current_sha256(paths: Paths) -> Callable[[str], str]:
+    """name -> sha256 of the file the state records under that name (ABSENT when there is none): a staged
+    table's name, or QUARANTINE_PREFIX + a quarantine file's name. What SyncState.recover() compares."""
+
+    def digest(name: str) -> str:
+        if name.startswith(QUARANTINE_PREFIX):
+            path = paths.quarantine_dir / name.removeprefix(QUARANTINE_PREFIX)
+        else:
+            path = staged_path(paths.staging_dir, name)
+        return file_sha256(path) or ABSENT
+
+    return digest
 
 
 @dataclass(frozen=True)
 class PreparedSnapshot:
-    """A table's next snapshot: written to `temporary` and fsynced, or (temporary None) the staged file as it is."""
+    """A file's next version: written to `temporary` and fsynced, to be removed (`remove`), or (neither)
+    left as it is. `table` is the name the state records it under: a staged table's name, or
+    QUARANTINE_PREFIX + a quarantine file's name."""
 
     table: str
     path: Path
     temporary: Path | None
-    sha256: str
+    sha256: str  # of the file after publish(); ABSENT when there will be none
     rows: int
+    remove: bool = False
+    tracked: bool = True  # recorded in the state; False for a file derived from another (the quarantine CSV)
 
     @property
     def changed(self) -> bool:
-        return self.temporary is not None
+        return self.temporary is not None or self.remove
 
     def publish(self) -> None:
-        """Rename the temporary file over the staged one and fsync the directory: durable and atomic."""
+        """Rename the temporary file over the old one (or remove it) and fsync the folder: durable, atomic."""
         if self.temporary is not None:
             replace_durably(self.temporary, self.path)
+        elif self.remove:
+            self.path.unlink(missing_ok=True)
+            fsync_directory(self.path.parent)
 
     def discard(self) -> None:
         if self.temporary is not None:
@@ -247,30 +266,38 @@ def commit_list(
     *,
     on_step: OnStep | None = None,
 ) -> None:
-    """Make a list's prepared snapshots and its new link true together, crash-safely (docs/sync.md):
-    1. the state records the commit as pending, with each table's new hash;
-    2. each changed file is renamed over the staged one, and the directory fsynced;
+    """Make a list's prepared files (staged tables and quarantine files) and its new link true together,
+    crash-safely (docs/sync.md):
+    1. the state records the commit as pending, with each tracked file's hash after the commit;
+    2. each changed file is renamed over the old one (staged tables first, quarantine files last) or
+       removed, and its folder fsynced;
     3. the state makes the link, hashes and key map committed.
     A crash before 3 is settled by SyncState.recover() at the next start."""
     step = on_step or (lambda name: None)
-    snapshots = {item.table: item.sha256 for item in prepared}
-    if not any(item.changed for item in prepared):
-        state.commit_unchanged(commit, snapshots)
-        step("committed")
-        return
+    ordered = sorted(prepared, key=lambda item: item.table.startswith(QUARANTINE_PREFIX))  # stable
+    snapshots = {item.table: item.sha256 for item in ordered if item.tracked}
     try:
+        if not any(item.changed and item.tracked for item in ordered):
+            _publish_all(ordered, step)  # a derived file only (a CSV a person deleted): nothing to track
+            state.commit_unchanged(commit, snapshots)
+            step("committed")
+            return
         state.begin_commit(commit, snapshots)
         step("begun")
-        for item in prepared:
-            if item.changed:
-                item.publish()
-                step(f"renamed {item.table}")
+        _publish_all(ordered, step)
     except BaseException:
         for item in prepared:
             item.discard()
         raise
     state.complete_commit(commit.list_id)
     step("committed")
+
+
+def _publish_all(prepared: Sequence[PreparedSnapshot], step: OnStep) -> None:
+    for item in prepared:
+        if item.changed:
+            item.publish()
+            step(f"{'removed' if item.remove else 'renamed'} {item.table}")
 
 
 def remove_leftovers(staging_dir: Path) -> list[Path]:
