@@ -4,7 +4,8 @@ SQLite (WAL, synchronous=FULL), file 0600, created whole under a temporary name 
 A list's new link is recorded only with the hashes of its staged snapshots, in two steps around the
 renames of the staged files (begin_commit, rename, complete_commit); `recover()` settles a commit a
 crash interrupted. The order and why it is safe: docs/sync.md, "Staging, state and quarantine".
-A database that is corrupt, truncated or from a newer cetk is refused unless `full_refresh` (--full).
+A database that is corrupt, truncated or from a newer cetk is refused unless `full_refresh` (--full);
+the file itself (schema, migrations, checks) is connectors/sync_database.py.
 """
 
 from __future__ import annotations
@@ -12,59 +13,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from connectors.sync_database import connect_checked, create, move_aside
 from connectors.sync_ledger import Ledger
 from connectors.sync_records import ListCommit, Recovery, RunCounts, RunError, RunRecord, RunStatus
 from errors import StateError
 
 STATE_FILE_NAME = "sync-state.sqlite3"
-SCHEMA_VERSION = 1
-SQLITE_MAGIC = b"SQLite format 3\x00"
-PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
-SIDE_FILES = ("-wal", "-shm")
 FUTURE_CURSOR_TOLERANCE = dt.timedelta(minutes=5)  # clock skew between this machine and SharePoint
 
 log = logging.getLogger(__name__)
 
-# One list of steps per schema version: MIGRATIONS[n] takes a database at version n to n + 1.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE lists (list_id TEXT PRIMARY KEY, delta_link TEXT, modified_cursor TEXT,
-                        committed_utc TEXT NOT NULL);
-    CREATE TABLE snapshots (table_name TEXT PRIMARY KEY, list_id TEXT NOT NULL, sha256 TEXT NOT NULL,
-                            committed_utc TEXT NOT NULL);
-    CREATE TABLE item_keys (list_id TEXT NOT NULL, item_id TEXT NOT NULL, canonical_key TEXT NOT NULL,
-                            PRIMARY KEY (list_id, item_id)) WITHOUT ROWID;
-    CREATE TABLE pending_lists (list_id TEXT PRIMARY KEY, delta_link TEXT, modified_cursor TEXT,
-                                replace_item_keys INTEGER NOT NULL, deleted_item_ids TEXT NOT NULL,
-                                begun_utc TEXT NOT NULL);
-    CREATE TABLE pending_snapshots (list_id TEXT NOT NULL, table_name TEXT NOT NULL, sha256 TEXT NOT NULL,
-                                    PRIMARY KEY (list_id, table_name)) WITHOUT ROWID;
-    CREATE TABLE pending_item_keys (list_id TEXT NOT NULL, item_id TEXT NOT NULL,
-                                    canonical_key TEXT NOT NULL, PRIMARY KEY (list_id, item_id)) WITHOUT ROWID;
-    CREATE TABLE runs (run_id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, options TEXT NOT NULL,
-                       started_utc TEXT NOT NULL, ended_utc TEXT,
-                       status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'partial', 'failed')),
-                       requests INTEGER NOT NULL DEFAULT 0, retries INTEGER NOT NULL DEFAULT 0,
-                       retry_wait_seconds REAL NOT NULL DEFAULT 0, error_code TEXT, error_message TEXT);
-    CREATE TABLE run_tables (run_id INTEGER NOT NULL REFERENCES runs (run_id), table_name TEXT NOT NULL,
-                             read INTEGER NOT NULL, valid INTEGER NOT NULL, quarantined INTEGER NOT NULL,
-                             deleted INTEGER NOT NULL, PRIMARY KEY (run_id, table_name)) WITHOUT ROWID;
-    """,
-)
-REQUIRED_TABLES = frozenset(
-    {"lists", "snapshots", "item_keys", "pending_lists", "pending_snapshots", "pending_item_keys"}
-    | {"runs", "run_tables"}
-)
 CURSOR_STATE = ("lists", "snapshots", "item_keys", "pending_lists", "pending_snapshots", "pending_item_keys")
 
 
@@ -93,19 +59,19 @@ class SyncState:
         """The state at `path`, created when absent. `full_refresh` forgets every link, cursor, key map and
         snapshot hash (the run ledger is kept), and moves a corrupt database aside instead of refusing."""
         if read_only:
-            return cls(_connect_checked(path, read_only=True), path, clock)
+            return cls(connect_checked(path, read_only=True), path, clock)
         path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         if not path.exists():
-            _create(path)
+            create(path)
         try:
-            connection = _connect_checked(path, read_only=False)
+            connection = connect_checked(path, read_only=False)
         except StateError:
             if not full_refresh:
                 raise
-            moved = _move_aside(path)
+            moved = move_aside(path)
             log.warning("sync state %s was unreadable; moved to %s and rebuilt (--full)", path, moved)
-            _create(path)
-            connection = _connect_checked(path, read_only=False)
+            create(path)
+            connection = connect_checked(path, read_only=False)
         state = cls(connection, path, clock)
         if full_refresh:
             state._forget_cursors()
@@ -367,117 +333,3 @@ def future_cursor_warning(
         )
     log.warning("%s", message)
     return message
-
-
-# --- opening, creating, checking --------------------------------------------------------------------
-
-
-def _create(path: Path) -> None:
-    """A new database, built whole under a temporary name, then renamed in: never a half-made file."""
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(descriptor)  # mkstemp made it 0600; SQLite gives its -wal and -shm files the same mode
-    try:
-        connection = sqlite3.connect(temporary, isolation_level=None)
-        try:
-            connection.execute("PRAGMA journal_mode = DELETE")
-            _migrate(connection)
-        finally:
-            connection.close()
-        with open(temporary, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    _fsync_directory(path.parent)
-
-
-def _connect_checked(path: Path, *, read_only: bool) -> sqlite3.Connection:
-    problem = _header_problem(path)
-    if problem:
-        raise _corrupt(path, problem)
-    uri = f"file:{path}?mode=ro" if read_only else f"file:{path}?mode=rw"
-    try:
-        connection = sqlite3.connect(uri, uri=True, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise _corrupt(path, str(exc)) from None
-    try:
-        if not read_only:
-            connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA synchronous = FULL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        check = connection.execute("PRAGMA quick_check").fetchall()
-        if check != [("ok",)]:
-            raise _corrupt(path, "integrity check failed")
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise _corrupt(
-                path, f"it was written by a newer cetk (schema {version}, this one knows {SCHEMA_VERSION})"
-            )
-        if version < SCHEMA_VERSION and not read_only:
-            _migrate(connection)
-        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if missing := REQUIRED_TABLES - tables:
-            raise _corrupt(path, f"tables are missing: {', '.join(sorted(missing))}")
-    except sqlite3.Error as exc:
-        connection.close()
-        raise _corrupt(path, str(exc)) from None
-    except StateError:
-        connection.close()
-        raise
-    return connection
-
-
-def _migrate(connection: sqlite3.Connection) -> None:
-    """Apply MIGRATIONS from the database's user_version up, each in its own transaction."""
-    version = connection.execute("PRAGMA user_version").fetchone()[0]
-    for step in range(version, SCHEMA_VERSION):
-        connection.execute("BEGIN IMMEDIATE")
-        try:
-            for statement in MIGRATIONS[step].split(";"):
-                if statement.strip():
-                    connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {step + 1}")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
-
-
-def _header_problem(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as handle:
-            header = handle.read(len(SQLITE_MAGIC))
-    except FileNotFoundError:
-        return "the file does not exist"
-    if not header:
-        return "the file is empty (truncated)"
-    if header != SQLITE_MAGIC:
-        return "it is not an SQLite database"
-    return None
-
-
-def _corrupt(path: Path, problem: str) -> StateError:
-    return StateError(
-        f"sync state {path} cannot be trusted: {problem}",
-        hint="run `cetk sync --full` to rebuild it from a full read (the old file is kept beside it as "
-        f"{path.name}.corrupt)",
-    )
-
-
-def _move_aside(path: Path) -> Path:
-    target = path.with_name(path.name + ".corrupt")
-    for suffix in ("", *SIDE_FILES):
-        source = path.with_name(path.name + suffix)
-        if source.exists():
-            os.replace(source, target.with_name(target.name + suffix))
-    _fsync_directory(path.parent)
-    return target
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import connectors.sync_database as sync_database
 from connectors.sync_records import ListCommit, RunCounts, RunError, TableCounts
 from connectors.sync_state import STATE_FILE_NAME, SyncState, future_cursor_warning
 from errors import ConnectorError, StateError
@@ -289,3 +290,23 @@ def test_a_cursor_from_the_future_is_warned_about(caplog: pytest.LogCaptureFixtu
     assert future_cursor_warning("events-guid", "2026-11-30T02:06:00", now) is not None  # naive = UTC
     assert future_cursor_warning("events-guid", None, now) is None
     assert "not an ISO 8601" in (future_cursor_warning("events-guid", "garbage", now) or "")
+
+
+# --- schema version and migration ---------------------------------------------------------------------
+
+
+def test_an_older_schema_is_migrated_in_place_and_keeps_its_data(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SyncState.open(path) as state:
+        committed(state, ListCommit("events", "link-1"))
+    version_2 = "CREATE TABLE list_notes (list_id TEXT PRIMARY KEY, note TEXT)"
+    monkeypatch.setattr(sync_database, "MIGRATIONS", (*sync_database.MIGRATIONS, version_2))
+    monkeypatch.setattr(sync_database, "SCHEMA_VERSION", 2)
+    with SyncState.open(path) as state:
+        assert state.delta_link("events") == "link-1"
+        assert state._connection.execute("PRAGMA user_version").fetchone() == (2,)
+        assert state._connection.execute("SELECT count(*) FROM list_notes").fetchone() == (0,)
+    monkeypatch.setattr(sync_database, "SCHEMA_VERSION", 1)
+    with pytest.raises(StateError, match="newer cetk"):  # this version cannot read what version 2 wrote
+        SyncState.open(path)
