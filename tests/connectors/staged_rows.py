@@ -6,7 +6,6 @@ so a test can tell an old row from its replacement.
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 from collections.abc import Sequence
 
@@ -62,6 +61,3 @@ def _column(
 
 def keys(table: pa.Table, column: str) -> list[str]:
     return [str(value) for value in table.column(column).to_pylist()]
-
-
-__all__ = ["EPOCH_MICROS", "dt", "item_key", "keys", "rows"]
