@@ -33,6 +33,7 @@ from pipeline import (
     plan_init,
     plan_schema_export,
     raise_if_invalid,
+    status,
     validate_files,
     validate_sample,
 )
@@ -386,6 +387,67 @@ def render_report(report: Report) -> None:
 def _printable(text: str) -> str:
     """Control characters from the input (ESC sequences in a header or value) escaped, not sent to the terminal."""
     return "".join(f"\\x{ord(char):02x}" if unicodedata.category(char) == "Cc" else char for char in text)
+
+
+# --- cetk status ------------------------------------------------------------------------------------
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="How many runs to show, newest first.")] = 20,
+) -> None:
+    """Show the run ledger: the last runs with start, end, status, row counts, requests and errors.
+
+    It only reads (the sync state, opened read-only); with no state yet it says so and exits 0.
+
+    Example: cetk status --limit 5
+    """
+    run = ctx.ensure_object(Run)
+    overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
+    loaded = load(run.config_path, os.environ, overrides, strict=False)
+    run.use_settings(loaded)
+    result = status(loaded.settings.paths.state_dir, limit=limit)
+    if as_json:
+        print_json(result)
+        return
+    print_text(result["message"])
+    if result["running"]:
+        running = result["running"]
+        print_text(f"A run is in progress: pid {running['pid']}, started {running['started_utc']}.")
+    if not result["runs"]:
+        return
+    table = Table(title=f"Runs ({result['state_file']})", title_justify="left")
+    for heading in ("Run", "Kind", "Started (UTC)", "Ended (UTC)", "Status"):
+        table.add_column(heading, justify="right" if heading == "Run" else "left", no_wrap=True)
+    for heading in ("Read", "Valid", "Quarantined", "Deleted", "Requests"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    errors = []
+    for item in result["runs"]:
+        totals = item["counts"]["totals"]
+        table.add_row(
+            str(item["run_id"]),
+            Text(item["kind"]),
+            _short_time(item["started_utc"]),
+            _short_time(item["ended_utc"]),
+            Text(item["status"]),
+            *(str(totals[name]) for name in ("read", "valid", "quarantined", "deleted")),
+            str(item["counts"]["requests"]),
+        )
+        if item["error"]:
+            errors.append(f"Run {item['run_id']}: {item['error']['code']}: {item['error']['message']}")
+    console = Console(highlight=False, soft_wrap=False)
+    if not console.is_terminal:  # a file or pipe: full rows, not wrapped to 80 columns
+        console = Console(highlight=False, soft_wrap=False, width=160)
+    console.print(table)
+    for line in errors:
+        print_text(_printable(line))
+
+
+def _short_time(text: str | None) -> str:
+    """An ISO UTC time as `2026-11-30 02:00:05`; empty for a run that has not ended."""
+    return text[:19].replace("T", " ") if text else ""
 
 
 # --- cetk emulator serve -----------------------------------------------------------------------------

@@ -13,7 +13,9 @@ CetkError               base; carries .hint; the CLI prints message + hint and e
 ├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
 ├── ValidationFailed      carries the validation Report
 ├── PublishError          Power BI rejected the definition or the rows
-└── EmulatorError         the local emulator cannot start or was given a bad fault plan
+├── EmulatorError         the local emulator cannot start or was given a bad fault plan
+├── StateError            the sync state cannot be trusted (corrupt, newer, or a staged file gone astray)
+└── RunLocked             another run holds the run lock (names the lock file, the holder's pid and start)
 ```
 
 Bugs are not CetkErrors: they raise with a traceback. Messages never contain secrets or personal
@@ -111,3 +113,29 @@ class PublishError(CetkError):
 
 class EmulatorError(CetkError):
     default_hint = "see cetk emulator serve --help"
+
+
+class StateError(CetkError):
+    """The sync state database or a staged snapshot cannot be trusted; `--full` rebuilds it."""
+
+    default_hint = "run `cetk sync --full` to rebuild the sync state from a full read of every list"
+
+
+class RunLocked(CetkError):
+    """A second run while one is in progress (exit code 3 in the project's exit table)."""
+
+    default_hint = "wait for the other run to finish; a lock left by a dead process is released automatically"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        lock_path: str,
+        holder_pid: int | None = None,
+        holder_started_utc: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.lock_path = lock_path
+        self.holder_pid = holder_pid
+        self.holder_started_utc = holder_started_utc

@@ -18,8 +18,10 @@ import pytest
 
 from config.loader import load
 from config.report import effective_settings
+from connectors.sync_records import RunCounts, RunError, TableCounts
+from connectors.sync_state import STATE_FILE_NAME, SyncState
 from emulator.serve import DemoEnvironment
-from pipeline import parse_as_of, plan_init, plan_schema_export, validate_files, validate_sample
+from pipeline import parse_as_of, plan_init, plan_schema_export, status, validate_files, validate_sample
 from powerbi_dataset.codes import THEMES
 from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat
@@ -218,3 +220,47 @@ def test_secrets_never_in_config_show_or_debug_logs_in_a_process() -> None:
         assert result.returncode == 0, result.stderr
         assert SECRET not in result.stdout + result.stderr
         assert "set" in result.stdout
+
+
+# --- cetk status -------------------------------------------------------------------------------
+
+
+def test_status_without_state_says_so_and_exits_0(tmp_path: Path) -> None:
+    result = cetk("status", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == as_json_text(status(Path("staging/state")))  # the default, from the cwd
+    plain = cetk("status", cwd=tmp_path)
+    assert plain.returncode == 0 and plain.stdout.startswith("No sync has run yet")
+
+
+def test_status_json_is_the_library_result_and_the_table_shows_the_ledger(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    (tmp_path / "cetk.yaml").write_text(f"paths:\n  state_dir: {state_dir}\n", encoding="utf-8")
+    with SyncState.open(state_dir / STATE_FILE_NAME) as state:
+        first = state.start_run("sync", {"full": True})
+        state.finish_run(first, "ok", RunCounts({"events": TableCounts(120, 120, 0, 0)}, requests=3))
+        second = state.start_run("sync", {})
+        error = RunError("ThrottledError", "Graph still answered 429 after 6 attempts")
+        state.finish_run(second, "failed", RunCounts(requests=6, retries=5), error=error)
+    result = cetk("status", "--json", "--limit", "1", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == as_json_text(status(state_dir, limit=1))
+    assert [run["run_id"] for run in json.loads(result.stdout)["runs"]] == [second]
+    table = cetk("status", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    assert "The last 2 runs, newest first." in table.stdout
+    rows = [line for line in table.stdout.splitlines() if " sync " in line]
+    assert len(rows) == 2 and "failed" in rows[0] and "120" in rows[1]
+    assert "Run 2: ThrottledError: Graph still answered 429 after 6 attempts" in table.stdout
+
+
+def test_status_on_corrupt_state_is_a_two_line_error(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    state_dir.mkdir()
+    (state_dir / STATE_FILE_NAME).write_bytes(b"garbage" * 100)
+    (tmp_path / "cetk.yaml").write_text(f"paths:\n  state_dir: {state_dir}\n", encoding="utf-8")
+    result = cetk("status", cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"Error: sync state {state_dir / STATE_FILE_NAME}")
+    assert "cetk sync --full" in lines[1]

@@ -32,7 +32,7 @@ COMMANDS = list(iter_commands(typer.main.get_command(app)))
 
 
 def test_every_command_is_found() -> None:
-    expected = {"", "init", "config show", "schema show", "schema export", "validate", "demo"}
+    expected = {"", "init", "config show", "schema show", "schema export", "validate", "demo", "status"}
     assert {" ".join(path) for path in COMMANDS} >= expected
 
 
