@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import unquote
 
+from emulator.core.bodies import body_rules, check_body
 from emulator.core.clock import Clock, SystemClock
 from emulator.core.http import Request, Response, Router
 from emulator.core.request_log import (
@@ -137,7 +138,10 @@ class Emulator:
         raise KeyError(f"service {service.name} is not mounted on this emulator")
 
     def _route(self, service: Service, router: Router, request: Request) -> Response:
-        """The one routine for outer and inner requests: the fault plan before and after the handler."""
+        """The one routine for outer and inner requests: body checks, then the fault plan around the handler."""
+        refusal = check_body(body_rules(service), request)
+        if refusal is not None:
+            return service.error_response(refusal.status, refusal.code, refusal.message, {})
         fault = self.faults.before(service, request, self.clock.now())
         if fault is not None:
             return fault

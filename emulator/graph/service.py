@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable, Mapping
 
 from emulator.core.app import Dispatcher
-from emulator.core.http import Request, Response, Router, ServiceError
+from emulator.core.bodies import BodyRules, Refusal
+from emulator.core.http import MAX_JSON_DEPTH, Request, Response, Router, ServiceError
 from emulator.core.tokens import GRAPH_AUDIENCE, BearerCheck, Claims, TokenAuthority
 from emulator.graph.batch import BatchEndpoint
 from emulator.graph.columns import column_json
@@ -33,11 +34,16 @@ WRITE_ROLES = frozenset(
 )
 _BY_PATH = re.compile(r"^(?P<host>[^/:,]+):(?P<path>/[^:]*?)(?::(?P<rest>/.*))?:?$")
 _FILTER_DISPLAY_NAME = re.compile(r"^\s*displayName\s+eq\s+'(?P<name>(?:[^']|'')*)'\s*$", re.IGNORECASE)
+# How Graph refuses bodies (docs/emulator.md#security). Deep nesting: status, code and message UNCONFIRMED.
+GRAPH_BODY_RULES = BodyRules(
+    too_deep=Refusal(400, "BadRequest", f"The request body is nested deeper than {MAX_JSON_DEPTH} levels."),
+)
 
 
 class GraphService:
     name = "graph"
     mount = "/graph"
+    body_rules = GRAPH_BODY_RULES
 
     def __init__(
         self,

@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
-from emulator.core.http import Request, Response, Router, ServiceError
+from emulator.core.bodies import BodyRules, Refusal
+from emulator.core.http import MAX_JSON_DEPTH, Request, Response, Router, ServiceError
 from emulator.core.tokens import BearerCheck, Claims, TokenAuthority
 from emulator.lists.store import Item, ListStore, Site, SpList, StoreNotFound
 from emulator.sharepoint.serialise import item_json
@@ -29,12 +30,21 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _ITEM = re.compile(r"^/items(?:\((?P<id>\d+)\)|/getbyid\((?P<byid>\d+)\))?$", re.IGNORECASE)
+# How SharePoint REST refuses bodies (docs/emulator.md#security). Deep nesting: wording UNCONFIRMED.
+SHAREPOINT_BODY_RULES = BodyRules(
+    too_deep=Refusal(
+        400,
+        "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+        f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
+    ),
+)
 _SKIPTOKEN = re.compile(r"^Paged=TRUE&p_ID=(?P<id>\d+)$", re.IGNORECASE)
 
 
 class SharePointService:
     name = "sharepoint"
     mount = "/sharepoint"
+    body_rules = SHAREPOINT_BODY_RULES
 
     def __init__(
         self,
