@@ -7,6 +7,8 @@ client sees a connection error although the request took effect (the ambiguous c
 from __future__ import annotations
 
 import contextlib
+import json
+import re
 import socket
 import ssl
 import string
@@ -27,6 +29,7 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY_BYTES = 64 * 1024 * 1024  # larger bodies get 413, chunked or not
 _MAX_LINE = 65_537  # chunk-size and trailer lines, as http.client bounds header lines
 IDLE_TIMEOUT_SECONDS = 60
+_HOST = re.compile(r"(?:\[(?P<bracketed>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?")
 POLL_SECONDS = 0.05  # how soon stop() is noticed
 
 
@@ -37,6 +40,7 @@ class _Server(ThreadingHTTPServer):
     tls: ssl.SSLContext | None
     open_sockets: set[socket.socket]
     sockets_lock: threading.Lock
+    host_names: frozenset[str]  # what the Host header may name: loopback names and the bound address
 
     def finish_request(self, request: Any, client_address: Any) -> None:
         connection: socket.socket = request
@@ -55,6 +59,15 @@ class _Server(ThreadingHTTPServer):
             if connection is not request:  # the TLS wrapper owns the descriptor now
                 with contextlib.suppress(OSError):
                     connection.close()
+
+    def accepts_host(self, value: str) -> bool:
+        """True for a loopback name (or the bound address), with no port or this server's port."""
+        found = _HOST.fullmatch(value.strip().lower())
+        if found is None:
+            return False
+        name = found.group("bracketed") or found.group("name")
+        port = found.group("port")
+        return name in self.host_names and (port is None or int(port) == self.server_port)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that hang up or fail TLS are routine here; anything else is printed as usual."""
@@ -75,10 +88,12 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = IDLE_TIMEOUT_SECONDS
 
     def _serve(self) -> None:
+        host = self._checked_host()  # before the body is read: a misdirected request costs nothing
+        if host is None:
+            return
         body = self._read_body()
         if body is None:
             return
-        host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_port}"
         origin = f"{self.server.scheme}://{host}"
         response = self.server.emulator.handle(
             self.command, self.path, dict(self.headers.items()), body, origin
@@ -96,6 +111,37 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _checked_host(self) -> str | None:
+        """The Host header when it names this server on loopback, else None after answering 400 or 421.
+
+        A web page can make a browser send requests to a loopback port under a name it controls (DNS
+        rebinding: `attacker.example` resolving to 127.0.0.1); such a request carries that name as Host.
+        """
+        host = self.headers.get("Host")
+        if host is None:
+            self._refuse(400, "BadRequest", "An HTTP/1.1 request needs a Host header.")
+            return None
+        if not self.server.accepts_host(host):
+            names = ", ".join(sorted(self.server.host_names))
+            self._refuse(
+                421,
+                "MisdirectedRequest",
+                f"This server answers only to {names} on port {self.server.server_port}.",
+            )
+            return None
+        return host.strip()
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        """A transport-level refusal, before any service sees the request; the connection closes."""
+        body = json.dumps({"error": {"code": code, "message": message}}).encode()
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
 
     def _read_body(self) -> bytes | None:
         """The request body, or None after answering 400/413 (then the connection closes)."""
@@ -207,6 +253,7 @@ def start_server(
     server.emulator, server.tls = emulator, tls
     server.scheme = "https" if https else "http"
     server.open_sockets, server.sockets_lock = set(), threading.Lock()
+    server.host_names = LOOPBACK_HOSTS | {host.lower()}
     bound_port = int(server.server_address[1])
     url_host = f"[{host}]" if ":" in host else host
     thread = threading.Thread(

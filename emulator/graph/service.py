@@ -34,9 +34,21 @@ WRITE_ROLES = frozenset(
 )
 _BY_PATH = re.compile(r"^(?P<host>[^/:,]+):(?P<path>/[^:]*?)(?::(?P<rest>/.*))?:?$")
 _FILTER_DISPLAY_NAME = re.compile(r"^\s*displayName\s+eq\s+'(?P<name>(?:[^']|'')*)'\s*$", re.IGNORECASE)
-# How Graph refuses bodies (docs/emulator.md#security). Deep nesting: status, code and message UNCONFIRMED.
+# How Graph refuses bodies (docs/emulator.md#security). No Content-Type on a write: msgraph-cli#258. Another
+# type: 415 RequestBodyRead (PHPGraphMailer#14; the message abridged, it goes on to list OData's types).
+# Deep nesting: status, code and message UNCONFIRMED.
 GRAPH_BODY_RULES = BodyRules(
     too_deep=Refusal(400, "BadRequest", f"The request body is nested deeper than {MAX_JSON_DEPTH} levels."),
+    unsupported_type=Refusal(
+        415,
+        "RequestBodyRead",
+        "A supported MIME type could not be found that matches the content type of the response.",
+    ),
+    missing_type=Refusal(
+        400,
+        "BadRequest",
+        "Write requests (excluding DELETE) must contain the Content-Type header declaration.",
+    ),
 )
 
 

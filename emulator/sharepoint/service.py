@@ -30,12 +30,18 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _ITEM = re.compile(r"^/items(?:\((?P<id>\d+)\)|/getbyid\((?P<byid>\d+)\))?$", re.IGNORECASE)
-# How SharePoint REST refuses bodies (docs/emulator.md#security). Deep nesting: wording UNCONFIRMED.
+# How SharePoint REST refuses bodies (docs/emulator.md#security). Another Content-Type: 415 and the message
+# (sharepoint.stackexchange.com/q/191178); its code, and the deep-nesting refusal, UNCONFIRMED.
 SHAREPOINT_BODY_RULES = BodyRules(
     too_deep=Refusal(
         400,
         "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
         f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
+    ),
+    unsupported_type=Refusal(
+        415,
+        "-1, Microsoft.SharePoint.Client.ClientServiceException",
+        "The HTTP header Content-Type is missing or its value is invalid.",
     ),
 )
 _SKIPTOKEN = re.compile(r"^Paged=TRUE&p_ID=(?P<id>\d+)$", re.IGNORECASE)

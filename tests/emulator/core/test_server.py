@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import ssl
 import stat
@@ -103,7 +104,7 @@ def _raw_answer(port: int, head: bytes) -> tuple[int, bytes]:
 
 
 def test_oversized_chunked_body_is_refused_before_it_is_read() -> None:
-    chunk = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunk = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
     with start_server(build_emulator().emulator) as server:
         status, connection = _raw_answer(server.port, chunk + b"10000000\r\n")  # a 256 MiB chunk, unsent
 
@@ -113,7 +114,7 @@ def test_oversized_chunked_body_is_refused_before_it_is_read() -> None:
 @pytest.mark.parametrize("length", [b"-1", b"ten", b"\xb2"])
 def test_malformed_content_length_is_a_400_not_a_read_until_eof(length: bytes) -> None:
     head = (
-        b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: "
         + length
         + b"\r\n\r\n"
     )
@@ -124,8 +125,56 @@ def test_malformed_content_length_is_a_400_not_a_read_until_eof(length: bytes) -
 
 
 def test_bad_chunk_size_is_a_400() -> None:
-    head = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    head = b"POST /login/contoso/oauth2/v2.0/token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
     with start_server(build_emulator().emulator) as server:
         status, _connection = _raw_answer(server.port, head + b"-5\r\nabc\r\n0\r\n\r\n")
 
     assert status == 400
+
+
+# Host: loopback names and the bound port only (DNS rebinding) ---------------------------------------------
+
+
+def _answer_to_host(port: int, host: bytes | None) -> tuple[int, bytes]:
+    head = (
+        b"GET "
+        + DISCOVERY.encode()
+        + b" HTTP/1.1\r\n"
+        + (b"Host: " + host + b"\r\n" if host is not None else b"")
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(head + b"Connection: close\r\n\r\n")
+        response = http.client.HTTPResponse(raw)
+        response.begin()
+        return response.status, response.read()
+
+
+@pytest.mark.parametrize(
+    "host",
+    [b"attacker.example", b"attacker.example:{port}", b"127.0.0.1.attacker.example:{port}", b"127.0.0.1:1",
+     b"localhost:{port}0", b"10.0.0.5:{port}", b"[::1]:1", b"127.0.0.1:{port}@attacker.example"],
+)  # fmt: skip
+def test_a_host_that_is_not_this_loopback_server_gets_421(host: bytes) -> None:
+    emulator = build_emulator().emulator
+    with start_server(emulator) as server:
+        status, body = _answer_to_host(server.port, host.replace(b"{port}", str(server.port).encode()))
+
+    assert status == 421
+    assert json.loads(body)["error"]["code"] == "MisdirectedRequest"
+    assert emulator.request_log == []  # never reached a service
+
+
+def test_a_request_without_host_gets_400() -> None:
+    emulator = build_emulator().emulator
+    with start_server(emulator) as server:
+        status, _body = _answer_to_host(server.port, None)
+    assert status == 400 and emulator.request_log == []
+
+
+@pytest.mark.parametrize(
+    "host", [b"127.0.0.1:{port}", b"localhost:{port}", b"LocalHost:{port}", b"127.0.0.1", b"localhost"]
+)
+def test_loopback_names_with_the_bound_port_are_served(host: bytes) -> None:
+    with start_server(build_emulator().emulator) as server:
+        status, _body = _answer_to_host(server.port, host.replace(b"{port}", str(server.port).encode()))
+    assert status == 200
