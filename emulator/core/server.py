@@ -1,4 +1,5 @@
-"""The emulator behind a real socket: a stdlib ThreadingHTTPServer, HTTP/1.1 keep-alive, optional TLS.
+"""The emulator behind a real socket: a stdlib HTTPServer with a bounded pool of workers, HTTP/1.1
+keep-alive, optional TLS, handshake and idle timeouts (workers.py), Nagle off, and the Host checked.
 
 A response marked `drop_connection` is never written: the socket closes after the handler ran, so the
 client sees a connection error although the request took effect (the ambiguous commit).
@@ -16,49 +17,92 @@ import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from emulator.core.app import Emulator
 from emulator.core.certs import ensure_certificates
+from emulator.core.workers import ServerLimits, WorkerPool
 from errors import EmulatorError
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_BODY_BYTES = 64 * 1024 * 1024  # larger bodies get 413, chunked or not
 _MAX_LINE = 65_537  # chunk-size and trailer lines, as http.client bounds header lines
-IDLE_TIMEOUT_SECONDS = 60
 _HOST = re.compile(r"(?:\[(?P<bracketed>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?")
 POLL_SECONDS = 0.05  # how soon stop() is noticed
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(HTTPServer):
     emulator: Emulator
     scheme: str
     tls: ssl.SSLContext | None
+    limits: ServerLimits
+    workers: WorkerPool
+    stopping: threading.Event
     open_sockets: set[socket.socket]
     sockets_lock: threading.Lock
     host_names: frozenset[str]  # what the Host header may name: loopback names and the bound address
 
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        connection: socket.socket = request
-        if self.tls is not None:
-            try:
-                connection = self.tls.wrap_socket(request, server_side=True)
-            except (ssl.SSLError, OSError):
-                return  # failed handshake: nothing to answer
-        with self.sockets_lock:
-            self.open_sockets.add(connection)
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = self.socket.accept()
+        # Nagle's algorithm held each small answer until the client's delayed ACK, ~40 ms per request
+        # on a keep-alive connection (docs/performance.md#emulator).
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return connection, address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """Wait for a free worker (the backlog holds the clients behind this one), then hand it over."""
+        while not self.workers.acquire(timeout=POLL_SECONDS):
+            if self.stopping.is_set():
+                self.shutdown_request(request)
+                return
+        self.workers.submit(request, client_address)
+
+    def serve_connection(self, request: Any, client_address: Any) -> None:
+        """A worker's job: one connection, start to close (as ThreadingMixIn.process_request_thread)."""
         try:
-            super().finish_request(connection, client_address)
+            if not self.stopping.is_set():  # stop() may have shut the sockets it knew before this one
+                self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
         finally:
-            with self.sockets_lock:
-                self.open_sockets.discard(connection)
-            if connection is not request:  # the TLS wrapper owns the descriptor now
+            self.shutdown_request(request)
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        raw: socket.socket = request
+        connection = raw
+        self._track(raw)
+        try:
+            if self.tls is not None:
+                raw.settimeout(self.limits.handshake_timeout_seconds)  # a silent client is dropped
+                try:
+                    connection = self.tls.wrap_socket(raw, server_side=True)
+                except (ssl.SSLError, OSError):
+                    return  # failed or stalled handshake: nothing to answer
+                self._track(connection, replacing=raw)
+            super().finish_request(connection, client_address)  # the handler sets the idle timeout
+        finally:
+            self._untrack(raw, connection)
+            if connection is not raw:  # the TLS wrapper owns the descriptor now
                 with contextlib.suppress(OSError):
                     connection.close()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.workers.stop(timeout=5)
+
+    def _track(self, connection: socket.socket, replacing: socket.socket | None = None) -> None:
+        with self.sockets_lock:
+            if replacing is not None:
+                self.open_sockets.discard(replacing)
+            self.open_sockets.add(connection)
+
+    def _untrack(self, *connections: socket.socket) -> None:
+        with self.sockets_lock:
+            for connection in connections:
+                self.open_sockets.discard(connection)
 
     def accepts_host(self, value: str) -> bool:
         """True for a loopback name (or the bound address), with no port or this server's port."""
@@ -85,7 +129,8 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
-    timeout = IDLE_TIMEOUT_SECONDS
+
+    timeout = None  # the per-server idle timeout is set on the bound subclass (start_server)
 
     def _serve(self) -> None:
         host = self._checked_host()  # before the body is read: a misdirected request costs nothing
@@ -197,6 +242,7 @@ class RunningServer:
     _temp_dir: tempfile.TemporaryDirectory[str] | None = field(default=None)
 
     def stop(self) -> None:
+        self._server.stopping.set()
         self._server.shutdown()
         self._server.close_open_sockets()
         self._server.server_close()
@@ -222,8 +268,10 @@ def start_server(
     https: bool = False,
     cert_dir: Path | str | None = None,
     allow_non_loopback: bool = False,
+    limits: ServerLimits | None = None,
 ) -> RunningServer:
-    """Serve `emulator` on host:port (0 = any free port) in a background thread."""
+    """Serve `emulator` on host:port (0 = any free port) in a background thread, `limits` on connections."""
+    limits = limits or ServerLimits()
     if host not in LOOPBACK_HOSTS and not allow_non_loopback:
         raise EmulatorError(
             f"refusing to bind the emulator to {host}",
@@ -241,20 +289,28 @@ def start_server(
         tls.minimum_version = ssl.TLSVersion.TLSv1_2
         tls.load_cert_chain(paths.cert_file, paths.key_file)
         ca_file = paths.ca_file
-    server_class = type("_BoundServer", (_Server,), {"address_family": _family(host)})
+    server_class = type(
+        "_BoundServer",
+        (_Server,),
+        {"address_family": _family(host), "request_queue_size": limits.listen_backlog},
+    )
     try:
-        server: _Server = server_class((host, port), _Handler)
+        # StreamRequestHandler applies `timeout` to every read: keep-alive silence, and a stalled request
+        handler = type("_BoundHandler", (_Handler,), {"timeout": limits.idle_timeout_seconds})
+        server: _Server = server_class((host, port), handler)
     except OSError as exc:
         if temp_dir is not None:
             temp_dir.cleanup()
         raise EmulatorError(
             f"cannot listen on {host}:{port}: {exc.strerror}", hint="choose another --port"
         ) from exc
-    server.emulator, server.tls = emulator, tls
+    server.emulator, server.tls, server.limits = emulator, tls, limits
+    server.stopping = threading.Event()
     server.scheme = "https" if https else "http"
     server.open_sockets, server.sockets_lock = set(), threading.Lock()
     server.host_names = LOOPBACK_HOSTS | {host.lower()}
     bound_port = int(server.server_address[1])
+    server.workers = WorkerPool(limits.max_connections, server.serve_connection, f"emulator-{bound_port}")
     url_host = f"[{host}]" if ":" in host else host
     thread = threading.Thread(
         target=server.serve_forever, args=(POLL_SECONDS,), name=f"emulator-{bound_port}", daemon=True
