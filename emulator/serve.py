@@ -8,6 +8,7 @@ format, docs/mapping.md), and `cetk.yaml` wired to all of it.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -19,7 +20,8 @@ import yaml
 from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
 from emulator.core.certs import make_client_certificate, write_private
 from emulator.core.server import RunningServer, start_server
-from emulator.demo.force import generate_force
+from emulator.core.state_files import ensure_private_dir, write_private_file
+from emulator.demo.force import Force, generate_force
 from emulator.demo.forms import write_forms_exports
 from emulator.demo.forms_mapping import DEMO_FORMS_MAPPING
 from emulator.demo.list_mapping import DEMO_SITE_MAPPING
@@ -97,6 +99,7 @@ def serving(options: ServeOptions) -> Iterator[tuple[RunningServer, EmulatorStac
             f"refusing to serve on {options.host}: the emulator binds to loopback only",
             hint="use --host 127.0.0.1 (the default), ::1 or localhost",
         )
+    ensure_private_dir(options.state_dir)  # 0700, before the TLS files go in below it
     stack = build_emulator(
         faults=fault_plan(options), options=EmulatorOptions(require_auth=options.require_auth)
     )
@@ -121,8 +124,7 @@ def serving(options: ServeOptions) -> Iterator[tuple[RunningServer, EmulatorStac
 
 def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOptions) -> DemoEnvironment:
     """Load the demo force into the lists, create the workspace and app, write forms and config."""
-    state_dir = options.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True)
+    state_dir = ensure_private_dir(options.state_dir)
     force = generate_force(seed=options.seed, events=options.events, ccrs=options.ccrs)
     tenant = seed_lists(stack.store, force)
     workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME)
@@ -130,10 +132,10 @@ def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOpti
     certificate_file = state_dir / CLIENT_CERT_FILE
     write_private(certificate_file, (credential.private_key_pem + credential.certificate_pem).encode())
     stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem)
-    forms = write_forms_exports(force, state_dir / "forms")
+    forms = write_forms(force, ensure_private_dir(state_dir / "forms"))
     list_mapping, forms_mapping = state_dir / LIST_MAPPING_FILE, state_dir / FORMS_MAPPING_FILE
-    list_mapping.write_text(dump_mapping(DEMO_SITE_MAPPING), encoding="utf-8")
-    forms_mapping.write_text(dump_forms_mapping(DEMO_FORMS_MAPPING), encoding="utf-8")
+    write_private_file(list_mapping, dump_mapping(DEMO_SITE_MAPPING).encode("utf-8"))
+    write_private_file(forms_mapping, dump_forms_mapping(DEMO_FORMS_MAPPING).encode("utf-8"))
     environment = DemoEnvironment(
         base_url=server.base_url,
         tenant=DEFAULT_TENANT,
@@ -149,8 +151,18 @@ def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOpti
         forms_mapping_file=str(forms_mapping),
         list_items={name: len(stack.store.items(sp_list)) for name, sp_list in tenant.lists.items()},
     )
-    Path(environment.config_file).write_text(client_config(environment, stack), encoding="utf-8")
+    write_private_file(Path(environment.config_file), client_config(environment, stack).encode("utf-8"))
     return environment
+
+
+def write_forms(force: Force, forms_dir: Path) -> list[Path]:
+    """The Forms exports, made in a fresh private scratch directory and written into `forms_dir` safely."""
+    with tempfile.TemporaryDirectory(dir=forms_dir.parent, prefix=".forms-") as scratch:  # 0700, new
+        written = []
+        for made in write_forms_exports(force, Path(scratch)):
+            write_private_file(forms_dir / made.name, made.read_bytes())
+            written.append(forms_dir / made.name)
+    return written
 
 
 def client_config(environment: DemoEnvironment, stack: EmulatorStack) -> str:
