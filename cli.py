@@ -435,7 +435,8 @@ def emulator_serve(
     It writes STATE_DIR/cetk.yaml pointing every endpoint at the emulator (auth mode none over http;
     certificate sign-in with --https), legacy Forms exports under STATE_DIR/forms, and the CA file to
     trust with --https. Faults (429 with Retry-After, 503, dropped connections after commit, RU budgets)
-    come from --faults; see docs/emulator.md.
+    come from --faults; see docs/emulator.md. Nothing answers until the demo tenant is loaded; the last
+    line on stdout, `ready <base URL>`, comes once every file is written.
 
     Example: cetk emulator serve --https --events 500 --ccrs 2000 --faults faults.yaml
     """
@@ -460,6 +461,7 @@ def emulator_serve(
                 print_json(environment.to_dict())
             else:
                 print_text(describe_environment(environment))
+            print_text(f"ready {environment.base_url}")  # last: the tenant is loaded and every file written
             threading.Event().wait()
         except KeyboardInterrupt:
             run.progress("Stopping the emulator")

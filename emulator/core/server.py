@@ -241,12 +241,19 @@ class RunningServer:
     _thread: threading.Thread
     _temp_dir: tempfile.TemporaryDirectory[str] | None = field(default=None)
 
+    def serve(self) -> None:
+        """Start answering (start_server(..., serve=False) only listens: clients wait in the backlog)."""
+        if not self._thread.is_alive() and not self._server.stopping.is_set():
+            self._thread.start()
+
     def stop(self) -> None:
         self._server.stopping.set()
-        self._server.shutdown()
+        if self._thread.is_alive():  # shutdown() waits for serve_forever, which must have started
+            self._server.shutdown()
         self._server.close_open_sockets()
         self._server.server_close()
-        self._thread.join(timeout=5)
+        if self._thread.ident is not None:  # started
+            self._thread.join(timeout=5)
         if self._temp_dir is not None:
             self._temp_dir.cleanup()
             self._temp_dir = None
@@ -269,8 +276,13 @@ def start_server(
     cert_dir: Path | str | None = None,
     allow_non_loopback: bool = False,
     limits: ServerLimits | None = None,
+    serve: bool = True,
 ) -> RunningServer:
-    """Serve `emulator` on host:port (0 = any free port) in a background thread, `limits` on connections."""
+    """Serve `emulator` on host:port (0 = any free port) in a background thread, `limits` on connections.
+
+    With `serve=False` the socket only listens until `RunningServer.serve()`: the port is known (for
+    links and config files) but nothing is answered yet.
+    """
     limits = limits or ServerLimits()
     if host not in LOOPBACK_HOSTS and not allow_non_loopback:
         raise EmulatorError(
@@ -315,9 +327,11 @@ def start_server(
     thread = threading.Thread(
         target=server.serve_forever, args=(POLL_SECONDS,), name=f"emulator-{bound_port}", daemon=True
     )
-    thread.start()
     base_url = f"{server.scheme}://{url_host}:{bound_port}"
-    return RunningServer(emulator, host, bound_port, base_url, ca_file, server, thread, temp_dir)
+    running = RunningServer(emulator, host, bound_port, base_url, ca_file, server, thread, temp_dir)
+    if serve:
+        running.serve()
+    return running
 
 
 def _family(host: str) -> socket.AddressFamily:
