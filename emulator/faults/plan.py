@@ -84,18 +84,7 @@ class FaultPlan:
     @classmethod
     def from_file(cls, path: Path | str, **overrides: Any) -> FaultPlan:
         """The plan in a YAML or JSON file; any problem is an EmulatorError naming the file and the key."""
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:  # missing, a directory, unreadable
-            raise EmulatorError(f"cannot read fault plan {path}: {exc.strerror or exc}", hint=HINT) from exc
-        except UnicodeDecodeError as exc:
-            raise EmulatorError(f"cannot read fault plan {path}: it is not UTF-8 text", hint=HINT) from exc
-        try:
-            data = yaml.safe_load(text)
-        except (yaml.YAMLError, ValueError, RecursionError) as exc:
-            raise EmulatorError(
-                f"fault plan {path} is not valid YAML or JSON: {_yaml_problem(exc)}", hint=HINT
-            ) from exc
+        data = _read_plan_file(Path(path))
         try:
             return cls.from_dict({} if data is None else data, **overrides)
         except EmulatorError as exc:
@@ -104,7 +93,7 @@ class FaultPlan:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], **overrides: Any) -> FaultPlan:
         """A plan from parsed YAML/JSON; a wrong key or value is an EmulatorError naming where it is."""
-        plan = mapping(data, "the fault plan", frozenset({"seed", "rules", "budget"}))
+        plan = mapping(data, "the top level", frozenset({"seed", "rules", "budget"}))
         rules = [_rule(raw, index) for index, raw in enumerate(listing(plan.get("rules"), "rules"))]
         budget = _budget(plan["budget"]) if plan.get("budget") is not None else None
         seed = integer(plan.get("seed", 0), "seed")
@@ -255,6 +244,22 @@ def _budget(raw: Any) -> ResourceBudget:
             fields.get("cost_per_request", defaults.cost_per_request), "budget.cost_per_request", minimum=0
         ),
     )
+
+
+def _read_plan_file(path: Path) -> Any:
+    """The file's YAML (JSON is YAML too); unreadable or unparsable is an EmulatorError naming the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:  # missing, a directory, unreadable
+        raise EmulatorError(f"cannot read fault plan {path}: {exc.strerror or exc}", hint=HINT) from exc
+    except UnicodeDecodeError as exc:
+        raise EmulatorError(f"cannot read fault plan {path}: it is not UTF-8 text", hint=HINT) from exc
+    try:
+        return yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise EmulatorError(
+            f"fault plan {path} is not valid YAML or JSON: {_yaml_problem(exc)}", hint=HINT
+        ) from exc
 
 
 def _yaml_problem(error: BaseException) -> str:
