@@ -1,49 +1,40 @@
 """The emulator behind a real socket: a stdlib HTTPServer with a bounded pool of workers, HTTP/1.1
-keep-alive, optional TLS, handshake and idle timeouts (workers.py), Nagle off, and the Host checked.
-
-A response marked `drop_connection` is never written: the socket closes after the handler ran, so the
-client sees a connection error although the request took effect (the ambiguous commit).
+keep-alive, optional TLS, handshake and idle timeouts (workers.py), Nagle off; each request is read and
+answered by handler.py, which checks the Host and caps the body first.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import re
 import socket
 import ssl
-import string
 import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from emulator.core.app import Emulator
 from emulator.core.certs import ensure_certificates
+from emulator.core.handler import MAX_BODY_BYTES, EmulatorHTTPServer, EmulatorRequestHandler
 from emulator.core.workers import ServerLimits, WorkerPool
 from errors import EmulatorError
 
+__all__ = ["LOOPBACK_HOSTS", "MAX_BODY_BYTES", "RunningServer", "ServerLimits", "start_server"]
+
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-MAX_BODY_BYTES = 64 * 1024 * 1024  # larger bodies get 413, chunked or not
-_MAX_LINE = 65_537  # chunk-size and trailer lines, as http.client bounds header lines
-_HOST = re.compile(r"(?:\[(?P<bracketed>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::(?P<port>[0-9]{1,5}))?")
 POLL_SECONDS = 0.05  # how soon stop() is noticed
 
 
-class _Server(HTTPServer):
-    emulator: Emulator
-    scheme: str
+class _Server(EmulatorHTTPServer):
     tls: ssl.SSLContext | None
     limits: ServerLimits
     workers: WorkerPool
     stopping: threading.Event
     open_sockets: set[socket.socket]
     sockets_lock: threading.Lock
-    host_names: frozenset[str]  # what the Host header may name: loopback names and the bound address
 
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = self.socket.accept()
@@ -104,15 +95,6 @@ class _Server(HTTPServer):
             for connection in connections:
                 self.open_sockets.discard(connection)
 
-    def accepts_host(self, value: str) -> bool:
-        """True for a loopback name (or the bound address), with no port or this server's port."""
-        found = _HOST.fullmatch(value.strip().lower())
-        if found is None:
-            return False
-        name = found.group("bracketed") or found.group("name")
-        port = found.group("port")
-        return name in self.host_names and (port is None or int(port) == self.server_port)
-
     def handle_error(self, request: Any, client_address: Any) -> None:
         """Clients that hang up or fail TLS are routine here; anything else is printed as usual."""
         error = sys.exc_info()[1]
@@ -124,108 +106,6 @@ class _Server(HTTPServer):
             for connection in list(self.open_sockets):
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    timeout = None  # the per-server idle timeout is set on the bound subclass (start_server)
-
-    def _serve(self) -> None:
-        host = self._checked_host()  # before the body is read: a misdirected request costs nothing
-        if host is None:
-            return
-        body = self._read_body()
-        if body is None:
-            return
-        origin = f"{self.server.scheme}://{host}"
-        response = self.server.emulator.handle(
-            self.command, self.path, dict(self.headers.items()), body, origin
-        )
-        if response.drop_connection:
-            self.close_connection = True
-            with contextlib.suppress(OSError):
-                self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self.send_response(response.status)
-        for name, value in response.headers.items():
-            if name.lower() not in ("content-length", "connection"):
-                self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
-
-    def _checked_host(self) -> str | None:
-        """The Host header when it names this server on loopback, else None after answering 400 or 421.
-
-        A web page can make a browser send requests to a loopback port under a name it controls (DNS
-        rebinding: `attacker.example` resolving to 127.0.0.1); such a request carries that name as Host.
-        """
-        host = self.headers.get("Host")
-        if host is None:
-            self._refuse(400, "BadRequest", "An HTTP/1.1 request needs a Host header.")
-            return None
-        if not self.server.accepts_host(host):
-            names = ", ".join(sorted(self.server.host_names))
-            self._refuse(
-                421,
-                "MisdirectedRequest",
-                f"This server answers only to {names} on port {self.server.server_port}.",
-            )
-            return None
-        return host.strip()
-
-    def _refuse(self, status: int, code: str, message: str) -> None:
-        """A transport-level refusal, before any service sees the request; the connection closes."""
-        body = json.dumps({"error": {"code": code, "message": message}}).encode()
-        self.close_connection = True
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _read_body(self) -> bytes | None:
-        """The request body, or None after answering 400/413 (then the connection closes)."""
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            return self._read_chunked()
-        raw_length = (self.headers.get("Content-Length") or "0").strip()
-        if not (raw_length.isascii() and raw_length.isdigit()):  # refuses "-1": read() would wait for EOF
-            self.send_error(400, "Bad Content-Length")
-            return None
-        length = int(raw_length)
-        if length > MAX_BODY_BYTES:
-            self.send_error(413, "Request body too large")
-            return None
-        return self.rfile.read(length) if length else b""
-
-    def _read_chunked(self) -> bytes | None:
-        chunks: list[bytes] = []
-        total = 0
-        while True:
-            digits = self.rfile.readline(_MAX_LINE).split(b";")[0].strip() or b"0"
-            if not all(chr(byte) in string.hexdigits for byte in digits):  # int() would take "-1"
-                self.send_error(400, "Bad chunk size")
-                return None
-            size = int(digits, 16)
-            total += size
-            if total > MAX_BODY_BYTES:  # checked before reading, so memory stays bounded
-                self.send_error(413, "Request body too large")
-                return None
-            if size == 0:
-                while self.rfile.readline(_MAX_LINE) not in (b"\r\n", b"\n", b""):
-                    pass
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(_MAX_LINE)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        """Silent: the emulator keeps its own request log without credentials."""
 
 
 @dataclass
@@ -308,7 +188,7 @@ def start_server(
     )
     try:
         # StreamRequestHandler applies `timeout` to every read: keep-alive silence, and a stalled request
-        handler = type("_BoundHandler", (_Handler,), {"timeout": limits.idle_timeout_seconds})
+        handler = type("_BoundHandler", (EmulatorRequestHandler,), {"timeout": limits.idle_timeout_seconds})
         server: _Server = server_class((host, port), handler)
     except OSError as exc:
         if temp_dir is not None:
