@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
-from emulator.core.bodies import BodyRules, Refusal
-from emulator.core.http import MAX_JSON_DEPTH, Request, Response, Router, ServiceError
+from emulator.core.http import Request, Response, Router, ServiceError
 from emulator.core.tokens import BearerCheck, Claims, TokenAuthority
 from emulator.lists.store import Item, ListStore, Site, SpList, StoreNotFound
+from emulator.sharepoint.bodies import SHAREPOINT_BODY_RULES
 from emulator.sharepoint.serialise import item_json
 
 DEFAULT_PAGE_SIZE = 100  # SPDOCS working-with-lists-and-list-items-with-rest.md: 100 items without $top
@@ -30,20 +30,6 @@ _LIST = re.compile(
     re.IGNORECASE,
 )
 _ITEM = re.compile(r"^/items(?:\((?P<id>\d+)\)|/getbyid\((?P<byid>\d+)\))?$", re.IGNORECASE)
-# How SharePoint REST refuses bodies (docs/emulator.md#security). Another Content-Type: 415 and the message
-# (sharepoint.stackexchange.com/q/191178); its code, and the deep-nesting refusal, UNCONFIRMED.
-SHAREPOINT_BODY_RULES = BodyRules(
-    too_deep=Refusal(
-        400,
-        "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
-        f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
-    ),
-    unsupported_type=Refusal(
-        415,
-        "-1, Microsoft.SharePoint.Client.ClientServiceException",
-        "The HTTP header Content-Type is missing or its value is invalid.",
-    ),
-)
 _SKIPTOKEN = re.compile(r"^Paged=TRUE&p_ID=(?P<id>\d+)$", re.IGNORECASE)
 
 
