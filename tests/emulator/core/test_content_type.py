@@ -13,6 +13,7 @@ from emulator.build import EmulatorStack
 from emulator.core.tokens import GRAPH_AUDIENCE, POWERBI_AUDIENCE
 
 ORIGIN = "http://127.0.0.1:8765"
+APP_ROLES = {"roles": ["Sites.ReadWrite.All"]}  # an app token with the permission a sync asks for
 SHAREPOINT_AUDIENCE = "https://contoso.sharepoint.com"
 CSRF_TYPES = ["text/plain", "text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]  # fmt: skip
 ITEM = json.dumps({"fields": {"Title": "Planted"}}).encode()
@@ -23,7 +24,7 @@ def call(stack: EmulatorStack, method: str, target: str, body: bytes, content_ty
     headers = {} if content_type is None else {"Content-Type": content_type}
     if audience is not None:
         headers["Authorization"] = "Bearer " + stack.tokens.issue(
-            audience=audience, client_id="app", tenant="t"
+            audience=audience, client_id="app", tenant="t", extra=APP_ROLES
         )
     response = stack.emulator.handle(method, target, headers, body, ORIGIN)
     return response.status, json.loads(response.body) if response.body else None

@@ -17,6 +17,7 @@ from emulator.core.tokens import GRAPH_AUDIENCE, POWERBI_AUDIENCE
 from emulator.login.assertion import ASSERTION_TYPE
 
 ORIGIN = "http://127.0.0.1:8765"
+APP_ROLES = {"roles": ["Sites.ReadWrite.All"]}  # an app token with the permission a sync asks for
 DEEP = b"[" * 100_000 + b"]" * 100_000  # RecursionError in json.loads
 DEEP_OBJECT = b'{"a":' * 50_000 + b"1" + b"}" * 50_000
 JSON = "application/json"
@@ -30,7 +31,7 @@ def call(stack: EmulatorStack, method: str, target: str, body: bytes, audience: 
          content_type: str = JSON) -> tuple[int, Any]:  # fmt: skip
     headers = {"Content-Type": content_type}
     if audience:
-        token = stack.tokens.issue(audience=audience, client_id="app", tenant="t")
+        token = stack.tokens.issue(audience=audience, client_id="app", tenant="t", extra=APP_ROLES)
         headers["Authorization"] = f"Bearer {token}"
     response = stack.emulator.handle(method, target, headers, body, ORIGIN)
     return response.status, json.loads(response.body)
