@@ -479,7 +479,10 @@ def emulator_serve(
         int, typer.Option("--latency-ms", min=0, help="Latency added to every request.")
     ] = 0,
     faults: Annotated[
-        Path | None, typer.Option("--faults", exists=True, dir_okay=False, help="Fault plan (YAML or JSON).")
+        Path | None,
+        typer.Option(
+            "--faults", help="Fault plan (YAML or JSON); a bad one stops the command naming the file."
+        ),
     ] = None,
     state_dir: Annotated[
         Path,
@@ -494,7 +497,8 @@ def emulator_serve(
     It writes STATE_DIR/cetk.yaml pointing every endpoint at the emulator (auth mode none over http;
     certificate sign-in with --https), legacy Forms exports under STATE_DIR/forms, and the CA file to
     trust with --https. Faults (429 with Retry-After, 503, dropped connections after commit, RU budgets)
-    come from --faults; see docs/emulator.md.
+    come from --faults; see docs/emulator.md. Nothing answers until the demo tenant is loaded; the last
+    line on stdout, `ready <base URL>`, comes once every file is written.
 
     Example: cetk emulator serve --https --events 500 --ccrs 2000 --faults faults.yaml
     """
@@ -519,6 +523,7 @@ def emulator_serve(
                 print_json(environment.to_dict())
             else:
                 print_text(describe_environment(environment))
+            print_text(f"ready {environment.base_url}")  # last: the tenant is loaded and every file written
             threading.Event().wait()
         except KeyboardInterrupt:
             run.progress("Stopping the emulator")

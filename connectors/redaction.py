@@ -74,6 +74,7 @@ def install_log_filter(*logger_names: str) -> Callable[[], None]:
 
 __all__ = [
     "CREDENTIAL_QUERY_KEYS",
+    "MASK",
     "MAX_SERVICE_MESSAGE_CHARS",
     "RedactingLogFilter",
     "install_log_filter",

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from emulator.core.app import Emulator, FaultInjector, NoFaults, Service
 from emulator.core.clock import Clock, SystemClock
+from emulator.core.request_log import DEFAULT_LOG_LIMIT
 from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, TokenAuthority
 from emulator.graph.service import DEFAULT_PAGE_SIZE as GRAPH_DEFAULT_PAGE_SIZE
 from emulator.graph.service import LOOKUP_COLUMN_THRESHOLD, GraphService
@@ -42,6 +43,7 @@ class EmulatorOptions:
         "always"  # or "large-lists": refuse only above the threshold (UNCONFIRMED)
     )
     powerbi: PowerBIOptions = field(default_factory=PowerBIOptions)
+    request_log_limit: int = DEFAULT_LOG_LIMIT  # records kept; older ones are counted in dropped_records
 
 
 @dataclass
@@ -66,7 +68,7 @@ def build_emulator(
     """An Emulator with every service mounted, one shared token authority and one list store."""
     options = options or EmulatorOptions()
     clock = clock or SystemClock()
-    emulator = Emulator(clock=clock, faults=faults or NoFaults())
+    emulator = Emulator(clock=clock, faults=faults or NoFaults(), log_limit=options.request_log_limit)
     tokens = TokenAuthority(clock)
     login = LoginService(
         tokens,

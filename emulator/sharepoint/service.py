@@ -15,6 +15,7 @@ from typing import Any
 from emulator.core.http import Request, Response, Router, ServiceError
 from emulator.core.tokens import APPIDACR_SECRET, BearerCheck, Claims, TokenAuthority
 from emulator.lists.store import Item, ListStore, Site, SpList, StoreNotFound
+from emulator.sharepoint.bodies import SHAREPOINT_BODY_RULES
 from emulator.sharepoint.metadata import fields_json, list_json, site_json, web_json
 from emulator.sharepoint.query import (
     INVALID_QUERY,
@@ -73,6 +74,7 @@ class _TokenRefused(Exception):
 class SharePointService:
     name = "sharepoint"
     mount = "/sharepoint"
+    body_rules = SHAREPOINT_BODY_RULES
 
     def __init__(
         self,
