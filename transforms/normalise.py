@@ -1,0 +1,294 @@
+"""A page of Graph-shaped list items to the list's canonical table and bridge tables, minimised.
+
+    context = NormaliseContext(list_id, key, lookup_keys={"LPTs": {"1": "STOKE_N"}}, staff_numbers={"7": "4711"})
+    page = normalise_page(items, site_mapping.list_mapping("Engagement Events"), context)
+    page.tables["events"], page.tables["event_officers"], page.deleted_item_ids, page.problems
+
+Pure: items in (as the connectors yield them, shapes in transforms/sharepoint_fields.py), Arrow tables
+out with the model's column names and storage types (powerbi_dataset.kinds), every model column
+present (null where nothing feeds it; `load_id` is stamped by publish). Only mapped, non-ignored
+columns are read; annotation keys (`@odata.etag`, `<Col>@odata.type`) are never columns. Problems are
+catalogue codes with masked values (docs/sync.md says which quarantine a row and which only count).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from errors import SourceFormatError
+from powerbi_dataset.derive import arrow_field
+from powerbi_dataset.model import DATASET
+from powerbi_dataset.schema import Dataset, Table
+from transforms.field_values import read_ids
+from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping, item_key
+from transforms.local_time import parse_instants
+from transforms.minimise import consented, keep_consented, scrub_free_text
+from transforms.normalise_fields import unmapped_fields
+from transforms.normalise_log import ProblemLog
+from transforms.normalise_plan import ColumnPlan, ListPlan, plan_list
+from transforms.normalise_values import Lookups, read_column, resolve
+from transforms.privacy import normalise_staff_number, officer_keys, require_key
+from transforms.problems import (
+    PERSONAL_DETAIL_REMOVED,
+    REMOVED_WITHOUT_CONSENT,
+    UNKNOWN_PERSON,
+    UNMAPPED_FIELD,
+    WRONG_TYPE,
+)
+from transforms.report import Report
+from transforms.sharepoint_fields import FIELD_SHAPES
+
+__all__ = ["SOURCE_SYSTEM", "NormaliseContext", "NormalisedPage", "normalise_page", "people_staff_numbers"]
+
+SOURCE_SYSTEM = "sp_list"  # powerbi_dataset.codes.SOURCE_SYSTEMS
+# Item properties (microsoft-apis.md §2.2) the built-in columns are read from, then the `fields` fallback.
+BUILT_IN_SOURCES = {
+    "author": ("AuthorLookupId",),
+    "editor": ("EditorLookupId",),
+    "created": ("createdDateTime", "Created"),
+    "modified": ("lastModifiedDateTime", "Modified"),
+}
+
+
+@dataclass(frozen=True)
+class NormaliseContext:
+    list_id: str
+    key: bytes  # pseudonymisation key (HMAC)
+    lookup_keys: Mapping[str, Mapping[str, str]]  # lookup list display name -> {item id -> canonical key}
+    staff_numbers: Mapping[str, str]  # person lookup id (user id) -> staff number (from `people`)
+    timezone: str = "Europe/London"
+
+    @cached_property
+    def lookups(self) -> Lookups:
+        """The context as Arrow value sets, with every known person's officer key made once."""
+        key = require_key(self.key)
+        lists = {
+            name: (pa.array(list(keys), pa.string()), pa.array(list(keys.values()), pa.string()))
+            for name, keys in self.lookup_keys.items()
+        }
+        people = [
+            (str(user), staff) for user, staff in self.staff_numbers.items() if normalise_staff_number(staff)
+        ]
+        staff = pa.array([number for _user, number in people], pa.string())
+        people_keys = (pa.array([user for user, _number in people], pa.string()), officer_keys(staff, key))
+        return Lookups(key, self.timezone, lists, people_keys)
+
+
+@dataclass(frozen=True)
+class NormalisedPage:
+    tables: dict[str, pa.Table]  # the list's canonical table + its bridge tables
+    deleted_item_ids: tuple[str, ...]
+    problems: Report
+    item_keys: Mapping[str, str] = field(default_factory=dict)  # item id -> canonical key (lookups into it)
+
+
+def normalise_page(
+    page_items: Sequence[Mapping[str, Any]],
+    mapping: ListMapping,
+    context: NormaliseContext,
+    *,
+    dataset: Dataset = DATASET,
+) -> NormalisedPage:
+    """Normalise one page of items of the list `mapping` describes (see the module docstring)."""
+    plan = plan_list(mapping, dataset)
+    live, deleted = _latest(page_items, mapping.display_name)
+    ids = [str(item["id"]) for item in live]
+    fields: list[Mapping[str, Any]] = [item.get("fields") or {} for item in live]
+    lookups = context.lookups
+    table = plan.table
+    log = ProblemLog()
+    columns: dict[str, pa.Array] = {}
+    gated = {name for gate in plan.gates for name in gate.columns}
+    ordered = sorted(plan.columns, key=lambda one: one.targets[0].name in gated)  # consent read first
+    for one in ordered:
+        raw = _raw(fields, one)
+        if one.treatment == "gated":
+            raw = _gate(plan, one, raw, columns, log)
+        for target, array in zip(one.targets, read_column(one, raw, lookups, table.name, log), strict=True):
+            columns[target.name] = array
+    _built_ins(plan, live, fields, lookups, log, columns)
+    keys = columns.get(mapping.key)
+    if plan.key_column is None or keys is None:
+        keys = pa.array([item_key(context.list_id, item_id) for item_id in ids], pa.string())
+        columns[mapping.key] = keys
+    _lineage(table, ids, live, fields, columns)
+    _scrub(plan, columns, log)
+    tables = {table.name: _assemble(table, columns, len(ids))}
+    for one in plan.bridges:
+        lists = read_column(one, _raw(fields, one), lookups, table.name, log)[0]
+        bridge = _bridge(one, mapping.key, keys, lists)
+        tables[one.home.name] = (
+            pa.concat_tables([tables[one.home.name], bridge]) if one.home.name in tables else bridge
+        )
+    for name in unmapped_fields(fields, mapping):
+        message = (
+            f"items carry the column '{name}', which the mapping neither maps nor ignores; it was not read"
+        )
+        log.add(table.name, name, UNMAPPED_FIELD, message, np.array([-1], dtype=np.int64))
+    personal = table.column(mapping.key).personal != "none"
+    problems = log.report(
+        {table.name: (keys, personal)}, ids, {name: t.num_rows for name, t in tables.items()}
+    )
+    item_keys = dict(zip(ids, keys.to_pylist(), strict=True))
+    return NormalisedPage(tables, deleted, problems, {i: k for i, k in item_keys.items() if k is not None})
+
+
+def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMapping) -> dict[str, str]:
+    """Person lookup id -> staff number, from the items of the people list (NormaliseContext.staff_numbers).
+
+    Held in memory only, to make officer keys; staff numbers are never written.
+    """
+    account = FIELD_SHAPES["person"].field_key(people.account)
+    found: dict[str, str] = {}
+    for item in items:
+        values = item.get("fields") or {}
+        user, staff = values.get(account), values.get(people.staff_number)
+        if user is not None and isinstance(staff, str) and staff.strip():
+            found[str(user)] = staff
+    return found
+
+
+def _latest(
+    items: Sequence[Mapping[str, Any]], list_name: str
+) -> tuple[list[Mapping[str, Any]], tuple[str, ...]]:
+    """Items in order of their last appearance (a delta page may repeat one), and the deleted ids."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for position, item in enumerate(items):
+        item_id = item.get("id")
+        if not isinstance(item_id, str | int) or isinstance(item_id, bool) or str(item_id) == "":
+            raise SourceFormatError(
+                f"list '{list_name}': item {position} of the page has no id",
+                hint="the connector must pass Graph listItems as they came (each has an `id`)",
+            )
+        latest.pop(str(item_id), None)
+        latest[str(item_id)] = item
+    live = [item for item in latest.values() if "deleted" not in item]
+    deleted = tuple(item_id for item_id, item in latest.items() if "deleted" in item)
+    return live, deleted
+
+
+def _raw(fields: Sequence[Mapping[str, Any]], one: ColumnPlan) -> list[Any]:
+    key = FIELD_SHAPES[one.kind].field_key(one.name)
+    return [values.get(key) for values in fields]
+
+
+def _gate(
+    plan: ListPlan, one: ColumnPlan, raw: list[Any], columns: Mapping[str, pa.Array], log: ProblemLog
+) -> list[Any]:
+    """Answers of items without consent are dropped before they are read, and counted."""
+    gate = next(gate for gate in plan.gates if one.targets[0].name in gate.columns)
+    allowed = consented(columns.get(gate.consent), len(raw))
+    kept, removed = keep_consented(raw, allowed)
+    message = f"an answer recorded without {gate.consent} was removed (rule {gate.rule})"
+    log.add(plan.table.name, one.targets[0].name, REMOVED_WITHOUT_CONSENT, message, removed)
+    return kept
+
+
+def _built_ins(
+    plan: ListPlan,
+    live: Sequence[Mapping[str, Any]],
+    fields: Sequence[Mapping[str, Any]],
+    lookups: Lookups,
+    log: ProblemLog,
+    columns: dict[str, pa.Array],
+) -> None:
+    table = plan.table.name
+    for name, target in plan.mapping.built_ins.items():
+        sources = BUILT_IN_SOURCES[name]
+        if name in ("author", "editor"):
+            read = read_ids([values.get(sources[0]) for values in fields])
+            log.add(table, target, WRONG_TYPE, f"{BUILT_IN_COLUMNS[name]} is not a user id", read.wrong)
+            keys, missing = resolve(read.values, *lookups.people)
+            log.add(
+                table,
+                target,
+                UNKNOWN_PERSON,
+                f"{BUILT_IN_COLUMNS[name]} has no staff number in the people list",
+                missing,
+                read.values,
+                secret=True,
+            )
+            columns[target] = keys
+            continue
+        item_key_name, field_key = sources
+        text = [
+            item.get(item_key_name) or values.get(field_key)
+            for item, values in zip(live, fields, strict=True)
+        ]
+        read_text = pa.array([value if isinstance(value, str) else None for value in text], pa.string())
+        instants = parse_instants(read_text, lookups.timezone)
+        wrong = instants.wrong | np.fromiter(
+            (v is not None and not isinstance(v, str) for v in text), np.bool_, len(text)
+        )
+        log.add(
+            table,
+            target,
+            WRONG_TYPE,
+            f"{BUILT_IN_COLUMNS[name]} is not an ISO 8601 date-time",
+            wrong,
+            read_text,
+        )
+        columns[target] = instants.values
+
+
+def _lineage(
+    table: Table,
+    ids: list[str],
+    live: Sequence[Mapping[str, Any]],
+    fields: Sequence[Mapping[str, Any]],
+    columns: dict[str, pa.Array],
+) -> None:
+    names = set(table.column_names)
+    if "source_system" in names:
+        columns["source_system"] = pa.array([SOURCE_SYSTEM] * len(ids), pa.string())
+    if "source_item_id" in names:
+        columns["source_item_id"] = pa.array(ids, pa.string())
+    if "source_version" in names:
+        versions = [
+            item.get("eTag") or item.get("@odata.etag") or values.get("@odata.etag")
+            for item, values in zip(live, fields, strict=True)
+        ]
+        columns["source_version"] = pa.array(
+            [v if isinstance(v, str) else None for v in versions], pa.string()
+        )
+
+
+def _scrub(plan: ListPlan, columns: dict[str, pa.Array], log: ProblemLog) -> None:
+    names = [one.targets[0].name for one in plan.columns if one.treatment == "scrub"]
+    message = "personal details in the text were replaced by placeholders"
+    for name, (scrubbed, changed) in zip(
+        names, scrub_free_text([columns[name] for name in names]), strict=True
+    ):
+        columns[name] = scrubbed
+        log.add(plan.table.name, name, PERSONAL_DETAIL_REMOVED, message, changed)
+
+
+def _assemble(table: Table, columns: Mapping[str, pa.Array], rows: int) -> pa.Table:
+    """Every model column in model order, storage types, nullable (validation reports what is missing)."""
+    fields = [arrow_field(column).with_nullable(True) for column in table.columns]
+    arrays = [
+        columns[column.name].cast(field_.type) if column.name in columns else pa.nulls(rows, field_.type)
+        for column, field_ in zip(table.columns, fields, strict=True)
+    ]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata={"table": table.name}))
+
+
+def _bridge(one: ColumnPlan, parent_key: str, keys: pa.Array, lists: pa.Array) -> pa.Table:
+    """One row per (item, value); empty values (flagged on the item) are left out; rank from position."""
+    flat = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists)
+    offsets = np.asarray(lists.offsets.to_numpy(zero_copy_only=False), dtype=np.int64)
+    starts = offsets[np.asarray(parents.to_numpy(zero_copy_only=False), dtype=np.int64)] - offsets[0]
+    positions = pa.array(np.arange(len(flat), dtype=np.int64) - starts + 1)
+    present = pc.is_valid(flat)
+    columns = {parent_key: keys.take(parents).filter(present), one.targets[0].name: flat.filter(present)}
+    if one.rank is not None:
+        columns[one.rank.name] = positions.filter(present)
+    return _assemble(one.home, columns, len(columns[parent_key]))

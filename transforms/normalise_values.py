@@ -1,0 +1,212 @@
+"""One mapped column of a page, from its raw `fields` values to canonical Arrow arrays.
+
+Labels become codes, lookup ids become the lookup list's keys, people become officer keys, timestamps
+become UTC instants and calendar dates, numbers take the target's kind. A value that cannot be turned
+into a canonical value is left empty and flagged with a catalogue code; nothing is passed on raw.
+Multi-valued columns come back as list arrays (one list per item) for the bridge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from powerbi_dataset.kinds import KIND_TYPES
+from powerbi_dataset.schema import Column
+from transforms import field_values as fv
+from transforms.coerce import Mask, to_mask
+from transforms.local_time import local_dates, parse_instants, to_calendar_dates
+from transforms.normalise_log import ProblemLog
+from transforms.normalise_plan import ColumnPlan
+from transforms.privacy import citizen_keys, officer_keys
+from transforms.problems import (
+    AMBIGUOUS_LOCAL_TIME,
+    NONEXISTENT_LOCAL_TIME,
+    NOT_A_DATE,
+    UNKNOWN_LABEL,
+    UNKNOWN_PERSON,
+    UNRESOLVED_LOOKUP,
+    WRONG_TYPE,
+    ProblemType,
+)
+
+__all__ = ["COORDINATE_DECIMALS", "Lookups", "read_column", "resolve"]
+
+# model.py: event points are "rounded to 3 dp" (about 100 m; domain-model.md B4), at ingest.
+COORDINATE_DECIMALS = 3
+MAX_WHOLE = 2.0**53  # larger JSON numbers are not exact as doubles, so not trusted as whole numbers
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What a page's ids resolve against: the sync's context, prepared once as Arrow value sets."""
+
+    key: bytes
+    timezone: str
+    lists: Mapping[str, tuple[pa.Array, pa.Array]]  # lookup list -> (item ids, canonical keys)
+    people: tuple[pa.Array, pa.Array]  # (person lookup ids, officer keys)
+
+
+@dataclass(frozen=True)
+class _Column:
+    """Where one column's flags go: the list's table, its rows, and the column name to report.
+
+    For the flattened values of a multi-valued column, `parents` gives each value's item (row), so a
+    bad value is reported on the item it came from.
+    """
+
+    plan: ColumnPlan
+    table: str
+    log: ProblemLog
+    parents: np.ndarray | None = None
+
+    @property
+    def label(self) -> str:
+        target = self.plan.targets[0].name
+        return f"{self.plan.home.name}.{target}" if self.plan.home.name != self.table else target
+
+    def flag(
+        self, problem: ProblemType, message: str, rows: Mask, values: object = None, secret: bool = False
+    ) -> None:
+        if self.parents is None:
+            self.log.add(self.table, self.label, problem, message, rows, values, secret=secret)
+            return
+        positions = np.flatnonzero(rows)
+        if len(positions):
+            picked = values.take(pa.array(positions)) if isinstance(values, pa.Array) else None
+            self.log.add(
+                self.table, self.label, problem, message, self.parents[positions], picked, secret=secret
+            )
+
+
+def read_column(
+    plan: ColumnPlan, raw: Sequence[object], lookups: Lookups, table: str, log: ProblemLog
+) -> list[pa.Array]:
+    """The canonical arrays for the plan's targets (one list array for a multi-valued column)."""
+    column = _Column(plan, table, log)
+    kind = plan.kind
+    secret = kind in ("person", "multiperson") or plan.treatment in ("officer", "citizen", "gated")
+    if kind in ("multichoice", "multilookup", "multiperson", "multiterm"):
+        return [_read_multi(column, raw, lookups, secret)]
+    if kind in ("location",):
+        lat, lon, wrong = fv.read_coordinates(raw)
+        column.flag(WRONG_TYPE, "a location is not a Graph location object", wrong)
+        return [pc.round(lat, COORDINATE_DECIMALS), pc.round(lon, COORDINATE_DECIMALS)]
+    read = _read_scalar(kind, raw)
+    column.flag(WRONG_TYPE, f"a {kind} value has the wrong JSON shape", read.wrong, raw, secret)
+    if kind in ("dateTime", "dateOnly"):
+        return _timestamps(column, read.values, lookups.timezone)
+    values = _canonical(column, read.values, lookups, secret)
+    target = plan.targets[0]
+    if kind in ("number", "currency"):
+        values = _number(column, values, target)
+    return [values]
+
+
+def _read_scalar(kind: str, raw: Sequence[object]) -> fv.Read:
+    if kind in ("number", "currency"):
+        return fv.read_numbers(raw)
+    if kind == "boolean":
+        return fv.read_booleans(raw)
+    if kind in ("lookup", "person"):
+        return fv.read_ids(raw)
+    if kind == "hyperlink":
+        return fv.read_member(raw, ("Url",), pa.string())
+    if kind == "term":
+        return fv.read_member(raw, ("Label",), pa.string())
+    return fv.read_texts(raw)  # text, note, choice, dateTime, dateOnly
+
+
+def _canonical(column: _Column, values: pa.Array, lookups: Lookups, secret: bool) -> pa.Array:
+    """Labels to codes, ids to keys, people and staff numbers to pseudonyms (scalars or flattened lists)."""
+    plan = column.plan
+    kind = plan.kind
+    if kind in ("choice", "multichoice") and plan.mapping.choices:
+        labels = pa.array([label for label, _code in plan.mapping.choices], pa.string())
+        codes = pa.array([code for _label, code in plan.mapping.choices], pa.string())
+        out, missing = resolve(values, labels, codes)
+        column.flag(UNKNOWN_LABEL, "the choice label is not mapped to a code", missing, values, secret)
+        return out
+    if kind in ("lookup", "multilookup"):
+        ids, keys = lookups.lists.get(plan.mapping.lookup_list or "", _EMPTY)
+        out, missing = resolve(values, ids, keys)
+        column.flag(
+            UNRESOLVED_LOOKUP, f"no item of '{plan.mapping.lookup_list}' has this id", missing, values, secret
+        )
+        return out
+    if kind in ("person", "multiperson"):
+        out, missing = resolve(values, *lookups.people)
+        column.flag(
+            UNKNOWN_PERSON, "the people list gives this account no staff number", missing, values, True
+        )
+        return out
+    if plan.treatment == "officer":
+        return officer_keys(values, lookups.key)
+    if plan.treatment == "citizen":
+        return citizen_keys(values, lookups.key)
+    return values
+
+
+_EMPTY = (pa.array([], pa.string()), pa.array([], pa.string()))
+
+
+def resolve(values: pa.Array, known: pa.Array, mapped: pa.Array) -> tuple[pa.Array, Mask]:
+    """Each value's counterpart in `mapped` (aligned with `known`), and where a present value has none."""
+    if len(known) == 0:
+        return pa.nulls(len(values), mapped.type), to_mask(pc.is_valid(values))
+    positions = pc.index_in(values, value_set=known)
+    out = mapped.take(positions)
+    return out, to_mask(pc.and_(pc.is_valid(values), pc.is_null(positions)))
+
+
+def _read_multi(column: _Column, raw: Sequence[object], lookups: Lookups, secret: bool) -> pa.Array:
+    plan = column.plan
+    if plan.kind == "multichoice":
+        read = fv.read_text_lists(raw)
+    elif plan.kind == "multiterm":
+        read = fv.read_member_lists(raw, "Label")
+    else:
+        read = fv.read_id_lists(raw)
+    column.flag(WRONG_TYPE, f"a {plan.kind} value has the wrong JSON shape", read.wrong, raw, secret)
+    lists = read.values
+    flat = pc.list_flatten(lists)
+    parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False), dtype=np.int64)
+    spread = _Column(plan, column.table, column.log, parents)
+    return fv.relist(lists, _canonical(spread, flat, lookups, secret))
+
+
+def _number(column: _Column, values: pa.Array, target: Column) -> pa.Array:
+    if target.kind == "Int64":
+        whole = pc.and_(pc.equal(pc.floor(values), values), pc.less_equal(pc.abs(values), MAX_WHOLE))
+        bad = to_mask(pc.invert(whole))
+        column.flag(WRONG_TYPE, "a whole number is expected", bad, values)
+        return pc.if_else(pa.array(bad), pa.scalar(None, pa.float64()), values).cast(pa.int64())
+    if target.kind == "Decimal":
+        return pc.round(values, 4).cast(KIND_TYPES["Decimal"].storage)
+    return values
+
+
+def _timestamps(column: _Column, text: pa.Array, timezone: str) -> list[pa.Array]:
+    instants = parse_instants(text, timezone)
+    column.flag(WRONG_TYPE, "not an ISO 8601 date-time", instants.wrong, text)
+    column.flag(
+        AMBIGUOUS_LOCAL_TIME, f"a time without zone that occurs twice in {timezone}", instants.ambiguous, text
+    )
+    column.flag(
+        NONEXISTENT_LOCAL_TIME,
+        f"a time without zone that never occurs in {timezone}",
+        instants.nonexistent,
+        text,
+    )
+    if column.plan.kind == "dateOnly":
+        dates, not_midnight = to_calendar_dates(instants.values, timezone)
+        column.flag(NOT_A_DATE, f"a date-only value that is not midnight in {timezone}", not_midnight, text)
+        return [pc.if_else(pa.array(not_midnight), pa.scalar(None, dates.type), dates)]
+    out = [instants.values]
+    if len(column.plan.targets) == 2:  # [instant, its local date]
+        out.append(local_dates(instants.values, timezone))
+    return out
