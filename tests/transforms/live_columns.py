@@ -7,7 +7,8 @@ multi-value flag on choice columns, read-only location sub-columns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from emulator.demo.site import LIST_SHAPES, ListShape
@@ -46,14 +47,29 @@ def live_column(definition: dict[str, Any]) -> LiveColumn:
     )  # fmt: skip
 
 
-def live_list(display_name: str, columns: Sequence[ListColumn], list_id: str = "list-guid") -> LiveList:
-    definitions = [definition for column in columns for definition in column_json(column, None)]
+@dataclass(frozen=True)
+class _Target:
+    id: str  # all column_json reads of a lookup's target list
+
+
+def live_list(
+    display_name: str,
+    columns: Sequence[ListColumn],
+    list_id: str = "list-guid",
+    list_ids: Mapping[str, str] | None = None,
+) -> LiveList:
+    """`list_ids` (display name -> id) gives lookups the id of the list they point into."""
+    ids = list_ids or {}
+
+    def target(column: ListColumn) -> _Target | None:
+        return _Target(ids[column.lookup_list]) if column.lookup_list in ids else None
+
+    definitions = [d for column in columns for d in column_json(column, target(column))]  # type: ignore[arg-type]
     return LiveList(
         list_id, display_name, display_name.replace(" ", ""), tuple(live_column(d) for d in definitions)
     )
 
 
 def demo_live_lists(shapes: Sequence[ListShape] = LIST_SHAPES) -> list[LiveList]:
-    return [
-        live_list(shape.display_name, shape.columns, f"guid-{index}") for index, shape in enumerate(shapes)
-    ]
+    ids = {shape.display_name: f"guid-{index}" for index, shape in enumerate(shapes)}
+    return [live_list(shape.display_name, shape.columns, ids[shape.display_name], ids) for shape in shapes]
