@@ -1,45 +1,51 @@
-"""Graph `fields` values of one column, for a page of items, as Arrow arrays (the shapes of FIELD_SHAPES).
+"""Graph `fields` values of a page of items, as Arrow arrays (the shapes of FIELD_SHAPES).
 
-Each reader takes the raw JSON values of one column (one per item, None where the item has none) and
-returns an Arrow array plus the rows it could not read. The common case is one conversion of the whole
-column in Arrow's C++ (`pa.array` with the expected type); only a column holding a value of the wrong
-JSON shape is looked at value by value, and those values become `wrong-type` rows, never passed on.
-Only the members a canonical column needs are read: a multi-person value's names and emails, a
-location's address and a hyperlink's description are never converted.
+One conversion in Arrow's C++ reads every mapped column of the page at once: the items' `fields` become
+a struct array whose members are exactly the mapped keys, typed as each SharePoint type is sent (keys
+not asked for, annotations included, are never looked at). When a value has the wrong JSON shape, that
+conversion refuses the page and each column is read on its own; a column holding such a value is then
+looked at value by value and the value becomes a `wrong-type` row, never passed on. Only the members a
+canonical column needs are read: a multi-person value's names and emails, a location's address and a
+hyperlink's description are never converted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.coerce import Mask
+from transforms.sharepoint_fields import SharePointType
 
-__all__ = [
-    "Read",
-    "read_booleans",
-    "read_coordinates",
-    "read_ids",
-    "read_id_lists",
-    "read_member",
-    "read_member_lists",
-    "read_numbers",
-    "read_text_lists",
-    "read_texts",
-    "relist",
-]
+__all__ = ["POINT", "Read", "read_page", "relist"]
 
 Check = Callable[[object], bool]
+Extract = Callable[[pa.Array], pa.Array]
+STRING = pa.string()
+POINT = pa.struct([("latitude", pa.float64()), ("longitude", pa.float64())])
+_LOOKUP_ELEMENT = pa.struct([("LookupId", pa.int64())])
 
 
 @dataclass(frozen=True)
 class Read:
     values: pa.Array
     wrong: Mask  # True where a value was present but of the wrong JSON shape (the cell is left empty)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """How one SharePoint type is read: the Arrow type of the raw value, a check for one value, and
+    what to keep of it (a member, or ids as text)."""
+
+    raw: pa.DataType
+    check: Check
+    extract: Extract = staticmethod(lambda array: array)
+    no_booleans: bool = False  # Arrow reads true as 1.0 into a double: numbers are checked for it
 
 
 def _is_text(value: object) -> bool:
@@ -55,112 +61,108 @@ def _is_boolean(value: object) -> bool:
 
 
 def _is_id(value: object) -> bool:
-    return (isinstance(value, str) and value.strip().isdigit()) or (
-        isinstance(value, int) and not isinstance(value, bool)
+    is_digits = isinstance(value, str) and value.strip().isdigit()
+    return is_digits or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _member(path: Sequence[str], kind: pa.DataType) -> tuple[pa.DataType, Check, Extract]:
+    struct = kind
+    for name in reversed(path):
+        struct = pa.struct([(name, struct)])
+
+    def check(value: object) -> bool:
+        for name in path:
+            if not isinstance(value, dict):
+                return False
+            value = value.get(name)
+        return value is None or (isinstance(value, str) if pa.types.is_string(kind) else _is_point(value))
+
+    return struct, check, lambda array: pc.struct_field(array, [0] * len(path))
+
+
+def _is_point(value: object) -> bool:
+    return isinstance(value, dict) and all(
+        value.get(axis) is None or _is_number(value.get(axis)) for axis in ("latitude", "longitude")
     )
 
 
-def _is_text_list(value: object) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+def _list_of(element: Check) -> Check:
+    def check(value: object) -> bool:
+        return isinstance(value, list) and all(element(item) for item in value)
+
+    return check
 
 
-def _convert(raw: Sequence[object], kind: pa.DataType, check: Check) -> Read:
-    """`pa.array(raw, kind)`; when Arrow refuses, values failing `check` are emptied and marked wrong."""
-    try:
-        return Read(pa.array(raw, kind), np.zeros(len(raw), dtype=np.bool_))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    wrong = np.fromiter((value is not None and not check(value) for value in raw), np.bool_, len(raw))
-    kept = [None if bad else value for value, bad in zip(raw, wrong.tolist(), strict=True)]
-    return Read(pa.array(kept, kind), wrong)
+def _ids_as_text(lists: pa.Array) -> pa.Array:
+    return relist(lists, pc.struct_field(pc.list_flatten(lists), [0]).cast(STRING))
 
 
-def read_texts(raw: Sequence[object]) -> Read:
-    """text, note, choice: JSON strings."""
-    return _convert(raw, pa.string(), _is_text)
+def _labels(lists: pa.Array) -> pa.Array:
+    return relist(lists, pc.struct_field(pc.list_flatten(lists), [0]))
 
 
-def read_numbers(raw: Sequence[object]) -> Read:
-    """number, currency: JSON numbers (true/false are not numbers), as float64."""
-    try:
-        inferred = pa.array(raw)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        inferred = None
-    # Inference reads true as 1.0 once a float is present, so a floating column is checked for booleans.
-    numeric = inferred is not None and (
-        pa.types.is_integer(inferred.type)
-        or pa.types.is_null(inferred.type)
-        or (pa.types.is_floating(inferred.type) and not any(type(value) is bool for value in raw))
-    )
-    if inferred is not None and numeric:
-        return Read(inferred.cast(pa.float64()), np.zeros(len(raw), dtype=np.bool_))
-    wrong = np.fromiter((value is not None and not _is_number(value) for value in raw), np.bool_, len(raw))
-    kept = [None if bad else value for value, bad in zip(raw, wrong.tolist(), strict=True)]
-    return Read(pa.array(kept, pa.float64()), wrong)
+_URL, _LABEL, _PLACE = (
+    _member(("Url",), STRING),
+    _member(("Label",), STRING),
+    _member(("coordinates",), POINT),
+)
+_LABEL_ELEMENT = pa.struct([("Label", STRING)])
+SPECS: dict[SharePointType, _Spec] = {
+    **dict.fromkeys(("text", "note", "choice", "dateTime", "dateOnly"), _Spec(STRING, _is_text)),
+    **dict.fromkeys(("number", "currency"), _Spec(pa.float64(), _is_number, no_booleans=True)),
+    "boolean": _Spec(pa.bool_(), _is_boolean),
+    **dict.fromkeys(("lookup", "person"), _Spec(STRING, _is_id)),
+    "hyperlink": _Spec(*_URL),
+    "term": _Spec(*_LABEL),
+    "location": _Spec(*_PLACE),
+    "multichoice": _Spec(pa.list_(STRING), _list_of(_is_text)),
+    **dict.fromkeys(("multilookup", "multiperson"), _Spec(pa.list_(_LOOKUP_ELEMENT), _list_of(
+        lambda item: isinstance(item, dict) and _is_id(item.get("LookupId"))), _ids_as_text)),
+    "multiterm": _Spec(pa.list_(_LABEL_ELEMENT), _list_of(_LABEL[1]), _labels),
+}  # fmt: skip
 
 
-def read_booleans(raw: Sequence[object]) -> Read:
-    """boolean: JSON true / false (a number or text is not a boolean)."""
-    return _convert(raw, pa.bool_(), _is_boolean)
+def read_page(fields: Sequence[Mapping[str, Any]], columns: Mapping[str, SharePointType]) -> dict[str, Read]:
+    """Every column (`fields` key -> type) of the page read: one Arrow conversion, else column by column."""
+    specs = {key: SPECS[kind] for key, kind in columns.items()}
+    clean = np.zeros(len(fields), dtype=np.bool_)
+    numbers = [key for key, spec in specs.items() if spec.no_booleans]
+    if not any(type(values.get(key)) is bool for key in numbers for values in fields):
+        struct = pa.struct([(key, spec.raw) for key, spec in specs.items()])
+        try:
+            page = pa.array(fields, type=struct)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            page = None
+        if page is not None:
+            return {
+                key: Read(spec.extract(pc.struct_field(page, [index])), clean)
+                for index, (key, spec) in enumerate(specs.items())
+            }
+    return {key: _read_one([values.get(key) for values in fields], spec) for key, spec in specs.items()}
 
 
-def read_ids(raw: Sequence[object]) -> Read:
-    """lookup, person: `<Col>LookupId`, the item or user id as a string (a number is accepted too)."""
-    try:
-        return Read(pa.array(raw, pa.string()), np.zeros(len(raw), dtype=np.bool_))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        pass
-    wrong = np.fromiter((value is not None and not _is_id(value) for value in raw), np.bool_, len(raw))
-    kept = [
-        None if bad or value is None else str(value).strip()
-        for value, bad in zip(raw, wrong.tolist(), strict=True)
-    ]
-    return Read(pa.array(kept, pa.string()), wrong)
+def _read_one(raw: Sequence[object], spec: _Spec) -> Read:
+    """One column: Arrow's conversion, or value by value when a value has the wrong shape."""
+    if not spec.no_booleans or not any(type(value) is bool for value in raw):
+        try:
+            return Read(spec.extract(pa.array(raw, spec.raw)), np.zeros(len(raw), dtype=np.bool_))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass
+    wrong = np.fromiter((value is not None and not spec.check(value) for value in raw), np.bool_, len(raw))
+    kept = [None if bad else _plain(value, spec) for value, bad in zip(raw, wrong.tolist(), strict=True)]
+    return Read(spec.extract(pa.array(kept, spec.raw)), wrong)
 
 
-def read_member(raw: Sequence[object], path: Sequence[str], kind: pa.DataType) -> Read:
-    """One member of an object value (a hyperlink's `Url`, a term's `Label`), other members unread."""
-    struct = _nested(path, kind)
-    read = _convert(raw, struct, _object_check(path, kind))
-    return Read(pc.struct_field(read.values, [0] * len(path)), read.wrong)
-
-
-def read_coordinates(raw: Sequence[object]) -> tuple[pa.Array, pa.Array, Mask]:
-    """A location's `coordinates` (latitude, longitude); a location without coordinates gives nulls."""
-    point = pa.struct([("latitude", pa.float64()), ("longitude", pa.float64())])
-    read = _convert(raw, pa.struct([("coordinates", point)]), _location_check)
-    coordinates = pc.struct_field(read.values, [0])
-    return pc.struct_field(coordinates, [0]), pc.struct_field(coordinates, [1]), read.wrong
-
-
-def read_text_lists(raw: Sequence[object]) -> Read:
-    """multichoice: arrays of strings."""
-    return _convert(raw, pa.list_(pa.string()), _is_text_list)
-
-
-def read_id_lists(raw: Sequence[object]) -> Read:
-    """multilookup, multiperson: arrays of `{"LookupId": n, ...}`, as lists of id strings."""
-    element = pa.struct([("LookupId", pa.int64())])
-    try:
-        lists = pa.array(raw, pa.list_(element))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        check = _list_check(_lookup_element)
-        wrong = np.fromiter((value is not None and not check(value) for value in raw), np.bool_, len(raw))
-        kept = [
-            None if bad or value is None else [str(item["LookupId"]).strip() for item in value]  # type: ignore[attr-defined]
-            for value, bad in zip(raw, wrong.tolist(), strict=True)
-        ]
-        return Read(pa.array(kept, pa.list_(pa.string())), wrong)
-    ids = pc.struct_field(pc.list_flatten(lists), [0]).cast(pa.string())
-    return Read(relist(lists, ids), np.zeros(len(raw), dtype=np.bool_))
-
-
-def read_member_lists(raw: Sequence[object], member: str) -> Read:
-    """multiterm: arrays of objects, as lists of one string member (a term's `Label`)."""
-    element = pa.struct([(member, pa.string())])
-    read = _convert(raw, pa.list_(element), _list_check(_object_check((member,), pa.string())))
-    texts = pc.struct_field(pc.list_flatten(read.values), [0])
-    return Read(relist(read.values, texts), read.wrong)
+def _plain(value: object, spec: _Spec) -> object:
+    """A value that passed its check, in the form Arrow converts: ids that came as numbers become text
+    (and multi-value ids as numbers)."""
+    if spec.raw == STRING and isinstance(value, int):
+        return str(value)
+    if spec.raw == STRING and isinstance(value, str) and spec.check is _is_id:
+        return value.strip()
+    if spec.extract is _ids_as_text and isinstance(value, list):
+        return [{"LookupId": int(item["LookupId"])} for item in value]
+    return value
 
 
 def relist(lists: pa.Array, flat: pa.Array) -> pa.Array:
@@ -169,44 +171,3 @@ def relist(lists: pa.Array, flat: pa.Array) -> pa.Array:
         return pa.array([], pa.list_(flat.type))
     offsets = pc.subtract(lists.offsets, lists.offsets[0])
     return pa.ListArray.from_arrays(offsets, flat, mask=pc.is_null(lists) if lists.null_count else None)
-
-
-def _nested(path: Sequence[str], kind: pa.DataType) -> pa.DataType:
-    for name in reversed(path):
-        kind = pa.struct([(name, kind)])
-    return kind
-
-
-def _object_check(path: Sequence[str], kind: pa.DataType) -> Check:
-    def check(value: object) -> bool:
-        for name in path:
-            if not isinstance(value, dict):
-                return False
-            value = value.get(name)
-        if value is None:
-            return True
-        return isinstance(value, str) if pa.types.is_string(kind) else _is_number(value)
-
-    return check
-
-
-def _location_check(value: object) -> bool:
-    if not isinstance(value, dict):
-        return False
-    point = value.get("coordinates")
-    if point is None:
-        return True
-    return isinstance(point, dict) and all(
-        point.get(axis) is None or _is_number(point.get(axis)) for axis in ("latitude", "longitude")
-    )
-
-
-def _lookup_element(value: object) -> bool:
-    return isinstance(value, dict) and _is_id(value.get("LookupId"))
-
-
-def _list_check(element: Check) -> Check:
-    def check(value: object) -> bool:
-        return isinstance(value, list) and all(element(item) for item in value)
-
-    return check

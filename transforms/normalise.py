@@ -13,10 +13,10 @@ catalogue codes with masked values (docs/sync.md says which quarantine a row and
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -26,18 +26,17 @@ from errors import SourceFormatError
 from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset, Table
-from transforms.field_values import read_ids
+from transforms.field_values import read_page
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping, item_key
 from transforms.local_time import parse_instants
-from transforms.minimise import consented, keep_consented, scrub_free_text
-from transforms.normalise_fields import unmapped_fields
+from transforms.minimise import consented, scrub_free_text
+from transforms.normalise_fields import selected_columns, unmapped_fields
 from transforms.normalise_log import ProblemLog
 from transforms.normalise_plan import ColumnPlan, ListPlan, plan_list
-from transforms.normalise_values import Lookups, read_column, resolve
+from transforms.normalise_values import Consent, Lookups, read_column, resolve
 from transforms.privacy import normalise_staff_number, officer_keys, require_key
 from transforms.problems import (
     PERSONAL_DETAIL_REMOVED,
-    REMOVED_WITHOUT_CONSENT,
     UNKNOWN_PERSON,
     UNMAPPED_FIELD,
     WRONG_TYPE,
@@ -45,7 +44,14 @@ from transforms.problems import (
 from transforms.report import Report
 from transforms.sharepoint_fields import FIELD_SHAPES
 
-__all__ = ["SOURCE_SYSTEM", "NormaliseContext", "NormalisedPage", "normalise_page", "people_staff_numbers"]
+__all__ = [
+    "SOURCE_SYSTEM",
+    "NormaliseContext",
+    "NormalisedPage",
+    "normalise_page",
+    "people_staff_numbers",
+    "selected_columns",
+]
 
 SOURCE_SYSTEM = "sp_list"  # powerbi_dataset.codes.SOURCE_SYSTEMS
 # Item properties (microsoft-apis.md §2.2) the built-in columns are read from, then the `fields` fallback.
@@ -98,8 +104,7 @@ def normalise_page(
 ) -> NormalisedPage:
     """Normalise one page of items of the list `mapping` describes (see the module docstring)."""
     plan = plan_list(mapping, dataset)
-    live, deleted = _latest(page_items, mapping.display_name)
-    ids = [str(item["id"]) for item in live]
+    live, ids, deleted = _latest(page_items, mapping.display_name)
     fields: list[Mapping[str, Any]] = [item.get("fields") or {} for item in live]
     lookups = context.lookups
     table = plan.table
@@ -107,22 +112,22 @@ def normalise_page(
     columns: dict[str, pa.Array] = {}
     gated = {name for gate in plan.gates for name in gate.columns}
     ordered = sorted(plan.columns, key=lambda one: one.targets[0].name in gated)  # consent read first
+    reads = read_page(fields, {_key(one): one.kind for one in (*plan.columns, *plan.bridges)})
     for one in ordered:
-        raw = _raw(fields, one)
-        if one.treatment == "gated":
-            raw = _gate(plan, one, raw, columns, log)
-        for target, array in zip(one.targets, read_column(one, raw, lookups, table.name, log), strict=True):
+        consent = _consent(plan, one, columns, len(ids)) if one.treatment == "gated" else None
+        arrays = read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log, consent)
+        for target, array in zip(one.targets, arrays, strict=True):
             columns[target.name] = array
     _built_ins(plan, live, fields, lookups, log, columns)
     keys = columns.get(mapping.key)
     if plan.key_column is None or keys is None:
-        keys = pa.array([item_key(context.list_id, item_id) for item_id in ids], pa.string())
+        keys = _item_keys(context.list_id, ids)
         columns[mapping.key] = keys
     _lineage(table, ids, live, fields, columns)
     _scrub(plan, columns, log)
     tables = {table.name: _assemble(table, columns, len(ids))}
     for one in plan.bridges:
-        lists = read_column(one, _raw(fields, one), lookups, table.name, log)[0]
+        lists = read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log)[0]
         bridge = _bridge(one, mapping.key, keys, lists)
         tables[one.home.name] = (
             pa.concat_tables([tables[one.home.name], bridge]) if one.home.name in tables else bridge
@@ -157,38 +162,53 @@ def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMappi
 
 def _latest(
     items: Sequence[Mapping[str, Any]], list_name: str
-) -> tuple[list[Mapping[str, Any]], tuple[str, ...]]:
-    """Items in order of their last appearance (a delta page may repeat one), and the deleted ids."""
+) -> tuple[list[Mapping[str, Any]], list[str], tuple[str, ...]]:
+    """Items in order of their last appearance (a delta page may repeat one), their ids, the deleted ids."""
+    found = [item.get("id") for item in items]
+    if all(type(item_id) is str and item_id for item_id in found):
+        ids = cast(list[str], found)
+    else:
+        ids = [_item_id(item_id, position, list_name) for position, item_id in enumerate(found)]
+    if len(set(ids)) == len(ids) and not any("deleted" in item for item in items):
+        return list(items), ids, ()  # a full read: nothing repeated or deleted
     latest: dict[str, Mapping[str, Any]] = {}
-    for position, item in enumerate(items):
-        item_id = item.get("id")
-        if not isinstance(item_id, str | int) or isinstance(item_id, bool) or str(item_id) == "":
-            raise SourceFormatError(
-                f"list '{list_name}': item {position} of the page has no id",
-                hint="the connector must pass Graph listItems as they came (each has an `id`)",
-            )
-        latest.pop(str(item_id), None)
-        latest[str(item_id)] = item
-    live = [item for item in latest.values() if "deleted" not in item]
+    for item_id, item in zip(ids, items, strict=True):
+        latest.pop(item_id, None)
+        latest[item_id] = item
+    live = [(item_id, item) for item_id, item in latest.items() if "deleted" not in item]
     deleted = tuple(item_id for item_id, item in latest.items() if "deleted" in item)
-    return live, deleted
+    return [item for _id, item in live], [item_id for item_id, _item in live], deleted
 
 
-def _raw(fields: Sequence[Mapping[str, Any]], one: ColumnPlan) -> list[Any]:
-    key = FIELD_SHAPES[one.kind].field_key(one.name)
-    return [values.get(key) for values in fields]
+def _item_id(item_id: object, position: int, list_name: str) -> str:
+    if isinstance(item_id, bool) or not isinstance(item_id, str | int) or str(item_id) == "":
+        raise SourceFormatError(
+            f"list '{list_name}': item {position} of the page has no id",
+            hint="the connector must pass Graph listItems as they came (each has an `id`)",
+        )
+    return str(item_id)
 
 
-def _gate(
-    plan: ListPlan, one: ColumnPlan, raw: list[Any], columns: Mapping[str, pa.Array], log: ProblemLog
-) -> list[Any]:
-    """Answers of items without consent are dropped before they are read, and counted."""
+def _item_keys(list_id: str, ids: Sequence[str]) -> pa.Array:
+    """item_key(list_id, id) for every id, joined by Arrow rather than formatted one by one."""
+    marker = "\x00"
+    before, after = item_key(list_id, marker).split(marker)
+    return pc.binary_join_element_wise(before, pa.array(ids, pa.string()), after, "")
+
+
+def _key(one: ColumnPlan) -> str:
+    return FIELD_SHAPES[one.kind].field_key(one.name)
+
+
+def _raw(fields: Sequence[Mapping[str, Any]], one: ColumnPlan) -> Callable[[], list[Any]]:
+    key = _key(one)
+    return lambda: [values.get(key) for values in fields]
+
+
+def _consent(plan: ListPlan, one: ColumnPlan, columns: Mapping[str, pa.Array], rows: int) -> Consent:
     gate = next(gate for gate in plan.gates if one.targets[0].name in gate.columns)
-    allowed = consented(columns.get(gate.consent), len(raw))
-    kept, removed = keep_consented(raw, allowed)
     message = f"an answer recorded without {gate.consent} was removed (rule {gate.rule})"
-    log.add(plan.table.name, one.targets[0].name, REMOVED_WITHOUT_CONSENT, message, removed)
-    return kept
+    return Consent(consented(columns.get(gate.consent), rows), message)
 
 
 def _built_ins(
@@ -203,7 +223,7 @@ def _built_ins(
     for name, target in plan.mapping.built_ins.items():
         sources = BUILT_IN_SOURCES[name]
         if name in ("author", "editor"):
-            read = read_ids([values.get(sources[0]) for values in fields])
+            read = read_page(fields, {sources[0]: "person"})[sources[0]]
             log.add(table, target, WRONG_TYPE, f"{BUILT_IN_COLUMNS[name]} is not a user id", read.wrong)
             keys, missing = resolve(read.values, *lookups.people)
             log.add(

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from transforms.list_mapping import ListMapping
+from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
 from transforms.sharepoint_fields import FIELD_SHAPES
 
-__all__ = ["BUILT_IN_FIELDS", "is_annotation", "unmapped_fields"]
+__all__ = ["BUILT_IN_FIELDS", "is_annotation", "selected_columns", "unmapped_fields"]
 
 LOOKUP_SUFFIX = "LookupId"
 # Keys Graph puts in `fields` on every item (microsoft-apis.md §2.3; `_`-prefixed compliance keys too).
@@ -45,3 +45,14 @@ def unmapped_fields(fields: Sequence[Mapping[str, Any]], mapping: ListMapping) -
         if name not in known and key not in known and name not in BUILT_IN_FIELDS:
             found.add(name)
     return tuple(sorted(found))
+
+
+def selected_columns(mapping: ListMapping, people: PeopleMapping | None = None) -> tuple[str, ...]:
+    """The internal names a read of this list asks for (`$expand=fields($select=...)`): the mapped columns,
+    Created By / Modified By when mapped (Created and Modified come from the item itself), and for the
+    people list its account and staff number columns. Ignored columns are never asked for."""
+    names = [column.name for column in mapping.columns if not column.is_ignored]
+    names += [BUILT_IN_COLUMNS[name] for name in ("author", "editor") if name in mapping.built_ins]
+    if people is not None and people.list == mapping.display_name:
+        names += [people.account, people.staff_number]
+    return tuple(dict.fromkeys(names))

@@ -15,9 +15,9 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from transforms.coerce import Mask
+from transforms.minimise import scrub_texts
 from transforms.problems import ProblemType
 from transforms.report import MASK, Problem, Report, mask_value
-from transforms.scrub import DEFAULT_SCRUBBER
 
 __all__ = ["ProblemLog"]
 
@@ -90,7 +90,7 @@ class ProblemLog:
 def _shown(flags: Sequence[_Flag]) -> list[tuple[str, ...]]:
     """Each flag's values as report text: *** when secret, else scrubbed (one pass for the page) and cut."""
     texts = [value for flag in flags if not flag.secret for value in flag.values if isinstance(value, str)]
-    scrubbed = DEFAULT_SCRUBBER.scrub_arrow(pa.array(texts, pa.string()))[0].to_pylist() if texts else []
+    scrubbed = scrub_texts(texts) if texts else []
     cleaned = iter(scrubbed)
     shown = []
     for flag in flags:

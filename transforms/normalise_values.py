@@ -8,7 +8,7 @@ Multi-valued columns come back as list arrays (one list per item) for the bridge
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,7 @@ from transforms.problems import (
     AMBIGUOUS_LOCAL_TIME,
     NONEXISTENT_LOCAL_TIME,
     NOT_A_DATE,
+    REMOVED_WITHOUT_CONSENT,
     UNKNOWN_LABEL,
     UNKNOWN_PERSON,
     UNRESOLVED_LOOKUP,
@@ -34,7 +35,7 @@ from transforms.problems import (
     ProblemType,
 )
 
-__all__ = ["COORDINATE_DECIMALS", "Lookups", "read_column", "resolve"]
+__all__ = ["COORDINATE_DECIMALS", "Consent", "Lookups", "read_column", "resolve"]
 
 # model.py: event points are "rounded to 3 dp" (about 100 m; domain-model.md B4), at ingest.
 COORDINATE_DECIMALS = 3
@@ -83,42 +84,58 @@ class _Column:
             )
 
 
+Raw = Callable[[], Sequence[object]]  # the column's JSON values, fetched only to show a wrong one
+
+
 def read_column(
-    plan: ColumnPlan, raw: Sequence[object], lookups: Lookups, table: str, log: ProblemLog
+    plan: ColumnPlan,
+    read: fv.Read,
+    raw: Raw,
+    lookups: Lookups,
+    table: str,
+    log: ProblemLog,
+    consent: Consent | None = None,
 ) -> list[pa.Array]:
-    """The canonical arrays for the plan's targets (one list array for a multi-valued column)."""
+    """The canonical arrays for the plan's targets from the column as read (transforms.field_values);
+    one list array for a multi-valued column.
+
+    With `consent`, the values of items without consent are emptied as soon as they are read, before
+    any label is mapped or problem reported, and counted as removed.
+    """
     column = _Column(plan, table, log)
     kind = plan.kind
     secret = kind in ("person", "multiperson") or plan.treatment in ("officer", "citizen", "gated")
+    if consent is not None:
+        read = _gated(column, read, consent)
+    if read.wrong.any():
+        shape = "a Graph location object" if kind == "location" else f"a {kind} value"
+        column.flag(WRONG_TYPE, f"the value is not {shape}", read.wrong, raw(), secret)
     if kind in ("multichoice", "multilookup", "multiperson", "multiterm"):
-        return [_read_multi(column, raw, lookups, secret)]
-    if kind in ("location",):
-        lat, lon, wrong = fv.read_coordinates(raw)
-        column.flag(WRONG_TYPE, "a location is not a Graph location object", wrong)
-        return [pc.round(lat, COORDINATE_DECIMALS), pc.round(lon, COORDINATE_DECIMALS)]
-    read = _read_scalar(kind, raw)
-    column.flag(WRONG_TYPE, f"a {kind} value has the wrong JSON shape", read.wrong, raw, secret)
+        return [_multi(column, read.values, lookups, secret)]
+    if kind == "location":
+        return [pc.round(pc.struct_field(read.values, [axis]), COORDINATE_DECIMALS) for axis in (0, 1)]
     if kind in ("dateTime", "dateOnly"):
         return _timestamps(column, read.values, lookups.timezone)
     values = _canonical(column, read.values, lookups, secret)
-    target = plan.targets[0]
     if kind in ("number", "currency"):
-        values = _number(column, values, target)
+        values = _number(column, values, plan.targets[0])
     return [values]
 
 
-def _read_scalar(kind: str, raw: Sequence[object]) -> fv.Read:
-    if kind in ("number", "currency"):
-        return fv.read_numbers(raw)
-    if kind == "boolean":
-        return fv.read_booleans(raw)
-    if kind in ("lookup", "person"):
-        return fv.read_ids(raw)
-    if kind == "hyperlink":
-        return fv.read_member(raw, ("Url",), pa.string())
-    if kind == "term":
-        return fv.read_member(raw, ("Label",), pa.string())
-    return fv.read_texts(raw)  # text, note, choice, dateTime, dateOnly
+@dataclass(frozen=True)
+class Consent:
+    allowed: Mask  # True where the item's consent flag is true
+    message: str
+
+
+def _gated(column: _Column, read: fv.Read, consent: Consent) -> fv.Read:
+    present = to_mask(pc.is_valid(read.values)) | read.wrong
+    removed = present & ~consent.allowed
+    column.flag(REMOVED_WITHOUT_CONSENT, consent.message, removed)
+    if not removed.any():
+        return fv.Read(read.values, read.wrong & consent.allowed)
+    emptied = pc.if_else(pa.array(consent.allowed), read.values, pa.scalar(None, read.values.type))
+    return fv.Read(emptied, read.wrong & consent.allowed)
 
 
 def _canonical(column: _Column, values: pa.Array, lookups: Lookups, secret: bool) -> pa.Array:
@@ -163,19 +180,10 @@ def resolve(values: pa.Array, known: pa.Array, mapped: pa.Array) -> tuple[pa.Arr
     return out, to_mask(pc.and_(pc.is_valid(values), pc.is_null(positions)))
 
 
-def _read_multi(column: _Column, raw: Sequence[object], lookups: Lookups, secret: bool) -> pa.Array:
-    plan = column.plan
-    if plan.kind == "multichoice":
-        read = fv.read_text_lists(raw)
-    elif plan.kind == "multiterm":
-        read = fv.read_member_lists(raw, "Label")
-    else:
-        read = fv.read_id_lists(raw)
-    column.flag(WRONG_TYPE, f"a {plan.kind} value has the wrong JSON shape", read.wrong, raw, secret)
-    lists = read.values
+def _multi(column: _Column, lists: pa.Array, lookups: Lookups, secret: bool) -> pa.Array:
     flat = pc.list_flatten(lists)
     parents = np.asarray(pc.list_parent_indices(lists).to_numpy(zero_copy_only=False), dtype=np.int64)
-    spread = _Column(plan, column.table, column.log, parents)
+    spread = _Column(column.plan, column.table, column.log, parents)
     return fv.relist(lists, _canonical(spread, flat, lookups, secret))
 
 

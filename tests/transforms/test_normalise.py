@@ -319,3 +319,15 @@ def test_a_mapping_outside_the_model_is_a_config_error() -> None:
 
 def test_tables_are_arrow_tables() -> None:
     assert all(isinstance(table, pa.Table) for table in run(item(1)).tables.values())
+
+
+def test_a_read_selects_the_mapped_columns_only() -> None:
+    from emulator.demo.list_mapping import DEMO_SITE_MAPPING
+    from transforms.normalise import selected_columns
+
+    events = DEMO_SITE_MAPPING.list_mapping("Engagement Events")
+    chosen = selected_columns(events, DEMO_SITE_MAPPING.people)
+    assert "Issues_x0020_raised" not in chosen and "EventPoster" not in chosen  # ignored: never asked for
+    assert chosen[0] == "Title" and "Author" in chosen and "Officers" in chosen
+    officers = selected_columns(DEMO_SITE_MAPPING.list_mapping("Officers"), DEMO_SITE_MAPPING.people)
+    assert "OfficerAccount" in officers and "Title" not in officers  # the people columns, never the name
