@@ -331,3 +331,32 @@ def test_a_read_selects_the_mapped_columns_only() -> None:
     assert chosen[0] == "Title" and "Author" in chosen and "Officers" in chosen
     officers = selected_columns(DEMO_SITE_MAPPING.list_mapping("Officers"), DEMO_SITE_MAPPING.people)
     assert "OfficerAccount" in officers and "Title" not in officers  # the people columns, never the name
+
+
+def test_demographic_answers_are_kept_only_with_consent_and_counted() -> None:
+    from emulator.demo.list_mapping import DEMO_SITE_MAPPING
+
+    ccr = DEMO_SITE_MAPPING.list_mapping("Community Contact Records")
+    answers = {
+        "Sex": "Female",
+        "Religion": "Jedi",
+        "AgeBand": "25 to 34",
+    }  # "Jedi" is no label of the mapping
+    items = [
+        item(1, Diversity_x0020_Consent=True, **answers),
+        item(2, Diversity_x0020_Consent=False, **answers),
+        item(3, **answers),  # consent not recorded is no consent
+        item(4, Diversity_x0020_Consent=False),
+    ]
+    page = normalise_page(items, ccr, NormaliseContext(LIST_ID, KEY, {}, {}))
+    table = page.tables["ccr"]
+    assert table.column("sex").to_pylist() == ["F", None, None, None]
+    assert table.column("age_band").to_pylist() == ["25-34", None, None, None]
+    assert table.column("religion").to_pylist() == [None, None, None, None]
+    removed = [(p.row, p.column) for p in page.problems.problems if p.code == "removed-without-consent"]
+    assert sorted(removed) == [(r, c) for r in (1, 2) for c in ("age_band", "religion", "sex")]
+    # an answer without consent is removed before it is read: its unknown label is never reported
+    assert [
+        (p.row, p.column, p.code, p.value) for p in page.problems.problems if p.code == "unknown-label"
+    ] == [(0, "religion", "unknown-label", "***")]
+    assert {p.value for p in page.problems.problems if p.code == "removed-without-consent"} == {""}
