@@ -16,21 +16,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from errors import SourceFormatError
 from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset, Table
 from transforms.field_values import read_page
-from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping, item_key
+from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
 from transforms.local_time import parse_instants
 from transforms.minimise import consented, scrub_free_text
-from transforms.normalise_fields import selected_columns, unmapped_fields
+from transforms.normalise_fields import item_keys, latest_items, selected_columns, unmapped_fields
 from transforms.normalise_log import ProblemLog
 from transforms.normalise_plan import ColumnPlan, ListPlan, plan_list
 from transforms.normalise_values import Consent, Lookups, read_column, resolve
@@ -104,7 +103,7 @@ def normalise_page(
 ) -> NormalisedPage:
     """Normalise one page of items of the list `mapping` describes (see the module docstring)."""
     plan = plan_list(mapping, dataset)
-    live, ids, deleted = _latest(page_items, mapping.display_name)
+    live, ids, deleted = latest_items(page_items, mapping.display_name)
     fields: list[Mapping[str, Any]] = [item.get("fields") or {} for item in live]
     lookups = context.lookups
     table = plan.table
@@ -121,7 +120,7 @@ def normalise_page(
     _built_ins(plan, live, fields, lookups, log, columns)
     keys = columns.get(mapping.key)
     if plan.key_column is None or keys is None:
-        keys = _item_keys(context.list_id, ids)
+        keys = item_keys(context.list_id, ids)
         columns[mapping.key] = keys
     _lineage(table, ids, live, fields, columns)
     _scrub(plan, columns, log)
@@ -141,8 +140,8 @@ def normalise_page(
     problems = log.report(
         {table.name: (keys, personal)}, ids, {name: t.num_rows for name, t in tables.items()}
     )
-    item_keys = dict(zip(ids, keys.to_pylist(), strict=True))
-    return NormalisedPage(tables, deleted, problems, {i: k for i, k in item_keys.items() if k is not None})
+    by_item = dict(zip(ids, keys.to_pylist(), strict=True))
+    return NormalisedPage(tables, deleted, problems, {i: k for i, k in by_item.items() if k is not None})
 
 
 def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMapping) -> dict[str, str]:
@@ -158,42 +157,6 @@ def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMappi
         if user is not None and isinstance(staff, str) and staff.strip():
             found[str(user)] = staff
     return found
-
-
-def _latest(
-    items: Sequence[Mapping[str, Any]], list_name: str
-) -> tuple[list[Mapping[str, Any]], list[str], tuple[str, ...]]:
-    """Items in order of their last appearance (a delta page may repeat one), their ids, the deleted ids."""
-    found = [item.get("id") for item in items]
-    if all(type(item_id) is str and item_id for item_id in found):
-        ids = cast(list[str], found)
-    else:
-        ids = [_item_id(item_id, position, list_name) for position, item_id in enumerate(found)]
-    if len(set(ids)) == len(ids) and not any("deleted" in item for item in items):
-        return list(items), ids, ()  # a full read: nothing repeated or deleted
-    latest: dict[str, Mapping[str, Any]] = {}
-    for item_id, item in zip(ids, items, strict=True):
-        latest.pop(item_id, None)
-        latest[item_id] = item
-    live = [(item_id, item) for item_id, item in latest.items() if "deleted" not in item]
-    deleted = tuple(item_id for item_id, item in latest.items() if "deleted" in item)
-    return [item for _id, item in live], [item_id for item_id, _item in live], deleted
-
-
-def _item_id(item_id: object, position: int, list_name: str) -> str:
-    if isinstance(item_id, bool) or not isinstance(item_id, str | int) or str(item_id) == "":
-        raise SourceFormatError(
-            f"list '{list_name}': item {position} of the page has no id",
-            hint="the connector must pass Graph listItems as they came (each has an `id`)",
-        )
-    return str(item_id)
-
-
-def _item_keys(list_id: str, ids: Sequence[str]) -> pa.Array:
-    """item_key(list_id, id) for every id, joined by Arrow rather than formatted one by one."""
-    marker = "\x00"
-    before, after = item_key(list_id, marker).split(marker)
-    return pc.binary_join_element_wise(before, pa.array(ids, pa.string()), after, "")
 
 
 def _key(one: ColumnPlan) -> str:

@@ -1,4 +1,5 @@
-"""Which columns a page's `fields` carry beyond the mapping: annotation keys and built-ins left out.
+"""A page's items and `fields` keys: ids, repeats and deletions, item keys, what a read selects, and the
+columns the items carry beyond the mapping (annotation keys and built-ins left out).
 
 Graph writes OData annotations beside the values (`@odata.etag`, `<Col>@odata.type` on multi-valued
 columns, microsoft-apis.md §2.4) and a set of built-in keys on every item (§2.3). Neither is a list
@@ -8,12 +9,23 @@ column; anything else the mapping neither maps nor ignores is reported, so nothi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
-from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from errors import SourceFormatError
+from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping, item_key
 from transforms.sharepoint_fields import FIELD_SHAPES
 
-__all__ = ["BUILT_IN_FIELDS", "is_annotation", "selected_columns", "unmapped_fields"]
+__all__ = [
+    "BUILT_IN_FIELDS",
+    "is_annotation",
+    "item_keys",
+    "latest_items",
+    "selected_columns",
+    "unmapped_fields",
+]
 
 LOOKUP_SUFFIX = "LookupId"
 # Keys Graph puts in `fields` on every item (microsoft-apis.md §2.3; `_`-prefixed compliance keys too).
@@ -56,3 +68,39 @@ def selected_columns(mapping: ListMapping, people: PeopleMapping | None = None) 
     if people is not None and people.list == mapping.display_name:
         names += [people.account, people.staff_number]
     return tuple(dict.fromkeys(names))
+
+
+def latest_items(
+    items: Sequence[Mapping[str, Any]], list_name: str
+) -> tuple[list[Mapping[str, Any]], list[str], tuple[str, ...]]:
+    """Items in order of their last appearance (a delta page may repeat one), their ids, the deleted ids."""
+    found = [item.get("id") for item in items]
+    if all(type(item_id) is str and item_id for item_id in found):
+        ids = cast(list[str], found)
+    else:
+        ids = [_item_id(item_id, position, list_name) for position, item_id in enumerate(found)]
+    if len(set(ids)) == len(ids) and not any("deleted" in item for item in items):
+        return list(items), ids, ()  # a full read: nothing repeated or deleted
+    latest: dict[str, Mapping[str, Any]] = {}
+    for item_id, item in zip(ids, items, strict=True):
+        latest.pop(item_id, None)
+        latest[item_id] = item
+    live = [(item_id, item) for item_id, item in latest.items() if "deleted" not in item]
+    deleted = tuple(item_id for item_id, item in latest.items() if "deleted" in item)
+    return [item for _id, item in live], [item_id for item_id, _item in live], deleted
+
+
+def _item_id(item_id: object, position: int, list_name: str) -> str:
+    if isinstance(item_id, bool) or not isinstance(item_id, str | int) or str(item_id) == "":
+        raise SourceFormatError(
+            f"list '{list_name}': item {position} of the page has no id",
+            hint="the connector must pass Graph listItems as they came (each has an `id`)",
+        )
+    return str(item_id)
+
+
+def item_keys(list_id: str, ids: Sequence[str]) -> pa.Array:
+    """item_key(list_id, id) for every id, joined by Arrow rather than formatted one by one."""
+    marker = "\x00"
+    before, after = item_key(list_id, marker).split(marker)
+    return pc.binary_join_element_wise(before, pa.array(ids, pa.string()), after, "")
