@@ -15,6 +15,8 @@ before, as a sync does.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
 import json
 import os
 import platform
@@ -140,15 +142,39 @@ def transform(directory: Path, manifest: dict[str, Any], loads: Loads, out: Path
     return timing
 
 
+def paused_collector(loads: Loads) -> Loads:
+    """`loads` with Python's cyclic garbage collector paused: a decoded JSON tree holds no cycles, yet its
+    many new containers trigger collections that walk every object still alive."""
+
+    def decode(data: bytes) -> Any:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return loads(data)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return decode
+
+
 def decoders() -> dict[str, Loads]:
-    found: dict[str, Loads] = {"json": json.loads}
+    found: dict[str, Loads] = {"json": json.loads, "json, collector paused": paused_collector(json.loads)}
     try:
         import orjson
 
         found["orjson"] = orjson.loads
-    except ImportError:  # pragma: no cover - the bench says so instead of failing
+        found["orjson, collector paused"] = paused_collector(orjson.loads)
+    except ImportError:  # the bench says so instead of failing
         print("orjson is not installed: only the standard library's json is measured")
     return found
+
+
+def reference_seconds() -> float:
+    """CPU seconds of a fixed pure-Python loop, to compare machines and moments."""
+    start = CLOCK()
+    sum(range(10_000_000))
+    return CLOCK() - start
 
 
 def main() -> None:
@@ -156,23 +182,38 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--ccrs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--keep", type=Path, help="record into (or replay from) this directory instead of a temporary one"
+    )
     arguments = parser.parse_args()
     print(
         f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, pyarrow {pa.__version__}"
     )
-    with tempfile.TemporaryDirectory(prefix="cetk-bench-") as temporary:
+    keep = arguments.keep
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+    with (
+        contextlib.nullcontext(str(keep))
+        if keep
+        else tempfile.TemporaryDirectory(prefix="cetk-bench-") as temporary
+    ):
         directory = Path(temporary)
-        started = CLOCK()
-        manifest = record(directory, arguments.events, arguments.ccrs)
-        size = sum(path.stat().st_size for path in directory.glob("*.json"))
+        saved = directory / "manifest.json"
+        started = time.perf_counter()
+        if saved.exists():
+            manifest = json.loads(saved.read_text())
+        else:
+            manifest = record(directory, arguments.events, arguments.ccrs)
+            saved.write_text(json.dumps(manifest))
+        size = sum(path.stat().st_size for path in directory.glob("list*.json"))
         items = sum(info["items"] for info in manifest["lists"].values())
         print(f"recorded {items:,} items in {sum(len(i['pages']) for i in manifest['lists'].values())} pages, "
-              f"{size / 1e6:.1f} MB, in {CLOCK() - started:.1f} s")  # fmt: skip
+              f"{size / 1e6:.1f} MB, in {time.perf_counter() - started:.1f} s (wall)")  # fmt: skip
         results: dict[str, list[Timing]] = {name: [] for name in decoders()}
         for _round in range(arguments.repeat):
             for name, loads in decoders().items():
                 minimise.clear_memo()  # each round scrubs as a first run would
-                out = directory / f"out-{name}"
+                out = directory / f"out-{name.split(',')[0]}"
                 out.mkdir(exist_ok=True)
                 results[name].append(transform(directory, manifest, loads, out))
         for name, timings in results.items():
@@ -186,8 +227,9 @@ def main() -> None:
                 print(
                     f"  {list_name:<28} {count:>8,} items {seconds:7.2f} s {count / seconds:>10,.0f} items/s"
                 )
+    print(f"\nreference: sum(range(10_000_000)) took {reference_seconds():.2f} s of CPU")
     print(
-        f"\npeak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB (recording included)"
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB (recording included)"
     )
 
 
