@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset, Table
-from transforms.field_values import read_page
+from transforms.field_values import Read, read_page
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
 from transforms.local_time import parse_instants
 from transforms.minimise import consented, scrub_free_text
@@ -41,7 +41,7 @@ from transforms.problems import (
     WRONG_TYPE,
 )
 from transforms.report import Report
-from transforms.sharepoint_fields import FIELD_SHAPES
+from transforms.sharepoint_fields import FIELD_SHAPES, SharePointType
 
 __all__ = [
     "SOURCE_SYSTEM",
@@ -72,18 +72,14 @@ class NormaliseContext:
 
     @cached_property
     def lookups(self) -> Lookups:
-        """The context as Arrow value sets, with every known person's officer key made once."""
+        """The context with every known person's officer key made once (a keyed HMAC per officer)."""
         key = require_key(self.key)
-        lists = {
-            name: (pa.array(list(keys), pa.string()), pa.array(list(keys.values()), pa.string()))
-            for name, keys in self.lookup_keys.items()
-        }
         people = [
             (str(user), staff) for user, staff in self.staff_numbers.items() if normalise_staff_number(staff)
         ]
-        staff = pa.array([number for _user, number in people], pa.string())
-        people_keys = (pa.array([user for user, _number in people], pa.string()), officer_keys(staff, key))
-        return Lookups(key, self.timezone, lists, people_keys)
+        pseudonyms = officer_keys(pa.array([staff for _user, staff in people], pa.string()), key).to_pylist()
+        by_user = {user: pseudonym for (user, _staff), pseudonym in zip(people, pseudonyms, strict=True)}
+        return Lookups(key, self.timezone, self.lookup_keys, by_user)
 
 
 @dataclass(frozen=True)
@@ -111,13 +107,15 @@ def normalise_page(
     columns: dict[str, pa.Array] = {}
     gated = {name for gate in plan.gates for name in gate.columns}
     ordered = sorted(plan.columns, key=lambda one: one.targets[0].name in gated)  # consent read first
-    reads = read_page(fields, {_key(one): one.kind for one in (*plan.columns, *plan.bridges)})
+    wanted: dict[str, SharePointType] = {_key(one): one.kind for one in (*plan.columns, *plan.bridges)}
+    wanted.update({BUILT_IN_SOURCES[n][0]: "person" for n in ("author", "editor") if n in mapping.built_ins})
+    reads = read_page(fields, wanted)
     for one in ordered:
         consent = _consent(plan, one, columns, len(ids)) if one.treatment == "gated" else None
         arrays = read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log, consent)
         for target, array in zip(one.targets, arrays, strict=True):
             columns[target.name] = array
-    _built_ins(plan, live, fields, lookups, log, columns)
+    _built_ins(plan, live, fields, reads, lookups, log, columns)
     keys = columns.get(mapping.key)
     if plan.key_column is None or keys is None:
         keys = item_keys(context.list_id, ids)
@@ -178,6 +176,7 @@ def _built_ins(
     plan: ListPlan,
     live: Sequence[Mapping[str, Any]],
     fields: Sequence[Mapping[str, Any]],
+    reads: Mapping[str, Read],
     lookups: Lookups,
     log: ProblemLog,
     columns: dict[str, pa.Array],
@@ -185,19 +184,13 @@ def _built_ins(
     table = plan.table.name
     for name, target in plan.mapping.built_ins.items():
         sources = BUILT_IN_SOURCES[name]
+        label = BUILT_IN_COLUMNS[name]
         if name in ("author", "editor"):
-            read = read_page(fields, {sources[0]: "person"})[sources[0]]
-            log.add(table, target, WRONG_TYPE, f"{BUILT_IN_COLUMNS[name]} is not a user id", read.wrong)
-            keys, missing = resolve(read.values, *lookups.people)
-            log.add(
-                table,
-                target,
-                UNKNOWN_PERSON,
-                f"{BUILT_IN_COLUMNS[name]} has no staff number in the people list",
-                missing,
-                read.values,
-                secret=True,
-            )
+            read = reads[sources[0]]
+            log.add(table, target, WRONG_TYPE, f"{label} is not a user id", read.wrong)
+            keys, missing = resolve(read.values, lookups.people)
+            message = f"{label} has no staff number in the people list"
+            log.add(table, target, UNKNOWN_PERSON, message, missing, read.values, secret=True)
             columns[target] = keys
             continue
         item_key_name, field_key = sources
@@ -205,20 +198,25 @@ def _built_ins(
             item.get(item_key_name) or values.get(field_key)
             for item, values in zip(live, fields, strict=True)
         ]
-        read_text = pa.array([value if isinstance(value, str) else None for value in text], pa.string())
-        instants = parse_instants(read_text, lookups.timezone)
-        wrong = instants.wrong | np.fromiter(
-            (v is not None and not isinstance(v, str) for v in text), np.bool_, len(text)
-        )
-        log.add(
-            table,
-            target,
-            WRONG_TYPE,
-            f"{BUILT_IN_COLUMNS[name]} is not an ISO 8601 date-time",
-            wrong,
-            read_text,
-        )
+        read_text = _texts(text)
+        instants = parse_instants(read_text.values, lookups.timezone)
+        message = f"{label} is not an ISO 8601 date-time"
+        log.add(table, target, WRONG_TYPE, message, instants.wrong | read_text.wrong, read_text.values)
         columns[target] = instants.values
+
+
+def _texts(values: list[Any]) -> Read:
+    """Values that should all be text, as a string array; anything else is empty and marked wrong."""
+    try:
+        return Read(pa.array(values, pa.string()), np.zeros(len(values), dtype=np.bool_))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        wrong = np.fromiter((v is not None and not isinstance(v, str) for v in values), np.bool_, len(values))
+        return Read(
+            pa.array(
+                [None if bad else v for v, bad in zip(values, wrong.tolist(), strict=True)], pa.string()
+            ),
+            wrong,
+        )
 
 
 def _lineage(
@@ -238,9 +236,7 @@ def _lineage(
             item.get("eTag") or item.get("@odata.etag") or values.get("@odata.etag")
             for item, values in zip(live, fields, strict=True)
         ]
-        columns["source_version"] = pa.array(
-            [v if isinstance(v, str) else None for v in versions], pa.string()
-        )
+        columns["source_version"] = _texts(versions).values
 
 
 def _scrub(plan: ListPlan, columns: dict[str, pa.Array], log: ProblemLog) -> None:

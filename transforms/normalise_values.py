@@ -44,12 +44,12 @@ MAX_WHOLE = 2.0**53  # larger JSON numbers are not exact as doubles, so not trus
 
 @dataclass(frozen=True)
 class Lookups:
-    """What a page's ids resolve against: the sync's context, prepared once as Arrow value sets."""
+    """What a page's ids resolve against: the sync's context, with every known person's key made once."""
 
     key: bytes
     timezone: str
-    lists: Mapping[str, tuple[pa.Array, pa.Array]]  # lookup list -> (item ids, canonical keys)
-    people: tuple[pa.Array, pa.Array]  # (person lookup ids, officer keys)
+    lists: Mapping[str, Mapping[str, str]]  # lookup list -> {item id -> canonical key}
+    people: Mapping[str, str]  # person lookup id -> officer key
 
 
 @dataclass(frozen=True)
@@ -143,20 +143,17 @@ def _canonical(column: _Column, values: pa.Array, lookups: Lookups, secret: bool
     plan = column.plan
     kind = plan.kind
     if kind in ("choice", "multichoice") and plan.mapping.choices:
-        labels = pa.array([label for label, _code in plan.mapping.choices], pa.string())
-        codes = pa.array([code for _label, code in plan.mapping.choices], pa.string())
-        out, missing = resolve(values, labels, codes)
+        out, missing = resolve(values, plan.mapping.codes_by_label)
         column.flag(UNKNOWN_LABEL, "the choice label is not mapped to a code", missing, values, secret)
         return out
     if kind in ("lookup", "multilookup"):
-        ids, keys = lookups.lists.get(plan.mapping.lookup_list or "", _EMPTY)
-        out, missing = resolve(values, ids, keys)
+        out, missing = resolve(values, lookups.lists.get(plan.mapping.lookup_list or "", {}))
         column.flag(
             UNRESOLVED_LOOKUP, f"no item of '{plan.mapping.lookup_list}' has this id", missing, values, secret
         )
         return out
     if kind in ("person", "multiperson"):
-        out, missing = resolve(values, *lookups.people)
+        out, missing = resolve(values, lookups.people)
         column.flag(
             UNKNOWN_PERSON, "the people list gives this account no staff number", missing, values, True
         )
@@ -168,16 +165,15 @@ def _canonical(column: _Column, values: pa.Array, lookups: Lookups, secret: bool
     return values
 
 
-_EMPTY = (pa.array([], pa.string()), pa.array([], pa.string()))
+def resolve(values: pa.Array, mapping: Mapping[str, str]) -> tuple[pa.Array, Mask]:
+    """Each value's counterpart in `mapping`, and where a present value has none.
 
-
-def resolve(values: pa.Array, known: pa.Array, mapped: pa.Array) -> tuple[pa.Array, Mask]:
-    """Each value's counterpart in `mapped` (aligned with `known`), and where a present value has none."""
-    if len(known) == 0:
-        return pa.nulls(len(values), mapped.type), to_mask(pc.is_valid(values))
-    positions = pc.index_in(values, value_set=known)
-    out = mapped.take(positions)
-    return out, to_mask(pc.and_(pc.is_valid(values), pc.is_null(positions)))
+    Only the page's distinct values are looked up, so a lookup list of any size costs the page nothing.
+    """
+    distinct = pc.unique(values.drop_null())
+    found = pa.array([mapping.get(value) for value in distinct.to_pylist()], pa.string())
+    out = found.take(pc.index_in(values, value_set=distinct))
+    return out, to_mask(pc.and_(pc.is_valid(values), pc.is_null(out)))
 
 
 def _multi(column: _Column, lists: pa.Array, lookups: Lookups, secret: bool) -> pa.Array:
