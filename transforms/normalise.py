@@ -121,10 +121,13 @@ def normalise_page(
         keys = item_keys(context.list_id, ids)
         columns[mapping.key] = keys
     _lineage(table, ids, live, fields, columns)
-    _scrub(plan, columns, log)
+    bridges = [
+        (one, read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log)[0])
+        for one in plan.bridges
+    ]
+    _scrub(plan, columns, log)  # after every value problem is known: one scrubber call for the page
     tables = {table.name: _assemble(table, columns, len(ids))}
-    for one in plan.bridges:
-        lists = read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log)[0]
+    for one, lists in bridges:
         bridge = _bridge(one, mapping.key, keys, lists)
         tables[one.home.name] = (
             pa.concat_tables([tables[one.home.name], bridge]) if one.home.name in tables else bridge
@@ -240,11 +243,13 @@ def _lineage(
 
 
 def _scrub(plan: ListPlan, columns: dict[str, pa.Array], log: ProblemLog) -> None:
+    """Free text scrubbed; the texts problems will show go through the same scrubber call (its cost is
+    mostly per call), so the report finds them remembered."""
     names = [one.targets[0].name for one in plan.columns if one.treatment == "scrub"]
     message = "personal details in the text were replaced by placeholders"
-    for name, (scrubbed, changed) in zip(
-        names, scrub_free_text([columns[name] for name in names]), strict=True
-    ):
+    shown = pa.array(log.texts_to_show(), pa.string())
+    scrubbed_columns = scrub_free_text([*(columns[name] for name in names), shown])[:-1]
+    for name, (scrubbed, changed) in zip(names, scrubbed_columns, strict=True):
         columns[name] = scrubbed
         log.add(plan.table.name, name, PERSONAL_DETAIL_REMOVED, message, changed)
 

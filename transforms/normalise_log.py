@@ -63,6 +63,12 @@ class ProblemLog:
             picked = [values[i] for i in positions] if by_mask else list(values)
         self.flags.append(_Flag(table, column, problem, message, positions, tuple(picked), secret))
 
+    def texts_to_show(self) -> list[str]:
+        """The text values problems will show (scrubbed first: see _shown)."""
+        return [
+            value for flag in self.flags if not flag.secret for value in flag.values if isinstance(value, str)
+        ]
+
     def report(
         self, keys: Mapping[str, tuple[pa.Array, bool]], item_ids: Sequence[str], rows: Mapping[str, int]
     ) -> Report:
