@@ -201,6 +201,7 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--ccrs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pages-per-call", type=int, default=1, help="Graph pages per normalise_page call")
     parser.add_argument(
         "--validate",
         choices=("list", "page"),
