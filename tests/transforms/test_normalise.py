@@ -360,3 +360,13 @@ def test_demographic_answers_are_kept_only_with_consent_and_counted() -> None:
         (p.row, p.column, p.code, p.value) for p in page.problems.problems if p.code == "unknown-label"
     ] == [(0, "religion", "unknown-label", "***")]
     assert {p.value for p in page.problems.problems if p.code == "removed-without-consent"} == {""}
+
+
+def test_true_is_not_a_number_even_where_the_rest_of_the_page_reads_cleanly() -> None:
+    page = run(item(1, Count=3, Cost=2.5, Title="a"), item(2, Count=True, Cost=1.0, Title="b"))
+    assert column(page, "count") == [3, None]
+    assert column(page, "title") == ["a", "b"] and column(page, "cost") == [
+        Decimal("2.5000"),
+        Decimal("1.0000"),
+    ]
+    assert codes(page) == [(1, "count", "wrong-type")]
