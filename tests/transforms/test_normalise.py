@@ -370,3 +370,36 @@ def test_true_is_not_a_number_even_where_the_rest_of_the_page_reads_cleanly() ->
         Decimal("1.0000"),
     ]
     assert codes(page) == [(1, "count", "wrong-type")]
+
+
+def test_a_contact_detail_mapped_to_the_citizen_key_becomes_its_keyed_pseudonym() -> None:
+    from dataclasses import replace
+
+    from emulator.demo.list_mapping import DEMO_SITE_MAPPING
+    from transforms.privacy import citizen_key
+
+    ccr = DEMO_SITE_MAPPING.list_mapping("Community Contact Records")
+    mapping = replace(ccr, columns=(*ccr.columns, ColumnMapping("Phone", "text", to=("citizen_key",))))
+    page = normalise_page([item(1, Phone="+44 7700 900436")], mapping, NormaliseContext(LIST_ID, KEY, {}, {}))
+    assert page.tables["ccr"].column("citizen_key").to_pylist() == [citizen_key("07700 900436", KEY)]
+    assert "900436" not in repr(page.tables) + repr(page.problems)
+
+
+def test_a_personal_column_that_can_be_neither_pseudonymised_nor_gated_is_refused() -> None:
+    from dataclasses import replace
+
+    from powerbi_dataset.schema import Column, Dataset
+
+    named = replace(
+        THINGS, columns=(*THINGS.columns, Column("resident_name", "String", "x", personal="personal"))
+    )
+    dataset = Dataset("d", tuple(named if t.name == "things" else t for t in EVERY_TYPE_DATASET.tables),
+                      EVERY_TYPE_DATASET.relationships)  # fmt: skip
+    mapping = ListMapping(
+        "Every type", "things", "thing_id", (ColumnMapping("Resident", "text", to=("resident_name",)),)
+    )
+    with pytest.raises(
+        ConfigError, match="personal data that cetk can neither pseudonymise nor gate"
+    ) as raised:
+        normalise_page([item(1, Resident="Darren Hulme")], mapping, context(LIST_ID), dataset=dataset)
+    assert "Darren" not in str(raised.value) and "ignore:" in raised.value.hint
