@@ -33,6 +33,7 @@ from pipeline import (
     plan_init,
     plan_schema_export,
     raise_if_invalid,
+    refresh,
     status,
     validate_files,
     validate_sample,
@@ -40,6 +41,7 @@ from pipeline import (
 from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 from powerbi_dataset.model import DATASET
+from powerbi_dataset.refresh import DEFAULT_POLL_SECONDS, DEFAULT_TIMEOUT_SECONDS, RefreshResult
 from transforms.report import Problem, Report
 
 if TYPE_CHECKING:
@@ -448,6 +450,73 @@ def status_command(
 def _short_time(text: str | None) -> str:
     """An ISO UTC time as `2026-11-30 02:00:05`; empty for a run that has not ended."""
     return text[:19].replace("T", " ") if text else ""
+
+
+# --- cetk refresh ----------------------------------------------------------------------------------------
+
+
+@app.command("refresh")
+def refresh_command(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Option("--dataset", help="Name of the import-mode dataset to refresh.")],
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until it completes: exit 0 done, 2 failed, 4 timed out.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0, help="With --wait: give up waiting after SECONDS.")
+    ] = DEFAULT_TIMEOUT_SECONDS,
+    poll: Annotated[
+        float, typer.Option("--poll", min=0.001, help="With --wait: read the refresh history every SECONDS.")
+    ] = DEFAULT_POLL_SECONDS,
+    refresh_type: Annotated[
+        str | None,
+        typer.Option("--type", help="Enhanced refresh (Premium only): Full, DataOnly, Calculate, ..."),
+    ] = None,
+    commit_mode: Annotated[
+        str | None, typer.Option("--commit-mode", help="Enhanced refresh: Transactional or PartialBatch.")
+    ] = None,
+    tables: Annotated[
+        list[str] | None, typer.Option("--table", help="Enhanced refresh: only this table. Repeatable.")
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say whether it would start or attach, and the budget left.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Refresh an import-mode dataset: attach to a refresh already running, keep to 8 a day on shared capacity.
+
+    Without --wait it starts the refresh and exits 0. With --wait it polls the refresh history and exits 0
+    when the refresh completed, 2 when it failed or was disabled (with Power BI's reason and the likely fix),
+    4 when --timeout passed first. A refresh Power BI or the daily budget refuses exits like any error.
+
+    Example: cetk refresh --dataset "Community Engagement (import)" --wait --timeout 3600
+    """
+    run = ctx.ensure_object(Run)
+    loaded = load(run.config_path, os.environ)
+    run.use_settings(loaded)
+    enhanced: dict[str, Any] = {}
+    if refresh_type:
+        enhanced["type"] = refresh_type
+    if commit_mode:
+        enhanced["commitMode"] = commit_mode
+    if tables:
+        enhanced["objects"] = [{"table": name} for name in tables]
+    result = refresh(
+        loaded.settings,
+        dataset,
+        wait=wait,
+        timeout_seconds=timeout,
+        poll_seconds=poll,
+        enhanced=enhanced or None,
+        dry_run=dry_run,
+        on_progress=run.on_progress,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
+    if isinstance(result, RefreshResult) and result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 # --- cetk emulator serve -----------------------------------------------------------------------------

@@ -9,10 +9,13 @@ CetkError               base; carries .hint; the CLI prints message + hint and e
 │   ├── AuthError           401/403, or no token could be had
 │   ├── NotFoundError       404 (names the site, list, dataset or table)
 │   ├── ResyncRequiredError 410 Gone: a delta link expired (.restart_url from Location)
-│   └── ThrottledError      still 429/503 after retries (.retry_after_seconds)
+│   ├── ThrottledError      still 429/503 after retries (.retry_after_seconds)
+│   └── AmbiguousWriteError a write timed out, lost its connection or got a 5xx: it MAY have been applied
 ├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
 ├── ValidationFailed      carries the validation Report
 ├── PublishError          Power BI rejected the definition or the rows
+│   └── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422: .status, .service_code)
+├── RefreshError          a dataset refresh cannot be started (not refreshable, daily limit, capacity)
 ├── EmulatorError         the local emulator cannot start or was given a bad fault plan
 ├── StateError            the sync state cannot be trusted (corrupt, newer, or a staged file gone astray)
 └── RunLocked             another run holds the run lock (names the lock file, the holder's pid and start)
@@ -95,6 +98,16 @@ class ThrottledError(ConnectorError):
         self.retry_after_seconds = retry_after_seconds
 
 
+class AmbiguousWriteError(ConnectorError):
+    """The write may or may not have been applied (no answer, or a 5xx): it is never resent, and a row POST's
+    load is abandoned (reliability-security.md R2)."""
+
+    default_hint = (
+        "the request was not resent because the service may have applied it; "
+        "check the target before trying again (a publish starts a new load)"
+    )
+
+
 class SourceFormatError(CetkError):
     default_hint = "check the file against the canonical shape (cetk schema show)"
 
@@ -109,6 +122,30 @@ class ValidationFailed(CetkError):
 
 class PublishError(CetkError):
     default_hint = "see the service's message; nothing was committed for this load"
+
+
+class RequestRefusedError(PublishError):
+    """Power BI answered that the request itself is wrong: nothing was applied."""
+
+    default_hint = "see the service's message; nothing was applied"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        status: int | None = None,
+        service_code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
+        self.service_code = service_code
+        self.request_id = request_id
+
+
+class RefreshError(CetkError):
+    default_hint = "see docs/refresh.md"
 
 
 class EmulatorError(CetkError):

@@ -12,20 +12,34 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from config.files import default_config_path
 from config.report import example_config_text
+from config.settings import Settings
+from connectors.auth import SignIn, sign_in_config_from_settings
 from connectors.files import read_tables, sample_data_dir
+from connectors.http import build_session
+from connectors.powerbi import PowerBIClient
 from connectors.run_lock import LOCK_FILE_NAME, lock_holder
 from connectors.run_report import LAST_RUN_FILE
 from connectors.sync_state import STATE_FILE_NAME, SyncState
 from errors import CetkError, ConfigError, SourceFormatError, ValidationFailed
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 from powerbi_dataset.model import DATASET
+from powerbi_dataset.refresh import (
+    DEFAULT_POLL_SECONDS,
+    DEFAULT_TIMEOUT_SECONDS,
+    RefreshPlan,
+    RefreshResult,
+    plan_refresh,
+    run_refresh,
+)
 from powerbi_dataset.schema import Dataset
 from transforms.report import Report
 from transforms.validate import validate_dataset
@@ -54,7 +68,19 @@ class StepApplied:
         return self.step.done()
 
 
-ProgressEvent = Validating | StepApplied
+@dataclass(frozen=True)
+class RefreshPolled:
+    """The refresh history was read while waiting for a refresh to finish."""
+
+    dataset: str
+    status: str
+    waited_seconds: float
+
+    def describe(self) -> str:
+        return f"Refresh of '{self.dataset}': {self.status} after {self.waited_seconds:.0f} s"
+
+
+ProgressEvent = Validating | StepApplied | RefreshPolled
 OnProgress = Callable[[ProgressEvent], None]
 
 
@@ -249,3 +275,66 @@ def status(state_dir: Path, *, limit: int = 20) -> dict[str, Any]:
         f"The last {counted(shown, 'run')}, newest first." if shown else "No run is recorded yet."
     )
     return result
+
+
+# --- refresh -----------------------------------------------------------------------------------
+
+
+def powerbi_client(
+    settings: Settings, *, sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time
+) -> PowerBIClient:
+    """The Power BI client for the configured workspace, signed in as settings say."""
+    if not settings.powerbi_workspace_id:
+        raise ConfigError(
+            "setting 'powerbi.workspace_id' is not set",
+            hint="set powerbi.workspace_id in cetk.yaml or CETK_POWERBI_WORKSPACE_ID (the workspace's GUID)",
+        )
+    sign_in = SignIn(sign_in_config_from_settings(settings), sleep=sleep, clock=clock)
+    host = urlsplit(settings.endpoints.powerbi).hostname or ""
+    session = build_session(
+        sign_in.token_provider("powerbi"),
+        user_agent=settings.user_agent,
+        ca_bundle=settings.ca_bundle,
+        sleep=sleep,
+        clock=clock,
+        token_hosts=("analysis.windows.net", host),  # a 307 to another Power BI cluster keeps the token
+    )
+    return PowerBIClient(session, settings.endpoints.powerbi, settings.powerbi_workspace_id)
+
+
+def refresh(
+    settings: Settings,
+    dataset_name: str,
+    *,
+    wait: bool = False,
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    poll_seconds: float = DEFAULT_POLL_SECONDS,
+    enhanced: Mapping[str, Any] | None = None,
+    dry_run: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.time,
+    on_progress: OnProgress = ignore_progress,
+) -> RefreshPlan | RefreshResult:
+    """`cetk refresh`: start a refresh of an import-mode dataset (or attach to the one running), and with
+    `wait` poll its history until it finishes. A dry run returns the plan: start or attach, the budget left."""
+    if timeout_seconds < 0 or poll_seconds <= 0:
+        raise CetkError("--timeout must be 0 or more and --poll more than 0 seconds", hint="e.g. --poll 30")
+    client = powerbi_client(settings, sleep=sleep, clock=clock)
+    now = dt.datetime.fromtimestamp(clock(), dt.UTC)
+    plan = plan_refresh(client, dataset_name, now=now, enhanced=enhanced)
+    if dry_run:
+        return plan
+
+    def polled(status: str, waited: float) -> None:
+        on_progress(RefreshPolled(plan.dataset_name, status, waited))
+
+    return run_refresh(
+        client,
+        plan,
+        wait=wait,
+        timeout_seconds=timeout_seconds,
+        poll_seconds=poll_seconds,
+        clock=clock,
+        sleep=sleep,
+        on_poll=polled,
+    )

@@ -147,7 +147,8 @@ def load_tenant(stack: EmulatorStack, options: ServeOptions) -> LoadedTenant:
     """The demo force in the PowerApp's lists, the Power BI workspace, and the app registration."""
     force = generate_force(seed=options.seed, events=options.events, ccrs=options.ccrs)
     tenant = seed_lists(stack.store, force)
-    workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME)
+    # Contributor on this one workspace: it may create and write datasets, never manage access.
+    workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME, members={DEMO_CLIENT_ID: "Contributor"})
     credential = make_client_certificate()
     # Least privilege, as production should be: Sites.Selected, and a read grant on the demo site only.
     stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem, roles=DEMO_APP_ROLES)

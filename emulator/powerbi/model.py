@@ -13,11 +13,22 @@ from typing import Any, Literal
 
 RetentionPolicy = Literal["None", "basicFIFO"]
 CapacityKind = Literal["shared", "premium"]
+# Workspace roles (fabric-docs get-started/roles-workspaces.md): Viewer reads; the others also write items.
+GroupRole = Literal["Admin", "Member", "Contributor", "Viewer"]
+GROUP_ROLES: tuple[GroupRole, ...] = ("Admin", "Member", "Contributor", "Viewer")
+WRITE_ROLES: frozenset[GroupRole] = frozenset({"Admin", "Member", "Contributor"})
 
 
 @dataclass(frozen=True)
 class PowerBIOptions:
     require_auth: bool = True  # False accepts requests without a token (the demo in auth mode `none`)
+    # Auth answers (troubleshoot-rest-api: 403 for a wrong Authorization header, an expired token, or a caller
+    # who is not a member of the workspace; 401 for a missing permission scope). Codes are UNCONFIRMED.
+    missing_token_status: int = 403
+    not_authorized_status: int = 403  # non-member, or a Viewer writing; community reports also show 401
+    missing_scope_status: int = 401
+    # UNCONFIRMED wrong-cluster routing: requests reaching another origin get 307 to this one (§1.6).
+    cluster_redirect_origin: str | None = None
     max_rows_per_post: int = 10_000
     max_posts_per_minute: int = 120
     max_posts_per_hour_large_table: int = 120
@@ -39,8 +50,13 @@ class PowerBIOptions:
     pending_retry_after_seconds: int = 1
     # UNCONFIRMED: what a row with a key that is no column gets; "reject" (400) or "ignore" (dropped).
     unknown_row_columns: Literal["reject", "ignore"] = "reject"
-    # Refreshes (§1.5).
+    # Refreshes (§1.5). `capacity` is the default for workspaces created without one.
     capacity: CapacityKind = "shared"
+    # UNCONFIRMED: which history entries count towards 8 a day ("including scheduled refresh"): on-demand
+    # refreshes from the service's UI are left out.
+    refresh_limit_types: frozenset[str] = frozenset(
+        {"Scheduled", "ViaApi", "ViaEnhancedApi", "ViaXmlaEndpoint"}
+    )
     refreshes_per_day_shared: int = 8
     refresh_limit_status: int = 400  # UNCONFIRMED; reported as 400 via Invoke-RestMethod
     refresh_conflict_status: int = 400  # 2025 doc says 400; the 2021 preview doc said 409
@@ -107,4 +123,9 @@ class DatasetState:
 class GroupState:
     id: str
     name: str
+    capacity: CapacityKind = "shared"
+    members: dict[str, GroupRole] = field(default_factory=dict)  # app (client) id or user UPN, lower-cased
     datasets: dict[str, DatasetState] = field(default_factory=dict)
+
+    def role_of(self, principal: str) -> GroupRole | None:
+        return self.members.get(principal.lower())

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from emulator.powerbi.model import DatasetState, PowerBIOptions, RefreshState
+from emulator.powerbi.model import CapacityKind, DatasetState, PowerBIOptions, RefreshState
 from emulator.powerbi.validate import Rejection, invalid
 
 DAY = timedelta(hours=24)
@@ -42,24 +42,47 @@ def is_running(refresh: RefreshState, now: datetime) -> bool:
     )
 
 
-def start_refresh(dataset: DatasetState, body: Any, now: datetime, options: PowerBIOptions) -> RefreshState:
-    """Accept a refresh request or raise the Rejection the service would answer with."""
+def start_refresh(
+    dataset: DatasetState,
+    body: Any,
+    now: datetime,
+    options: PowerBIOptions,
+    *,
+    capacity: CapacityKind,
+    service_principal: bool,
+) -> RefreshState:
+    """Accept a refresh request or raise the Rejection the service would answer with.
+
+    `capacity` is the workspace's; `service_principal` says the caller signed in app-only, for which the
+    swagger says notifyOption does not apply: anything but NoNotification is refused (message UNCONFIRMED).
+    """
     if dataset.push and options.push_refresh == "reject":
         message = f"Dataset <pi>{dataset.id}</pi> is a push dataset and cannot be refreshed."
         raise Rejection(
             options.push_refresh_status, {"error": {"code": options.validation_code, "message": message}}
         )
     request = _check_body(body, options)
+    notify = request.get("notifyOption", "NoNotification")
+    if service_principal and notify != "NoNotification":
+        raise invalid(
+            options,
+            f"notifyOption '{notify}' is not supported for a service principal: mail notifications need a "
+            "user; use NoNotification.",
+        )
     enhanced = any(key != "notifyOption" for key in request)
-    if enhanced and options.capacity == "shared":
+    if enhanced and capacity == "shared":
         raise invalid(options, "Enhanced refresh is not supported for datasets on shared capacity.")
     if any(is_running(r, now) for r in dataset.refreshes):
         message = "Another refresh request is already executing for this dataset."
         raise Rejection(
             options.refresh_conflict_status, {"error": {"code": options.validation_code, "message": message}}
         )
-    if options.capacity == "shared":
-        recent = [r for r in dataset.refreshes if r.started > now - DAY]
+    if capacity == "shared":
+        recent = [
+            r
+            for r in dataset.refreshes
+            if r.started > now - DAY and r.refresh_type in options.refresh_limit_types
+        ]
         if len(recent) >= options.refreshes_per_day_shared:
             payload = {"error": {"code": "Request Throttled", "message": DAILY_LIMIT_MESSAGE}}
             raise Rejection(options.refresh_limit_status, payload)

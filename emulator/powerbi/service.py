@@ -9,11 +9,22 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 from emulator.core.bodies import BodyRules, Refusal
 from emulator.core.clock import Clock
 from emulator.core.http import MAX_JSON_DEPTH, Request, Response, Router
-from emulator.core.tokens import POWERBI_AUDIENCE, BearerCheck, Claims, TokenAuthority, TokenProblem
+from emulator.core.tokens import POWERBI_AUDIENCE, BearerCheck, Claims, TokenAuthority
+from emulator.powerbi.access import (
+    Access,
+    Resource,
+    caller,
+    check_role,
+    check_scope,
+    is_service_principal,
+    may_see,
+    principal,
+)
 from emulator.powerbi.limits import check_post_rate, record_post, request_rate_body
 from emulator.powerbi.model import PowerBIOptions, RetentionPolicy
 from emulator.powerbi.refresh import detail, history, start_refresh
@@ -25,6 +36,8 @@ from emulator.powerbi.validate import (
     check_row,
     check_table,
     invalid,
+    request_json,
+    rows_request,
 )
 
 GROUP = "/v1.0/myorg/groups/{groupId}"
@@ -57,23 +70,24 @@ class PowerBIService(PowerBIState):
     # Service protocol ---------------------------------------------------------------------------
 
     def register(self, router: Router) -> None:
-        routes: list[tuple[str, str, Handler]] = [
-            ("GET", "/v1.0/myorg/groups", self._get_groups),
-            ("POST", GROUP + "/datasets", self._post_dataset),
-            ("GET", GROUP + "/datasets", self._get_datasets),
-            ("GET", DATASET, self._get_dataset),
-            ("DELETE", DATASET, self._delete_dataset),
-            ("GET", DATASET + "/tables", self._get_tables),
-            ("PUT", TABLE, self._put_table),
-            ("POST", TABLE + "/rows", self._post_rows),
-            ("DELETE", TABLE + "/rows", self._delete_rows),
-            ("POST", DATASET + "/refreshes", self._post_refresh),
-            ("GET", DATASET + "/refreshes", self._get_refreshes),
-            ("GET", DATASET + "/refreshes/{refreshId}", self._get_refresh_detail),
-            ("DELETE", DATASET + "/refreshes/{refreshId}", self._cancel_refresh),
+        routes: list[tuple[str, str, Handler, Resource, Access]] = [
+            ("GET", "/v1.0/myorg/groups", self._get_groups, "workspace", "read"),
+            ("GET", GROUP, self._get_group, "workspace", "read"),
+            ("POST", GROUP + "/datasets", self._post_dataset, "dataset", "write"),
+            ("GET", GROUP + "/datasets", self._get_datasets, "dataset", "read"),
+            ("GET", DATASET, self._get_dataset, "dataset", "read"),
+            ("DELETE", DATASET, self._delete_dataset, "dataset", "write"),
+            ("GET", DATASET + "/tables", self._get_tables, "dataset", "read"),
+            ("PUT", TABLE, self._put_table, "dataset", "write"),
+            ("POST", TABLE + "/rows", self._post_rows, "dataset", "write"),
+            ("DELETE", TABLE + "/rows", self._delete_rows, "dataset", "write"),
+            ("POST", DATASET + "/refreshes", self._post_refresh, "dataset", "write"),
+            ("GET", DATASET + "/refreshes", self._get_refreshes, "dataset", "read"),
+            ("GET", DATASET + "/refreshes/{refreshId}", self._get_refresh_detail, "dataset", "read"),
+            ("DELETE", DATASET + "/refreshes/{refreshId}", self._cancel_refresh, "dataset", "write"),
         ]
-        for method, template, handler in routes:
-            router.add(method, template, self._guard(handler))
+        for method, template, handler, resource, access in routes:
+            router.add(method, template, self._guard(handler, resource, access))
 
     def not_found(self, request: Request) -> Response:
         return self._answer(not_found_rejection())
@@ -95,15 +109,22 @@ class PowerBIService(PowerBIState):
 
     # handlers -----------------------------------------------------------------------------------
 
-    def _guard(self, handler: Handler) -> Handler:
+    def _guard(self, handler: Handler, resource: Resource, access: Access) -> Handler:
+        """Redirect, token, scope, workspace and role checks, in the order the service applies them."""
+
         def guarded(request: Request, params: dict[str, str]) -> Response:
-            refusal = self._refuse_token(self.bearer.check(request.header("authorization")))
-            if refusal is not None:
-                return refusal
+            redirect = self._cluster_redirect(request)
+            if redirect is not None:
+                return redirect
             try:
+                claims = self._caller(request)
+                check_scope(claims, resource, access, self.options)
                 with self._lock:
-                    if "groupId" in params and params["groupId"] not in self._groups:
-                        raise not_found_rejection()
+                    if "groupId" in params:
+                        group = self._groups.get(params["groupId"])
+                        if group is None:
+                            raise not_found_rejection()
+                        check_role(claims, group, access, self.options)
                 response = handler(request, params)
             except Rejection as rejection:
                 return self._answer(rejection)
@@ -112,17 +133,17 @@ class PowerBIService(PowerBIState):
 
         return guarded
 
-    def _refuse_token(self, verdict: Claims | TokenProblem | None) -> Response | None:
-        """The documented answer to a bad token, or None when the request may go on (§1.6)."""
-        if verdict is None or isinstance(verdict, Claims):
+    def _caller(self, request: Request) -> Claims | None:
+        return caller(self.bearer.check(request.header("authorization")), self.options)
+
+    def _cluster_redirect(self, request: Request) -> Response | None:
+        """307 to the home cluster for a request that reached another origin (troubleshoot-rest-api.md)."""
+        home = self.options.cluster_redirect_origin
+        if home is None or request.base_url.startswith(home.rstrip("/") + self.mount):
             return None
-        if verdict == "missing":
-            message = "Authorization header with a Bearer token is required."
-            return self.error_response(401, "Unauthorized", message, {"WWW-Authenticate": "Bearer"})
-        if verdict == "expired":
-            message = "Access token has expired, resubmit with a new access token"
-            return self.error_response(403, "TokenExpired", message, {})
-        return self.error_response(403, "Forbidden", f"The access token is not valid ({verdict}).", {})
+        query = f"?{request.raw_query}" if request.raw_query else ""
+        location = f"{home.rstrip('/')}{self.mount}{quote(request.path)}{query}"
+        return Response.empty(307, {"Location": location, "RequestId": str(uuid.uuid4())})
 
     def _answer(self, rejection: Rejection) -> Response:
         headers = {"RequestId": str(uuid.uuid4())}
@@ -133,8 +154,9 @@ class PowerBIService(PowerBIState):
     def _get_groups(self, request: Request, params: dict[str, str]) -> Response:
         """Groups_GetGroups: the workspaces the caller belongs to (here: every workspace), with $filter on
         name (`name eq '...'`, `contains(name,'...')`), $top and $skip."""
+        claims = self._caller(request)
         with self._lock:
-            groups = [group_body(group) for group in self._groups.values()]
+            groups = [group_body(group) for group in self._groups.values() if may_see(claims, group)]
         name_filter = request.param("$filter")
         if name_filter:
             groups = [
@@ -149,15 +171,22 @@ class PowerBIService(PowerBIState):
         context = f"{request.base_url}/v1.0/myorg/$metadata#groups"
         return Response.json(200, {"@odata.context": context, "value": groups})
 
+    def _get_group(self, request: Request, params: dict[str, str]) -> Response:
+        """Groups_GetGroup: one workspace (membership was checked by the guard)."""
+        with self._lock:
+            body = group_body(self._groups[params["groupId"]])
+        context = f"{request.base_url}/v1.0/myorg/$metadata#groups/$entity"
+        return Response.json(200, {"@odata.context": context, **body})
+
     def _post_dataset(self, request: Request, params: dict[str, str]) -> Response:
         policy = request.param("defaultRetentionPolicy", "None") or "None"
         policies: dict[str, RetentionPolicy] = {"none": "None", "basicfifo": "basicFIFO"}
         retention = policies.get(policy.lower())
         if retention is None:
             raise invalid(self.options, f"defaultRetentionPolicy '{policy}' is not None or basicFIFO.")
-        name, mode, tables, relationships = check_dataset(_json(request, self.options), self.options)
-        claims = self.bearer.check(request.header("authorization"))
-        owner = claims.raw.get("upn", claims.client_id) if isinstance(claims, Claims) else ""
+        name, mode, tables, relationships = check_dataset(request_json(request, self.options), self.options)
+        claims = self._caller(request)
+        owner = principal(claims) if claims is not None else ""
         dataset = self._new_dataset(name, push=True, retention=retention, configured_by=owner, mode=mode)
         dataset.tables = {t.name.lower(): t for t in tables}
         dataset.relationships = relationships
@@ -197,7 +226,7 @@ class PowerBIService(PowerBIState):
 
     def _put_table(self, request: Request, params: dict[str, str]) -> Response:
         table = check_table(
-            check_properties("Table", _json(request, self.options), self.options), self.options
+            check_properties("Table", request_json(request, self.options), self.options), self.options
         )
         with self._lock:
             existing = self._existing_table(self._push_dataset(params), params["tableName"])
@@ -222,7 +251,7 @@ class PowerBIService(PowerBIState):
         try:
             if self.rows_hook is not None:
                 self.rows_hook()
-            body = _rows_request(_json(request, self.options), self.options)
+            body = rows_request(request_json(request, self.options), self.options)
             rows = body.get("rows") or []
             if len(rows) > self.options.max_rows_per_post:
                 limit = self.options.max_rows_per_post
@@ -246,9 +275,17 @@ class PowerBIService(PowerBIState):
         return Response.empty(200)
 
     def _post_refresh(self, request: Request, params: dict[str, str]) -> Response:
-        body = _json(request, self.options) if request.body.strip() else None
+        body = request_json(request, self.options) if request.body.strip() else None
+        service_principal = is_service_principal(self._caller(request))
         with self._lock:
-            refresh = start_refresh(self._dataset(params), body, self._clock.now(), self.options)
+            refresh = start_refresh(
+                self._dataset(params),
+                body,
+                self._clock.now(),
+                self.options,
+                capacity=self._groups[params["groupId"]].capacity,
+                service_principal=service_principal,
+            )
         if not refresh.enhanced:
             return Response.empty(202)
         location = (
@@ -286,17 +323,3 @@ class PowerBIService(PowerBIState):
 
     def _context(self, request: Request, params: dict[str, str], entity: str) -> str:
         return f"{request.base_url}{GROUP.format(groupId=params['groupId'])}/$metadata#{entity}"
-
-
-def _json(request: Request, options: PowerBIOptions) -> Any:
-    try:
-        return request.json()  # the emulator's one parser, with its depth cap
-    except ValueError as exc:
-        raise invalid(options, f"The request body is not valid JSON: {exc}") from exc
-
-
-def _rows_request(body: Any, options: PowerBIOptions) -> dict[str, Any]:
-    """A PostRowsRequest: an object whose only property is a `rows` array."""
-    if not isinstance(body, dict) or set(body) - {"rows"} or not isinstance(body.get("rows", []), list):
-        raise invalid(options, 'The body must be {"rows": [...]}.')
-    return body

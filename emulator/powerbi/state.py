@@ -8,11 +8,16 @@ from __future__ import annotations
 import re
 import threading
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from emulator.core.clock import Clock
 from emulator.powerbi.model import (
+    GROUP_ROLES,
+    CapacityKind,
     DatasetState,
+    GroupRole,
     GroupState,
     PowerBIOptions,
     RefreshState,
@@ -42,11 +47,27 @@ class PowerBIState:
 
     # inspection API -----------------------------------------------------------------------------
 
-    def create_group(self, name: str) -> str:
+    def create_group(
+        self,
+        name: str,
+        *,
+        capacity: CapacityKind | None = None,
+        members: Mapping[str, GroupRole] | None = None,
+    ) -> str:
+        """A workspace on shared or Premium capacity (default: the options'), with its members and roles."""
         group_id = str(uuid.uuid4())
         with self._lock:
-            self._groups[group_id] = GroupState(group_id, name)
+            self._groups[group_id] = GroupState(group_id, name, capacity or self.options.capacity)
+        for principal, role in (members or {}).items():
+            self.add_member(group_id, principal, role)
         return group_id
+
+    def add_member(self, group_id: str, principal: str, role: GroupRole) -> None:
+        """Give an app (its client id) or a user (UPN) a role in a workspace, as Groups_AddGroupUser does."""
+        if role not in GROUP_ROLES:
+            raise ValueError(f"workspace role {role!r} is not one of {', '.join(GROUP_ROLES)}")
+        with self._lock:
+            self._groups[group_id].members[principal.lower()] = role
 
     def datasets(self, group_id: str) -> list[dict[str, Any]]:
         with self._lock:
@@ -73,6 +94,34 @@ class PowerBIState:
     def refresh_history(self, group_id: str, dataset_id: str) -> list[dict[str, Any]]:
         with self._lock:
             return history(self._groups[group_id].datasets[dataset_id], self._clock.now(), 10_000)
+
+    def record_refresh(
+        self,
+        group_id: str,
+        dataset_id: str,
+        *,
+        started: datetime,
+        refresh_type: str = "Scheduled",
+        duration_seconds: float | None = None,
+        error_code: str | None = None,
+    ) -> str:
+        """Put a refresh into the history as the service's scheduler (or a person) would have run it."""
+        refresh = RefreshState(
+            request_id=str(uuid.uuid4()),
+            refresh_type=refresh_type,
+            started=started,
+            duration_seconds=(
+                self.options.refresh_duration_seconds if duration_seconds is None else duration_seconds
+            ),
+            enhanced=False,
+            request={},
+            fails_with={"errorCode": error_code} if error_code else None,
+        )
+        with self._lock:
+            refreshes = self._groups[group_id].datasets[dataset_id].refreshes
+            refreshes.append(refresh)
+            refreshes.sort(key=lambda item: item.started)
+        return refresh.request_id
 
     def fail_next_refresh(
         self, group_id: str, dataset_id: str, error_code: str = "ModelRefreshFailed"
@@ -141,8 +190,16 @@ class PowerBIState:
 
 
 def group_body(group: GroupState) -> dict[str, Any]:
-    """A workspace as Groups_GetGroups lists it (swagger example: shared capacity, not read-only)."""
-    return {"id": group.id, "isReadOnly": False, "isOnDedicatedCapacity": False, "name": group.name}
+    """A workspace as Groups_GetGroups lists it (swagger examples; Premium ones carry a capacityId)."""
+    body: dict[str, Any] = {
+        "id": group.id,
+        "isReadOnly": False,
+        "isOnDedicatedCapacity": group.capacity == "premium",
+        "name": group.name,
+    }
+    if group.capacity == "premium":
+        body["capacityId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"capacity:{group.id}"))
+    return body
 
 
 _NAME_FILTER = re.compile(

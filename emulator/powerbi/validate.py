@@ -11,6 +11,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from emulator.core.http import Request
 from emulator.powerbi.model import PowerBIOptions, TableState
 
 # Table/relationship name pattern from the swagger, with its astral range written the Python way.
@@ -30,6 +31,7 @@ PROPERTIES = {
     "Column": {"name", "dataType", "formatString", "sortByColumn", "dataCategory", "isHidden", "summarizeBy"},
     "Measure": {"name", "expression", "formatString", "description", "isHidden"},
     "Relationship": {"name", "fromTable", "fromColumn", "toTable", "toColumn", "crossFilteringBehavior"},
+    "PostRowsRequest": {"rows"},
 }
 DEFAULT_MODES = {"AsAzure", "AsOnPrem", "Push", "Streaming", "PushStreaming"}
 US_DATE = re.compile(
@@ -51,22 +53,32 @@ def invalid(options: PowerBIOptions, message: str) -> Rejection:
     )
 
 
-def check_properties(kind: str, value: Any, options: PowerBIOptions) -> dict[str, Any]:
-    """The object itself; unknown properties are refused with the body the service sends (§1.2)."""
+def unknown_property(key: str, type_name: str, target: str) -> Rejection:
+    """The documented answer to a property the type does not define (§1.2, sql-bi/Pbi-PushDataset#1)."""
+    detail = (
+        f"The property '{key}' does not exist on type '{type_name}'. Make sure to only use property names that "
+        "are defined by the type."
+    )
+    payload = {
+        "code": "BadRequest",
+        "message": "Bad Request",
+        "details": [{"message": detail, "target": target}],
+    }
+    return Rejection(400, {"error": payload})
+
+
+def check_properties(
+    kind: str, value: Any, options: PowerBIOptions, target: str = "dataset"
+) -> dict[str, Any]:
+    """The object itself; unknown properties are refused with the body the service sends (§1.2).
+
+    The documented case is the Dataset with target `dataset`; other types and targets are extrapolated.
+    """
     if not isinstance(value, dict):
         raise invalid(options, f"Expected a JSON object for {kind}.")
     for key in value:
         if key not in PROPERTIES[kind]:
-            detail = (
-                f"The property '{key}' does not exist on type '{TYPE_NAME.format(kind)}'. Make sure to only use "
-                "property names that are defined by the type."
-            )
-            payload = {
-                "code": "BadRequest",
-                "message": "Bad Request",
-                "details": [{"message": detail, "target": "dataset"}],
-            }
-            raise Rejection(400, {"error": payload})
+            raise unknown_property(key, TYPE_NAME.format(kind), target)
     return value
 
 
@@ -158,7 +170,7 @@ def check_row(row: Any, table: TableState, options: PowerBIOptions) -> dict[str,
         if column is None:
             if options.unknown_row_columns == "ignore":
                 continue
-            raise invalid(options, f"Column '{key}' does not exist in table '{table.name}'.")
+            raise unknown_property(key, table.name, "rows")  # a row's type is its table (extrapolated)
         if isinstance(value, str) and len(value) > options.max_string_chars:
             raise invalid(
                 options,
@@ -192,3 +204,18 @@ def _is_datetime(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def request_json(request: Request, options: PowerBIOptions) -> Any:
+    try:  # the emulator's one parser, with its depth cap
+        return request.json() if request.body else None
+    except ValueError as exc:
+        raise invalid(options, f"The request body is not valid JSON: {exc}") from exc
+
+
+def rows_request(body: Any, options: PowerBIOptions) -> dict[str, Any]:
+    """A PostRowsRequest: an object whose only property is a `rows` array (others get the documented 400)."""
+    request = check_properties("PostRowsRequest", body, options, target="rows")
+    if not isinstance(request.get("rows", []), list):
+        raise invalid(options, 'The body must be {"rows": [...]}.')
+    return request

@@ -18,10 +18,12 @@ import pytest
 from connectors.auth import Resource
 from connectors.graph_lists import GraphLists
 from connectors.http import ServiceSession, build_session, iter_pages
+from connectors.powerbi import PowerBIClient
 from connectors.sharepoint_rest import SharePointRestLists
 from emulator.testing import DEFAULT_TENANT, RunningEmulator
 from errors import AuthError, NotFoundError
 from tests.connectors.conftest import (
+    CLIENT_ID,
     USER_AGENT,
     AppCertificate,
     ManualTime,
@@ -34,6 +36,7 @@ from tests.connectors.conftest import (
 
 VERBOSE = {"Accept": "application/json;odata=verbose"}
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
+POWERBI_AUDIENCE = "https://analysis.windows.net/powerbi/api"
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,7 @@ def read_with_sharepoint_rest(session: ServiceSession, emu: RunningEmulator, tit
 
 
 def seed_datasets(emu: RunningEmulator) -> str:
-    group = emu.powerbi.create_group("Community Engagement")
+    group = emu.powerbi.create_group("Community Engagement", members={CLIENT_ID: "Contributor"})
     for number in range(3):
         emu.powerbi.add_import_dataset(group, f"Dataset {number}")
     return group
@@ -100,6 +103,10 @@ def seed_datasets(emu: RunningEmulator) -> str:
 def read_powerbi_datasets(session: ServiceSession, emu: RunningEmulator, group: str) -> list[Any]:
     url = emu.url("powerbi", f"/v1.0/myorg/groups/{group}/datasets")
     return [item for page in iter_pages(session, url) for item in page.items]
+
+
+def read_with_powerbi_client(session: ServiceSession, emu: RunningEmulator, group: str) -> list[Any]:
+    return PowerBIClient(session, emu.url("powerbi", ""), group).datasets()
 
 
 CASES = [
@@ -167,6 +174,19 @@ CASES = [
         read=read_powerbi_datasets,
         missing=lambda group: "00000000-0000-0000-0000-000000000000",
         refused_token=lambda emu: issue(emu, GRAPH_AUDIENCE),  # wrong audience: Power BI's 403
+        refused_status=403,
+        items=3,
+        page_size=3,
+    ),
+    ContractCase(
+        id="powerbi-client",
+        resource="powerbi",
+        service="powerbi",
+        read_path=r"/datasets$",
+        seed=seed_datasets,
+        read=read_with_powerbi_client,
+        missing=lambda group: "00000000-0000-0000-0000-000000000000",
+        refused_token=lambda emu: issue(emu, POWERBI_AUDIENCE),  # a Power BI token of a non-member app
         refused_status=403,
         items=3,
         page_size=3,

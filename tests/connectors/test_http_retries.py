@@ -20,6 +20,7 @@ from emulator.build import EmulatorOptions
 from emulator.testing import FaultPlan, RunningEmulator
 from errors import ConnectorError, ThrottledError
 from tests.connectors.conftest import (
+    CLIENT_ID,
     USER_AGENT,
     AppCertificate,
     ManualTime,
@@ -74,7 +75,7 @@ def pbi(
         emu = start_emulator(faults)
         sign_in = certificate_sign_in(emu, app_certificate, clock, waits)
         session = service_session(sign_in, "powerbi", emu, clock, waits, **policy)
-        group = emu.powerbi.create_group("Community Engagement")
+        group = emu.powerbi.create_group("Community Engagement", members={CLIENT_ID: "Contributor"})
         return emu, session, emu.url("powerbi", f"/v1.0/myorg/groups/{group}")
 
     return make
@@ -213,7 +214,11 @@ def test_a_post_that_times_out_is_not_resent(
         timeout=(5.0, 0.2),
     )
     dataset = push_dataset(
-        session, emu.url("powerbi", f"/v1.0/myorg/groups/{emu.powerbi.create_group('CE')}")
+        session,
+        emu.url(
+            "powerbi",
+            f"/v1.0/myorg/groups/{emu.powerbi.create_group('CE', members={CLIENT_ID: 'Contributor'})}",
+        ),
     )
     release = threading.Event()
     emu.powerbi.rows_hook = lambda: release.wait(10)  # the service is slow to commit

@@ -66,7 +66,8 @@ class PowerBICaller:
     def __init__(self, stack: EmulatorStack, validate: Callable[[str, Any], None]) -> None:
         self.stack = stack
         self.validate = validate
-        self.group = stack.powerbi.create_group("Community Engagement")
+        # The app is Contributor on this workspace only, as production should be (reliability-security.md).
+        self.group = stack.powerbi.create_group("Community Engagement", members={"cetk-app": "Contributor"})
         self._validated: set[tuple[str, int]] = set()
         self.token = self.issue_token(lifetime_seconds=7 * 24 * 3600)  # outlives the clock advances in tests
 

@@ -79,7 +79,7 @@ def test_https_demo_config_signs_in_with_its_certificate_and_reads_lists(
         )
 
         anonymous = requests.get(f"{settings.endpoints.powerbi}/v1.0/myorg/groups", timeout=10)
-        assert anonymous.status_code == 401  # with --https, sign-in is required everywhere
+        assert anonymous.status_code == 403  # with --https, sign-in is required everywhere
         powerbi = app.acquire_token_for_client(scopes=[settings.scopes.powerbi])
         datasets = requests.get(
             f"{settings.endpoints.powerbi}/v1.0/myorg/groups/{settings.powerbi_workspace_id}/datasets",
@@ -90,6 +90,13 @@ def test_https_demo_config_signs_in_with_its_certificate_and_reads_lists(
         assert len(environment.forms_exports) == 12
         assert environment.list_items["Community Contact Records"] == SMALL["ccrs"]
         assert stack.powerbi.datasets(environment.workspace_id) == []
+        other = stack.powerbi.create_group("Another force's workspace")
+        elsewhere = requests.get(
+            f"{settings.endpoints.powerbi}/v1.0/myorg/groups/{other}/datasets",
+            headers={"Authorization": f"Bearer {powerbi['access_token']}"},
+            timeout=10,
+        )
+        assert elsewhere.status_code == 403  # a member of the demo workspace only
 
 
 def test_http_demo_config_uses_auth_none_on_loopback_and_needs_no_token(tmp_path: Path) -> None:

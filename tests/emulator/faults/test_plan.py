@@ -92,7 +92,7 @@ def test_drop_after_commit_over_a_real_socket() -> None:
         }
     )
     with running_emulator(faults=plan) as emu:
-        group = emu.powerbi.create_group("CE")
+        group = emu.powerbi.create_group("CE", members={"a": "Contributor"})
         token = emu.stack.tokens.issue(
             audience="https://analysis.windows.net/powerbi/api", client_id="a", tenant="t"
         )

@@ -49,8 +49,8 @@ def confidential(
     )
 
 
-def powerbi_groups_status(emu: RunningEmulator, token: str) -> int:
-    group = emu.powerbi.create_group("CE")
+def powerbi_groups_status(emu: RunningEmulator, token: str, member: str = "app-secret") -> int:
+    group = emu.powerbi.create_group("CE", members={member: "Viewer"})
     url = emu.url("powerbi", f"/v1.0/myorg/groups/{group}/datasets")
     response = requests.get(
         url, headers={"Authorization": f"Bearer {token}"}, verify=str(emu.ca_file), timeout=10
@@ -115,7 +115,7 @@ def test_token_expires_on_the_emulator_clock(emu: RunningEmulator, clock: Manual
     token = confidential(emu, "app-secret", "s3cret-value").acquire_token_for_client(scopes=PBI_SCOPE)[
         "access_token"
     ]
-    group = emu.powerbi.create_group("CE")
+    group = emu.powerbi.create_group("CE", members={"app-secret": "Viewer"})
     url = emu.url("powerbi", f"/v1.0/myorg/groups/{group}/datasets")
     headers = {"Authorization": f"Bearer {token}"}
 
