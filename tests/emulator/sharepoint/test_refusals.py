@@ -98,7 +98,7 @@ def test_power_bi_still_takes_a_secret_token_so_the_refusal_is_sharepoints_alone
 ) -> None:
     emu.login.register_app("app-secret", secret="dev-only-secret")
     token = msal_token(emu, "app-secret", "dev-only-secret", PBI_SCOPE)
-    group = emu.powerbi.create_group("Community Engagement")
+    group = emu.powerbi.create_group("Community Engagement", members={"app-secret": "Contributor"})
 
     response = requests.get(emu.url("powerbi", f"/v1.0/myorg/groups/{group}/datasets"), timeout=10,
                             headers={"Authorization": f"Bearer {token}"}, verify=str(emu.ca_file))  # fmt: skip
