@@ -1,0 +1,49 @@
+"""Progress reported as events: the library never prints; the CLI renders them (or a caller ignores them)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pipeline.steps import Step
+
+
+@dataclass(frozen=True)
+class Validating:
+    """Tables are read; validation starts."""
+
+    tables: int
+    rows: int
+
+    def describe(self) -> str:
+        return f"Validating {self.rows} rows in {self.tables} table(s)"
+
+
+@dataclass(frozen=True)
+class StepApplied:
+    """One step of a plan is done."""
+
+    step: Step
+
+    def describe(self) -> str:
+        return self.step.done()
+
+
+@dataclass(frozen=True)
+class RefreshPolled:
+    """The refresh history was read while waiting for a refresh to finish."""
+
+    dataset: str
+    status: str
+    waited_seconds: float
+
+    def describe(self) -> str:
+        return f"Refresh of '{self.dataset}': {self.status} after {self.waited_seconds:.0f} s"
+
+
+ProgressEvent = Validating | StepApplied | RefreshPolled
+OnProgress = Callable[[ProgressEvent], None]
+
+
+def ignore_progress(event: ProgressEvent) -> None:
+    """The default progress callback: a library caller that shows nothing."""
