@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import threading
+import traceback
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from config.loader import Loaded, effective_log_level, load, parse_overrides
 from config.logs import Redactor, configure_logging
 from config.report import effective_settings
 from config.settings import LOG_LEVELS, cetk_version
-from errors import CetkError
+from errors import CetkError, ExitCode
 from pipeline import (
     ProgressEvent,
     apply,
@@ -150,15 +151,21 @@ def root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: a CetkError becomes `Error:` and `Hint:` on stderr and exit 1."""
+    """Console-script entry point, and the one place a run's exit code is chosen (errors.ExitCode):
+    0 ok, 1 data problems found (ValidationFailed), 2 could not do the job (any other CetkError, as
+    `Error:` and `Hint:` on stderr; a usage error, from typer; a bug, with its traceback), 3 locked,
+    4 timed out, 130 interrupted."""
     run = Run()
     try:
         app(args=argv, prog_name="cetk", obj=run)
     except CetkError as error:
         message, hint = (" ".join(run.redactor.redact(text).split()) for text in (error.message, error.hint))
-        sys.stderr.write(f"Error: {message}\nHint: {hint}\n")
+        sys.stderr.write(f"Error: {_printable(message)}\nHint: {_printable(hint)}\n")
         sys.stderr.flush()
-        sys.exit(1)
+        sys.exit(int(error.exit_code))
+    except Exception:  # a bug: its traceback stays (never typer's locals), and the run did not do its job
+        traceback.print_exc()
+        sys.exit(int(ExitCode.FAILED))
 
 
 # --- cetk init, cetk config show ---------------------------------------------------------------------

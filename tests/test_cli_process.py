@@ -19,6 +19,7 @@ import pytest
 from config.loader import load
 from config.report import effective_settings
 from emulator.serve import DemoEnvironment
+from errors import ExitCode
 from pipeline import parse_as_of, plan_init, plan_schema_export, validate_files, validate_sample
 from powerbi_dataset.codes import THEMES
 from powerbi_dataset.dictionary import schema_summary
@@ -90,7 +91,7 @@ def test_validate(bad: bool, tmp_path: Path) -> None:
         "theme_code,theme_label,load_id\nASB,x,\n" + ("BAD,y,\n" if bad else ""), encoding="utf-8"
     )
     result = cetk("validate", str(path), "--json", "--as-of", AS_OF, cwd=tmp_path)
-    assert result.returncode == (1 if bad else 0), result.stderr
+    assert result.returncode == (ExitCode.DATA_PROBLEMS if bad else ExitCode.OK), result.stderr
     assert result.stdout == as_json_text(validate_files(path, as_of=parse_as_of(AS_OF)).to_dict())
 
 
@@ -144,9 +145,9 @@ def test_version_exits_0() -> None:
     assert result.stdout.startswith("cetk ")
 
 
-def test_cetk_error_is_two_clean_lines_and_exit_1() -> None:
+def test_cetk_error_is_two_clean_lines_and_exit_2() -> None:
     result = cetk("schema", "show", "no_such_table")
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILED
     lines = result.stderr.splitlines()
     assert len(lines) == 2, result.stderr
     assert lines[0] == "Error: no table 'no_such_table' in the model"
@@ -155,16 +156,16 @@ def test_cetk_error_is_two_clean_lines_and_exit_1() -> None:
 
 
 def test_usage_error_exits_2() -> None:
-    assert cetk("schema", "export", "--format", "bogus").returncode == 2
-    assert cetk("no-such-command").returncode == 2
+    assert cetk("schema", "export", "--format", "bogus").returncode == ExitCode.FAILED == 2
+    assert cetk("no-such-command").returncode == ExitCode.FAILED
     bad_level = cetk("--log-level", "bogus", "schema", "show")
-    assert bad_level.returncode == 2
+    assert bad_level.returncode == ExitCode.FAILED
     assert "--log-level" in bad_level.stderr
 
 
 def test_bad_log_level_from_the_environment_is_a_config_error() -> None:
     result = cetk("schema", "show", env={"CETK_LOG_LEVEL": "bogus"})
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILED
     assert result.stderr.startswith("Error: setting 'log_level'")
 
 
@@ -185,14 +186,14 @@ def test_a_config_file_cetk_cannot_read_does_not_stop_commands_that_need_no_sett
     (tmp_path / "cetk.yaml").write_text("log_level: [unclosed\n", encoding="utf-8")
     assert cetk("schema", "show", "themes", cwd=tmp_path).returncode == 0
     shown = cetk("config", "show", cwd=tmp_path)
-    assert shown.returncode == 1
+    assert shown.returncode == ExitCode.FAILED
     assert shown.stderr.startswith("Error: config file cetk.yaml, line 2")
 
 
 def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
     (tmp_path / "cetk.yaml").write_text(f"client_secret: {SECRET}\n", encoding="utf-8")
     result = cetk("config", "show", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILED
     lines = result.stderr.splitlines()
     assert lines[0].startswith("Error: config file cetk.yaml holds a secret at key 'client_secret'")
     assert "CETK_CLIENT_SECRET" in lines[1]
@@ -202,7 +203,7 @@ def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
 def test_validation_failure_exit_1_with_counts(tmp_path: Path) -> None:
     path = themes_csv(tmp_path / "themes.csv", "NOT_A_THEME,Bad,")
     result = cetk("validate", str(path), "--as-of", AS_OF)
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.DATA_PROBLEMS
     assert result.stderr.splitlines() == [
         f"Error: validation found 1 problem in {len(THEMES) + 1} rows",
         "Hint: fix the rows named in the report (rules: docs/data-dictionary.md); --json lists every problem",
