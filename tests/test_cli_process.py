@@ -26,10 +26,13 @@ from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat
 from powerbi_dataset.model import DATASET
 from tests.themes import themes_csv
+from transforms.masking import Fingerprinter
 
 CETK = Path(sys.executable).parent / "cetk"  # the console script installed beside this interpreter
 AS_OF = "2026-06-01T00:00:00Z"
 SECRET = "SUPERSECRET-123"
+KEY_ENV = {"CETK_PSEUDONYMISATION_KEY": "process-test-pseudonymisation-key"}
+KEYED = Fingerprinter.from_pseudonymisation_key(KEY_ENV["CETK_PSEUDONYMISATION_KEY"])
 
 
 def cetk(
@@ -90,15 +93,17 @@ def test_validate(bad: bool, tmp_path: Path) -> None:
     path.write_text(
         "theme_code,theme_label,load_id\nASB,x,\n" + ("BAD,y,\n" if bad else ""), encoding="utf-8"
     )
-    result = cetk("validate", str(path), "--json", "--as-of", AS_OF, cwd=tmp_path)
+    args = ("validate", str(path), "--json", "--as-of", AS_OF, "--stable-fingerprints")
+    result = cetk(*args, cwd=tmp_path, env=KEY_ENV)
     assert result.returncode == (ExitCode.DATA_PROBLEMS if bad else ExitCode.OK), result.stderr
-    assert result.stdout == as_json_text(validate_files(path, as_of=parse_as_of(AS_OF)).to_dict())
+    expected = validate_files(path, as_of=parse_as_of(AS_OF), fingerprinter=KEYED).to_dict()
+    assert result.stdout == as_json_text(expected)
 
 
 def test_demo(tmp_path: Path) -> None:
-    result = cetk("demo", "--json", "--as-of", AS_OF, cwd=tmp_path)
+    result = cetk("demo", "--json", "--as-of", AS_OF, "--stable-fingerprints", cwd=tmp_path, env=KEY_ENV)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == as_json_text(validate_sample(parse_as_of(AS_OF)).to_dict())
+    assert result.stdout == as_json_text(validate_sample(parse_as_of(AS_OF), fingerprinter=KEYED).to_dict())
 
 
 def test_dry_runs_print_the_plan_the_library_makes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

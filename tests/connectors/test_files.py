@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from connectors.files import read_tables, sample_data_dir
+from connectors.read_limits import ReadLimits
 from errors import SourceFormatError
 
 
@@ -85,12 +86,12 @@ def test_a_ragged_row_is_named_by_number_and_its_text_is_not_echoed(tmp_path: Pa
     assert "quote fields" in caught.value.hint
 
 
-def test_a_non_utf8_csv_names_the_line_and_column_and_says_how_to_fix_it(tmp_path: Path) -> None:
+def test_a_non_utf8_csv_names_the_row_and_column_and_says_how_to_fix_it(tmp_path: Path) -> None:
     path = tmp_path / "themes.csv"
     path.write_bytes("theme_code,theme_label\nASB,ok\nASB,caf\xe9\n".encode("latin-1"))
     with pytest.raises(SourceFormatError) as caught:
         read_tables(path)
-    assert caught.value.message == f"CSV file {path} is not UTF-8 text (line 3, column 'theme_label')"
+    assert caught.value.message == f"CSV file {path} is not UTF-8 text (row 3, column 'theme_label')"
     assert "UTF-8" in caught.value.hint
 
 
@@ -114,5 +115,5 @@ def test_a_row_bigger_than_a_read_block_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "themes.csv"
     path.write_text("theme_code,theme_label\nASB," + "x" * 3_000_000 + "\n", encoding="utf-8")
     with pytest.raises(SourceFormatError, match="has a row longer than 1 MiB") as caught:
-        read_tables(path)
+        read_tables(path, limits=ReadLimits(block_bytes=2**20))
     assert "4,000 chars" in caught.value.hint
