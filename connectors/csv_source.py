@@ -1,14 +1,18 @@
 """A canonical CSV read in record batches (pyarrow.csv.open_csv): every column as text, empty = null.
 
-The header is read first (one block, no values converted); the rows are then read with generated
+The header record is cut from the first block's bytes (quotes respected) and only it is tokenised, so
+no data row is parsed or converted to learn the column names. The rows are then read with generated
 column names and only the columns asked for, so repeated or odd header names never reach pyarrow's
 column selection. Memory per batch is bounded by the block size, which is also the longest row accepted.
-Every pyarrow error becomes a SourceFormatError naming the file, the row and the column, never the text
-Arrow quotes from the row.
+No Python callback runs inside pyarrow (its invalid-row handler decodes the row as UTF-8 first, and an
+undecodable row printed "Exception ignored"); every pyarrow error becomes a SourceFormatError naming
+the file, the row and the column, never the text Arrow quotes from the row.
 """
 
 from __future__ import annotations
 
+import codecs
+import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -24,8 +28,31 @@ from transforms.masking import shown_name
 
 WHAT = "CSV file"
 UTF8_HINT = "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8 (Comma delimited)')"
+PARSE = pa_csv.ParseOptions(newlines_in_values=True)  # RFC 4180: quoted fields may hold line breaks
 _ROW = re.compile(r"Row #(\d+)")
 _COLUMN = re.compile(r"column #(\d+)")
+_RAGGED = re.compile(r"Row #(\d+): Expected (\d+) columns, got (\d+)")
+_QUOTE_OR_NEWLINE = re.compile(rb'["\r\n]')
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_EMPTY_LINES = re.compile(rb"(?:\r\n|\r|\n)+")
+
+
+def header_record(head: bytes) -> tuple[bytes | None, int]:
+    """The first record of a CSV (without its line break), or None when it does not end within `head`;
+    and the number of empty lines before it (pyarrow skips them when reading names, but counts them as
+    rows to skip after names). A line break inside quotes is part of a name."""
+    if head.startswith(codecs.BOM_UTF8):
+        head = head[len(codecs.BOM_UTF8) :]
+    blank = _EMPTY_LINES.match(head)
+    empty_lines = len(_LINE_BREAK.findall(blank.group())) if blank else 0
+    head = head[blank.end() :] if blank else head
+    quoted = False
+    for match in _QUOTE_OR_NEWLINE.finditer(head):
+        if match.group() == b'"':
+            quoted = not quoted
+        elif not quoted:
+            return head[: match.start()], empty_lines
+    return None, empty_lines
 
 
 @dataclass
@@ -35,6 +62,8 @@ class CsvSource:
     path: Path
     limits: ReadLimits
     _header: list[str] | None = None
+    _empty_lines: int = 0  # before the header
+    _header_only: bool = False  # the file ends within its header record: no rows
 
     @property
     def label(self) -> str:
@@ -43,39 +72,43 @@ class CsvSource:
     def _open(self) -> GuardedFile:
         return open_regular_file(self.path, what=WHAT, max_bytes=self.limits.max_file_bytes, text=True)
 
-    def _read_options(self, **names: object) -> pa_csv.ReadOptions:
-        # Single-threaded: Arrow numbers rows (for the messages) only then; the streaming reader is
-        # serial anyway (docs/performance.md compares both).
-        return pa_csv.ReadOptions(block_size=self.limits.block_bytes, use_threads=False, **names)
-
     def header(self) -> list[str]:
-        """The first row's cells, exactly as written (no value of the file is converted)."""
-        if self._header is None:
-            with self._open() as guard:
-                try:
-                    reader = pa_csv.open_csv(
-                        guard,
-                        read_options=self._read_options(),
-                        # rows are not read here: a ragged one is reported by batches()
-                        parse_options=pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=_skip),
-                        convert_options=pa_csv.ConvertOptions(check_utf8=False),
-                    )
-                    self._header = list(reader.schema.names)
-                except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:
-                    raise self._header_error(guard, exc) from None
-            guard.raise_if_refused()  # a NUL byte in the first block
+        """The first record's cells, exactly as written."""
+        if self._header is not None:
+            return self._header
+        with self._open() as guard:
+            head = guard.read(self.limits.block_bytes) or b""
+            ended = guard.read(1) == b""
+        guard.raise_if_refused()  # a NUL byte in the first block
+        record, self._empty_lines = header_record(head)
+        if record is None and not ended:
+            raise self._row_too_long()
+        self._header_only = record is None  # pyarrow cannot skip a header with no line break after it
+        try:
+            reader = pa_csv.open_csv(
+                io.BytesIO((head if record is None else record) + b"\n"), parse_options=PARSE
+            )
+            self._header = list(reader.schema.names)
+        except UnicodeDecodeError:
+            raise SourceFormatError(
+                f"the header of {WHAT} {self.path} is not UTF-8 text", hint=UTF8_HINT
+            ) from None
+        except pa.ArrowException as exc:
+            if "Empty CSV" in str(exc):
+                raise SourceFormatError(
+                    f"{WHAT} {self.path} is empty", hint="a CSV starts with a header row"
+                ) from None
+            raise SourceFormatError(
+                f"the header of {WHAT} {self.path} cannot be read ({type(exc).__name__})"
+            ) from None
         return self._header
 
     def batches(self, positions: Sequence[int]) -> Iterator[pa.RecordBatch]:
         header = self.header()
+        if self._header_only:
+            return
         generated = [f"c{index}" for index in range(len(header))]
         wanted = [generated[position] for position in positions] or generated[:1]  # rows still counted
-        invalid: list[pa_csv.InvalidRow] = []
-
-        def note(row: pa_csv.InvalidRow) -> str:
-            invalid.append(row)
-            return "error"
-
         convert = pa_csv.ConvertOptions(
             column_types={name: pa.string() for name in wanted},
             include_columns=wanted,
@@ -83,15 +116,21 @@ class CsvSource:
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         )
-        parse = pa_csv.ParseOptions(newlines_in_values=True, invalid_row_handler=note)
-        options = self._read_options(column_names=generated, skip_rows_after_names=1)
+        # Single-threaded: Arrow numbers rows (for the messages) only then; the streaming reader is
+        # serial anyway (docs/performance.md compares both).
+        options = pa_csv.ReadOptions(
+            block_size=self.limits.block_bytes,
+            use_threads=False,
+            column_names=generated,
+            skip_rows_after_names=1 + self._empty_lines,
+        )
         with self._open() as guard:
             try:
                 reader = pa_csv.open_csv(
-                    guard, read_options=options, parse_options=parse, convert_options=convert
+                    guard, read_options=options, parse_options=PARSE, convert_options=convert
                 )
             except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:
-                raise self._rows_error(guard, exc, invalid) from None
+                raise self._rows_error(guard, exc) from None
             rows = 0
             while True:
                 try:
@@ -99,25 +138,12 @@ class CsvSource:
                 except StopIteration:
                     break
                 except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:
-                    raise self._rows_error(guard, exc, invalid) from None
+                    raise self._rows_error(guard, exc) from None
                 rows += batch.num_rows
                 if rows > self.limits.max_rows:
                     raise too_many_rows(self.path, WHAT, self.limits.max_rows)
                 yield batch if positions else batch.select([])
         guard.raise_if_refused()
-
-    def _header_error(self, guard: GuardedFile, exc: BaseException) -> SourceFormatError:
-        refusal = guard.refusal()
-        if refusal is not None:
-            return refusal
-        text = str(exc)
-        if isinstance(exc, UnicodeDecodeError) or "UTF8" in text:
-            return SourceFormatError(f"the header of {WHAT} {self.path} is not UTF-8 text", hint=UTF8_HINT)
-        if "Empty CSV" in text:
-            return SourceFormatError(f"{WHAT} {self.path} is empty", hint="a CSV starts with a header row")
-        if "straddl" in text:  # the header or a row of the first block is longer than a block
-            return self._row_too_long()
-        return SourceFormatError(f"the header of {WHAT} {self.path} cannot be read ({type(exc).__name__})")
 
     def _row_too_long(self) -> SourceFormatError:
         return SourceFormatError(
@@ -126,9 +152,7 @@ class CsvSource:
             hint="text cells are capped at 4,000 chars (Power BI); find and shorten the oversized cell",
         )
 
-    def _rows_error(
-        self, guard: GuardedFile, exc: BaseException, invalid: list[pa_csv.InvalidRow]
-    ) -> SourceFormatError:
+    def _rows_error(self, guard: GuardedFile, exc: BaseException) -> SourceFormatError:
         """The reader's error without the row text Arrow quotes (it may hold personal data)."""
         refusal = guard.refusal()
         if refusal is not None:
@@ -146,12 +170,12 @@ class CsvSource:
             return SourceFormatError(f"{WHAT} {self.path} is not UTF-8 text{detail}", hint=UTF8_HINT)
         if "straddl" in text:  # one row is bigger than a read block
             return self._row_too_long()
-        if invalid and invalid[0].number is not None:
-            bad = invalid[0]
-            fields = f"{bad.actual_columns} field{'' if bad.actual_columns == 1 else 's'}"
+        ragged = _RAGGED.search(text)
+        if ragged:
+            number, expected, actual = ragged.groups()
+            fields = f"{actual} field{'' if actual == '1' else 's'}"
             return SourceFormatError(
-                f"{WHAT} {self.path}: row {bad.number} (the header is row 1) has {fields}, "
-                f"the header has {bad.expected_columns}",
+                f"{WHAT} {self.path}: row {number} (the header is row 1) has {fields}, the header has {expected}",
                 hint="quote fields that hold commas or line breaks, and give every row the header's columns",
             )
         at = f" at row {row.group(1)}" if row else ""
@@ -159,7 +183,3 @@ class CsvSource:
             f"{WHAT} {self.path} cannot be parsed{at} ({type(exc).__name__})",
             hint="check the file is RFC 4180 CSV: comma-separated, quoted fields with doubled quotes",
         )
-
-
-def _skip(row: pa_csv.InvalidRow) -> str:
-    return "skip"

@@ -118,6 +118,15 @@ def test_invalid_utf8_after_the_header_is_one_clean_error(tmp_path: Path, bad_ro
     assert "Exception ignored" not in result.stderr and "UTF-8" in lines[1]
 
 
+def test_a_ragged_row_that_is_not_utf8_is_one_clean_error(tmp_path: Path) -> None:
+    """pyarrow's invalid-row callback decodes the row first; undecodable, it printed "Exception ignored"."""
+    path = tmp_path / "themes.csv"
+    path.write_bytes(THEMES_HEADER.encode() + b"ASB,x,\nASB,caf\xe9,,PLANTED-1@example.com\n")
+    result = cetk("validate", str(path), cwd=tmp_path)
+    assert_clean_error(result, f"CSV file {path}: row 3 (the header is row 1) has 4 fields, the header has 3")
+    assert "Exception ignored" not in result.stderr and "PLANTED" not in result.stderr
+
+
 def test_a_nul_byte_is_refused_as_not_text(tmp_path: Path) -> None:
     path = tmp_path / "themes.csv"
     path.write_bytes(THEMES_HEADER.encode() + b"ASB,x\x00y,\n")

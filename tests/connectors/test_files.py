@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from connectors.csv_source import CsvSource, header_record
 from connectors.files import read_tables, sample_data_dir
 from connectors.read_limits import ReadLimits
 from errors import SourceFormatError
@@ -117,3 +118,30 @@ def test_a_row_bigger_than_a_read_block_is_explained(tmp_path: Path) -> None:
     with pytest.raises(SourceFormatError, match="has a row longer than 1 MiB") as caught:
         read_tables(path, limits=ReadLimits(block_bytes=2**20))
     assert "4,000 chars" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"a,b\n1,2\n", {"a": ["1"], "b": ["2"]}),
+        (b"\xef\xbb\xbf\r\n\na,b\r\n1,2\r\n", {"a": ["1"], "b": ["2"]}),  # BOM, then empty lines
+        (b'"x\ny",b\n1,2\n', {"x\ny": ["1"], "b": ["2"]}),  # a line break inside a quoted name
+        (b"a,b", {"a": [], "b": []}),  # only a header, no line break
+        (b"a,a,b\n1,2,3\n", None),  # repeated names: read_tables refuses, validate reads by position
+    ],
+)
+def test_the_header_record_is_cut_from_the_bytes(tmp_path: Path, data: bytes, expected: object) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    if expected is None:
+        with pytest.raises(SourceFormatError, match="repeats a column name in its header: 'a'"):
+            read_tables(path)
+        assert CsvSource(path, ReadLimits()).header() == ["a", "a", "b"]
+        return
+    assert read_tables(path)["t"].to_pydict() == expected
+
+
+def test_header_record_respects_quotes() -> None:
+    assert header_record(b'"a,""b\n",c\r\nrest') == (b'"a,""b\n",c', 0)
+    assert header_record(b"\n\r\n\ra\n") == (b"a", 3)
+    assert header_record(b'"unterminated\nstill') == (None, 0)
