@@ -16,17 +16,20 @@ import io
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from connectors.input_guard import GuardedFile, describe_size, open_regular_file
-from connectors.read_limits import ReadLimits, too_many_rows
+from connectors.read_limits import ReadLimits, iter_capped
 from errors import SourceFormatError
 from transforms.masking import shown_name
 
 WHAT = "CSV file"
+NUL_HINT = "a CSV is UTF-8 text: re-export it as 'CSV UTF-8' (a NUL byte means UTF-16 or a binary file)"
 UTF8_HINT = "save the file as UTF-8 (in Excel: Save As > 'CSV UTF-8 (Comma delimited)')"
 PARSE = pa_csv.ParseOptions(newlines_in_values=True)  # RFC 4180: quoted fields may hold line breaks
 _ROW = re.compile(r"Row #(\d+)")
@@ -35,6 +38,21 @@ _RAGGED = re.compile(r"Row #(\d+): Expected (\d+) columns, got (\d+)")
 _QUOTE_OR_NEWLINE = re.compile(rb'["\r\n]')
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _EMPTY_LINES = re.compile(rb"(?:\r\n|\r|\n)+")
+
+
+def first_nul(values: pa.Array) -> int | None:
+    """The index of the first value holding a NUL byte, read straight from the string buffers."""
+    if not len(values) or not pa.types.is_string(values.type):
+        return None
+    _validity, offsets_buffer, data = values.buffers()
+    if data is None:
+        return None
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[values.offset : values.offset + len(values) + 1]
+    text = np.frombuffer(data, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    if np.count_nonzero(text) == len(text):
+        return None
+    at = offsets[0] + int(np.argmin(text))  # the first zero byte
+    return int(np.searchsorted(offsets, at, side="right")) - 1
 
 
 def header_record(head: bytes) -> tuple[bytes | None, int]:
@@ -124,26 +142,36 @@ class CsvSource:
             column_names=generated,
             skip_rows_after_names=1 + self._empty_lines,
         )
-        with self._open() as guard:
+        with self._open() as guard, pa.OSFile(guard.reopen_path()) as native:
             try:
                 reader = pa_csv.open_csv(
-                    guard, read_options=options, parse_options=PARSE, convert_options=convert
+                    native, read_options=options, parse_options=PARSE, convert_options=convert
                 )
             except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:
                 raise self._rows_error(guard, exc) from None
-            rows = 0
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    break
-                except (pa.ArrowException, UnicodeDecodeError, OSError) as exc:
-                    raise self._rows_error(guard, exc) from None
-                rows += batch.num_rows
-                if rows > self.limits.max_rows:
-                    raise too_many_rows(self.path, WHAT, self.limits.max_rows)
+            for first_row, batch in iter_capped(
+                iter(reader),
+                path=self.path,
+                what=WHAT,
+                max_rows=self.limits.max_rows,
+                mapped=partial(self._rows_error, guard),
+            ):
+                guard.raise_if_grown()
+                self._refuse_nul(batch, first_row, [header[position] for position in positions])
                 yield batch if positions else batch.select([])
-        guard.raise_if_refused()
+
+    def _refuse_nul(self, batch: pa.RecordBatch, first_row: int, names: Sequence[str]) -> None:
+        """A NUL byte in a value read (a text file has none: UTF-16, or binary); the header's first block
+        was checked byte by byte."""
+        for index, name in enumerate(names):
+            row = first_nul(batch.column(index))
+            if row is not None:
+                column = shown_name(name, self.header().index(name), ())
+                raise SourceFormatError(
+                    f"{WHAT} {self.path} holds a NUL byte (row {first_row + row + 2:,}, column {column!r}): "
+                    "it is not text",
+                    hint=NUL_HINT,
+                )
 
     def _row_too_long(self) -> SourceFormatError:
         return SourceFormatError(

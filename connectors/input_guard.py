@@ -149,6 +149,20 @@ class GuardedFile(io.RawIOBase):
             os.close(self._descriptor)
         super().close()
 
+    def reopen_path(self) -> str:
+        """A path naming exactly this open file (not whatever the original path names now), for a library
+        that opens files natively: it reads without calling back into Python from its own threads."""
+        for folder in ("/proc/self/fd", "/dev/fd"):
+            if os.path.isdir(folder):
+                return f"{folder}/{self._descriptor}"
+        raise SourceFormatError(f"{self.what} {self.path}: this system cannot reopen an open file by number")
+
+    def raise_if_grown(self) -> None:
+        """Refuse the file once it has grown past the cap (for readers that read it natively)."""
+        if os.fstat(self._descriptor).st_size > self.max_bytes:
+            self.over_limit = True
+            raise too_big(self.path, self.what, self.max_bytes)
+
     def refusal(self) -> SourceFormatError | None:
         """Why the read stopped early, if it did."""
         if self.over_limit:

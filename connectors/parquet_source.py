@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from connectors.input_guard import GuardedFile, describe_size, open_regular_file
-from connectors.read_limits import ReadLimits, too_many_rows
+from connectors.read_limits import ReadLimits, iter_capped, too_many_rows
 from errors import SourceFormatError
 from transforms.masking import printable, shown_name
 
@@ -43,8 +44,9 @@ class ParquetSource:
         return open_regular_file(self.path, what=WHAT, max_bytes=self.limits.max_file_bytes)
 
     def _file(self, guard: GuardedFile, text_columns: Sequence[str] = ()) -> pq.ParquetFile:
+        """The Parquet file read natively (pyarrow's threads never call back into Python)."""
         try:
-            return pq.ParquetFile(guard, read_dictionary=list(text_columns) or None)
+            return pq.ParquetFile(guard.reopen_path(), read_dictionary=list(text_columns) or None)
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise self._error(guard, exc) from None
 
@@ -69,21 +71,18 @@ class ParquetSource:
             names = [header[position] for position in read]
             text = [header[position] for position in read if _is_text(schema.field(position).type)]
             parquet = self._file(guard, text)
-            rows = 0
-            iterator = parquet.iter_batches(
+            batches = parquet.iter_batches(
                 batch_size=self.limits.parquet_batch_rows, columns=names, use_threads=False
             )
-            while True:
-                try:
-                    batch = next(iterator)
-                except StopIteration:
-                    break
-                except (pa.ArrowException, OSError, ValueError) as exc:
-                    raise self._error(guard, exc) from None
-                rows += batch.num_rows
-                if rows > self.limits.max_rows:
-                    raise too_many_rows(self.path, WHAT, self.limits.max_rows)
-                self._check_decoded_size(batch, read, rows - batch.num_rows)
+            for first_row, batch in iter_capped(
+                batches,
+                path=self.path,
+                what=WHAT,
+                max_rows=self.limits.max_rows,
+                mapped=partial(self._error, guard),
+            ):
+                guard.raise_if_grown()
+                self._check_decoded_size(batch, read, first_row)
                 yield batch if positions else batch.select([])
 
     def _refuse_nested(self, field: pa.Field, position: int) -> None:

@@ -135,6 +135,11 @@ def test_a_nul_byte_is_refused_as_not_text(tmp_path: Path) -> None:
     utf16 = tmp_path / "areas.csv"
     utf16.write_bytes("lpt_code,lpt_name\r\nSTAFFORD,Stafford\r\n".encode("utf-16"))
     assert_clean_error(cetk("validate", str(utf16), cwd=tmp_path), "holds a NUL byte (at byte 3)")
+    later = tmp_path / "later" / "themes.csv"  # past the first read block: named by row and column
+    later.parent.mkdir()
+    later.write_bytes(THEMES_HEADER.encode() + b"ASB,x,\n" * 400_000 + b"ASB,x\x00y,\n")
+    message = f"CSV file {later} holds a NUL byte (row 400,002, column 'theme_label'): it is not text"
+    assert_clean_error(cetk("validate", str(later), cwd=tmp_path), message)
 
 
 def test_an_overlong_single_line_is_refused_in_bounded_memory(tmp_path: Path) -> None:
@@ -144,7 +149,7 @@ def test_an_overlong_single_line_is_refused_in_bounded_memory(tmp_path: Path) ->
         for _ in range(40):
             handle.write(b"y" * 2**20)  # 40 MiB without a line break
     result = cetk("validate", str(path), cwd=tmp_path)
-    assert_clean_error(result, "has a row longer than 8 MiB")
+    assert_clean_error(result, "has a row longer than 2 MiB")
 
 
 @pytest.mark.parametrize("cut", [0.5, 0.99])

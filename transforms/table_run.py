@@ -163,7 +163,7 @@ class TableRun:
             if isinstance(rule, CountNotAbove) and rule.child_table == self.name and rule.key in present:
                 self.feeds.append((rule.key, counter))
         for index, relationship in enumerate(context.dataset.relationships):
-            if relationship.to_table == self.name and relationship.to_column in present:
+            if self._is_target(relationship) and relationship.to_column in present:
                 keep.add(relationship.to_column)
             if relationship.from_table == self.name and relationship.from_column in present:
                 target = context.done.get(relationship.to_table)
@@ -172,6 +172,12 @@ class TableRun:
                 elif target is None and relationship.to_table in context.given:  # a cycle: read later
                     context.skipped.append(f"{self.name}:{ORPHAN_REFERENCE.code}")
         self.hashes = {name: ColumnHashes() for name in sorted(keep)}
+
+    def _is_target(self, relationship: Relationship) -> bool:
+        """Whether a table still to be read refers to this one through `relationship`."""
+        source = relationship.from_table
+        given, done = self.context.given, self.context.done
+        return relationship.to_table == self.name and source in given and source not in done
 
     # --- one batch --------------------------------------------------------------------------------------
 
@@ -290,7 +296,7 @@ class TableRun:
             )
         for relationship in self.context.dataset.relationships:
             column = relationship.to_column
-            if relationship.to_table == self.name and column in self.hashes:
+            if self._is_target(relationship) and column in self.hashes and column not in self.targets:
                 first, second, present = self.hashes[column].arrays()
                 self.targets[column] = HashSet(first[present], second[present])
         kept = {*key, *(rule.key for rule in self.model.rules if isinstance(rule, CountNotAbove))}

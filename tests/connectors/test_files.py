@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.csv_source import CsvSource, header_record
+from connectors.csv_source import CsvSource, first_nul, header_record
 from connectors.files import read_tables, sample_data_dir
 from connectors.read_limits import ReadLimits
 from errors import SourceFormatError
@@ -145,3 +145,11 @@ def test_header_record_respects_quotes() -> None:
     assert header_record(b'"a,""b\n",c\r\nrest') == (b'"a,""b\n",c', 0)
     assert header_record(b"\n\r\n\ra\n") == (b"a", 3)
     assert header_record(b'"unterminated\nstill') == (None, 0)
+
+
+def test_first_nul_finds_the_value_in_a_sliced_string_array() -> None:
+    values = pa.array(["ab", "c\x00d", "", None, "e\x00"])
+    assert first_nul(values) == 1
+    assert first_nul(values.slice(2)) == 2  # "e\x00", counted from the slice
+    assert first_nul(values.slice(2, 2)) is None
+    assert first_nul(pa.array(["plain", "text"])) is None

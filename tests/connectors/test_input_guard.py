@@ -135,3 +135,24 @@ def test_a_file_swapped_after_the_check_is_refused(tmp_path: Path, monkeypatch: 
 )
 def test_sizes_are_described_in_binary_units(size: int, shown: str) -> None:
     assert describe_size(size) == shown
+
+
+def test_a_native_reader_reopens_exactly_the_checked_file(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_bytes(b"checked\n")
+    with open_regular_file(path, what="CSV file", max_bytes=100) as guard:
+        path.unlink()
+        path.write_bytes(b"swapped in\n")  # the name now points elsewhere
+        with open(guard.reopen_path(), "rb") as native:
+            assert native.read() == b"checked\n"
+
+
+def test_a_file_grown_past_the_cap_is_refused_between_batches(tmp_path: Path) -> None:
+    path = tmp_path / "growing.csv"
+    path.write_bytes(b"x" * 10)
+    with open_regular_file(path, what="CSV file", max_bytes=100) as guard:
+        guard.raise_if_grown()
+        with path.open("ab") as more:
+            more.write(b"y" * 200)
+        with pytest.raises(SourceFormatError, match="is larger than the 100 bytes limit"):
+            guard.raise_if_grown()
