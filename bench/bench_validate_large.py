@@ -122,15 +122,19 @@ def write_wide_csv(path: Path, extra_columns: int) -> None:
     path.write_text(",".join(names) + "\n" + ",".join(row) + "\n", encoding="utf-8")
 
 
-def run_validate(path: Path, table: str, pythonpath: str | None) -> tuple[int, float, int, str]:
+def run_validate(
+    path: Path, table: str, pythonpath: str | None, extra: tuple[str, ...] = ()
+) -> tuple[int, float, int, str]:
     """`cetk validate` as a child: exit code, wall seconds, peak RSS in KiB (that child only), stderr."""
     environ = dict(os.environ)
     if pythonpath:
         environ["PYTHONPATH"] = pythonpath
     command = [sys.executable, "-c", "import cli; cli.main()", "validate", str(path), "--table", table]
-    command += ["--as-of", AS_OF]
+    command += ["--as-of", AS_OF, *extra]
     started = time.perf_counter()
-    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=environ) as child:
+    # cwd: `python -c` puts the working directory first on sys.path, before PYTHONPATH
+    popen = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "env": environ, "cwd": path.parent}
+    with subprocess.Popen(command, **popen) as child:  # type: ignore[call-overload]
         assert child.stderr is not None
         _pid, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
@@ -148,6 +152,8 @@ def main(argv: list[str] | None = None) -> None:
         "--dir", type=Path, default=None, help="where to write the file (default: a temp dir)"
     )
     parser.add_argument("--header-columns", type=int, default=0, help="time a header this wide instead")
+    parser.add_argument("--file", type=Path, help="validate this CCR CSV instead of generating one (kept)")
+    parser.add_argument("--json", action="store_true", help="validate with --json (the report on stdout)")
     args = parser.parse_args(argv)
     print(
         f"command: {' '.join([os.path.relpath(sys.executable), '-m', 'bench.bench_validate_large', *sys.argv[1:]])}"
@@ -164,14 +170,18 @@ def main(argv: list[str] | None = None) -> None:
                 f"header:  {args.header_columns + 3:,} columns; exit {code}; {seconds:.2f} s; peak RSS {peak / 1024:,.0f} MiB"
             )
             return
-        path = folder / "ccr.csv"
+        path = args.file or folder / "ccr.csv"
         started = time.perf_counter()
-        rows = write_ccr_csv(path, int(args.gib * 2**30))
-        size = path.stat().st_size
-        print(
-            f"input:   {size / 2**30:.2f} GiB, {rows:,} CCR rows, 28 columns; written in {time.perf_counter() - started:.0f} s"
+        if args.file:
+            with path.open("rb") as lines:
+                rows = sum(chunk.count(b"\n") for chunk in iter(lambda: lines.read(2**24), b"")) - 1
+        else:
+            rows = write_ccr_csv(path, int(args.gib * 2**30))
+        size, ready = path.stat().st_size, time.perf_counter() - started
+        print(f"input:   {size / 2**30:.2f} GiB, {rows:,} CCR rows, 28 columns; ready in {ready:.0f} s")
+        code, seconds, peak, error = run_validate(
+            path, "ccr", args.pythonpath, ("--json",) if args.json else ()
         )
-        code, seconds, peak, error = run_validate(path, "ccr", args.pythonpath)
         print(
             f"validate: exit {code}; {seconds:.1f} s wall; {rows / seconds:,.0f} rows/s; {size / seconds / 2**20:,.1f} MiB/s"
         )

@@ -103,9 +103,9 @@ class CsvSource:
             raise self._row_too_long()
         self._header_only = record is None  # pyarrow cannot skip a header with no line break after it
         try:
-            reader = pa_csv.open_csv(
-                io.BytesIO((head if record is None else record) + b"\n"), parse_options=PARSE
-            )
+            names = (head if record is None else record) + b"\n"
+            whole = pa_csv.ReadOptions(block_size=len(names) + 1)  # the header is one block, however wide
+            reader = pa_csv.open_csv(io.BytesIO(names), read_options=whole, parse_options=PARSE)
             self._header = list(reader.schema.names)
         except UnicodeDecodeError:
             raise SourceFormatError(

@@ -153,3 +153,10 @@ def test_first_nul_finds_the_value_in_a_sliced_string_array() -> None:
     assert first_nul(values.slice(2)) == 2  # "e\x00", counted from the slice
     assert first_nul(values.slice(2, 2)) is None
     assert first_nul(pa.array(["plain", "text"])) is None
+
+
+def test_a_header_wider_than_pyarrow_s_default_block_is_read(tmp_path: Path) -> None:
+    names = [f"extra_column_{n:06d}" for n in range(100_000)]  # ~2 MB of names: beyond a 1 MiB block
+    path = tmp_path / "themes.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n", encoding="utf-8")
+    assert CsvSource(path, ReadLimits(block_bytes=4 * 2**20)).header() == names
