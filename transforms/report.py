@@ -124,6 +124,14 @@ class ProblemCollector:
         self._listed.append((sort_key, problem))
         self._examples.add((problem.table, problem.code))
 
+    def add_many(
+        self, table: str, code: str, sort_keys: Sequence[SortKey], problems: Sequence[Problem]
+    ) -> None:
+        """Problems of one table and code, each with its sort key."""
+        self._listed.extend(zip(sort_keys, problems, strict=True))
+        if problems:
+            self._examples.add((table, code))
+
     def report(
         self, rows_checked: dict[str, int], skipped: Iterable[str], fingerprints: str, order: Sequence[str]
     ) -> Report:

@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from powerbi_dataset.rules import Condition, CountNotAbove, Exclusive
-from powerbi_dataset.schema import Dataset, Relationship, Table
+from powerbi_dataset.schema import Column, Dataset, Relationship, Table
 from transforms.checks import check_column
 from transforms.coerce import Mask, parse, plain, to_mask
 from transforms.keys import (
@@ -35,6 +35,7 @@ from transforms.keys import (
     repeated_after_first,
 )
 from transforms.masking import (
+    Display,
     Fingerprinter,
     column_display,
     header_looks_like_data,
@@ -247,7 +248,7 @@ class TableRun:
             prints = [""] * len(values)
             if display == "fingerprint":
                 prints = self.context.fingerprinter.of_array(parsed[column.name].take(indices))
-            texts = [shown_value(v, column, display, p) for v, p in zip(values, prints, strict=True)]
+            texts = _shown_values(values, column, display, prints)
         keys = self._keys(
             {name: _pick(hashed[name], chosen) for name in self.model.key if name in hashed}, len(chosen)
         )
@@ -259,9 +260,12 @@ class TableRun:
         return finding.rows[: collector.wanted(self.name, finding.code, len(finding.rows))]
 
     def _add(self, finding: Finding, rank: Rank, rows: list[int], keys: list[str], texts: list[str]) -> None:
-        for row, key, text in zip(rows, keys, texts, strict=True):
-            problem = Problem(self.name, row, key, finding.column, finding.code, finding.message, text)
-            self.context.collector.add((self.index, 1, row, *rank), problem)
+        name, column, code, message = self.name, finding.column, finding.code, finding.message
+        problems = [
+            Problem(name, row, key, column, code, message, text)
+            for row, key, text in zip(rows, keys, texts, strict=True)
+        ]
+        self.context.collector.add_many(name, code, [(self.index, 1, row, *rank) for row in rows], problems)
 
     def _keys(self, hashes: dict[str, Hashed], count: int) -> list[str]:
         """Each row's key as fingerprints joined with '|' ('' for an empty or unparseable part)."""
@@ -329,6 +333,22 @@ class TableRun:
         stored = {name: self.hashes[name].arrays() for name in self.model.key if name in self.hashes}
         keys = self._keys({name: _pick(hashes, chosen) for name, hashes in stored.items()}, len(chosen))
         self._add(finding, (COUNT_STAGE, index, 0), chosen.tolist(), keys, texts)
+
+
+def _shown_values(values: list[object], column: Column, display: Display, prints: list[str]) -> list[str]:
+    """shown_value for each value, once per distinct (value, fingerprint): many rows repeat a value."""
+    done: dict[tuple[type, object, str], str] = {}  # the type too: True == 1, but they show differently
+    shown = []
+    for value, fingerprint in zip(values, prints, strict=True):
+        if not isinstance(value, str | int | float | dt.date) and value is not None:
+            shown.append(shown_value(value, column, display, fingerprint))  # a list or a struct
+            continue
+        seen = (type(value), value, fingerprint)
+        text = done.get(seen)
+        if text is None:
+            text = done[seen] = shown_value(value, column, display, fingerprint)
+        shown.append(text)
+    return shown
 
 
 def _pick(hashed: Hashed, rows: Rows) -> Hashed:
