@@ -1,7 +1,9 @@
 """Page a 1,000,000-item events list through the emulated Graph over a loopback socket; report items/s.
+Then time small requests (one item each) on one keep-alive connection: the per-request latency a sync
+pays for every small call (Nagle's algorithm with delayed ACKs once added ~40 ms to each).
 
-Run by hand: `.venv/bin/python -m bench.bench_emulator_paging [--items N]`. Results go in
-docs/performance.md (## Emulator). Target: >= 20,000 items/s.
+Run by hand: `.venv/bin/python -m bench.bench_emulator_paging [--items N] [--requests N]`. Results go
+in docs/performance.md (## Emulator). Target: >= 20,000 items/s.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import multiprocessing
 import os
 import platform
 import resource
+import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -99,6 +102,29 @@ def page_in_child(url: str, token: str) -> tuple[int, int, float]:
     return result
 
 
+def _small_requests(url: str, token: str, count: int, results: Connection) -> None:
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {token}"
+        seconds = []
+        for number in range(count):
+            began = time.perf_counter()
+            session.get(url.format(id=1 + number % 100), timeout=30).raise_for_status()
+            seconds.append(time.perf_counter() - began)
+        results.send(seconds)
+
+
+def small_requests_in_child(url: str, token: str, count: int) -> list[float]:
+    """`count` single-item GETs on one keep-alive connection from a forked client; seconds each."""
+    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+    child = multiprocessing.get_context("fork").Process(
+        target=_small_requests, args=(url, token, count, send)
+    )
+    child.start()
+    result: list[float] = receive.recv()
+    child.join()
+    return result
+
+
 def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
@@ -113,6 +139,7 @@ def cpu_model() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=1_000, help="single-item GETs timed one by one")
     args = parser.parse_args()
     clock = SystemClock()
     store = ListStore(clock)
@@ -144,6 +171,13 @@ def main() -> None:
             print(
                 f"{label:>18}: {items:,} items, {pages:,} pages, {seconds:.1f} s, {items / seconds:,.0f} items/s"
             )
+        single = f"{server.base_url}/graph/v1.0/sites/{events.site.id}/lists/{events.id}/items/{{id}}?$expand=fields"
+        latencies = sorted(small_requests_in_child(single, token, args.requests))
+        p95 = latencies[int(len(latencies) * 0.95) - 1]
+        print(
+            f"{'single item GETs':>18}: {len(latencies):,} on one keep-alive connection, median "
+            f"{statistics.median(latencies) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, {sum(latencies):.1f} s in all"
+        )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {peak_mb:,.0f} MB (server process: store and fragment cache)")
 

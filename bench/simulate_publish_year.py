@@ -117,7 +117,13 @@ def simulate(volumes: Volumes, years: float, seed: int) -> dict[str, Tally]:
             for table, count in changed.items():
                 if not count and not (name == "versioned" and table in cascade and counts["officer"]):
                     continue
-                bridges = volumes.event_bridges if table == "events" else volumes.ccr_bridges if table == "ccr" else 0.0
+                bridges = (
+                    volumes.event_bridges
+                    if table == "events"
+                    else volumes.ccr_bridges
+                    if table == "ccr"
+                    else 0.0
+                )
                 if name == "versioned":
                     rows = count + cascade.get(table, 0.0)
                     posted = int(round(rows * (1 + bridges)))
@@ -149,7 +155,9 @@ def report(volumes: Volumes, tallies: dict[str, Tally], years: float) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, tally in tallies.items():
-        table, largest = max(((t, n) for t, n in tally.stored.items() if t != "_loads"), key=lambda item: item[1])
+        table, largest = max(
+            ((t, n) for t, n in tally.stored.items() if t != "_loads"), key=lambda item: item[1]
+        )
         growth = max((largest - volumes.start.get(table, 0)) / years, 1e-9)
         to_large = max(0.0, (250_000 - largest) / growth) + years if largest < 250_000 else 0.0
         to_cap = (4_500_000 - largest) / growth + years if largest < 4_500_000 else 0.0

@@ -10,10 +10,21 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 from config.secrets import KEYRING_SERVICE, SECRETS_BY_NAME
-from config.settings import AUTH_MODES, FIELDS_BY_KEY, LOG_LEVELS, AuthMode, LogLevel, Settings
+from config.settings import (
+    AUTH_MODES,
+    FIELDS,
+    FIELDS_BY_KEY,
+    LOG_LEVELS,
+    SHAREPOINT_APIS,
+    AuthMode,
+    LogLevel,
+    Settings,
+    SharePointApi,
+    Source,
+)
 from errors import ConfigError
 
-URL_KEYS = ("endpoints.authority", "endpoints.graph", "endpoints.powerbi", "sharepoint.site_url")
+URL_KEYS = tuple(item.key for item in FIELDS if item.url == "endpoint")  # base URLs tokens are sent to
 THUMBPRINT_PATTERN = re.compile(r"[0-9A-Fa-f]{40}")
 Choice = TypeVar("Choice", bound=str)
 
@@ -23,6 +34,17 @@ def setting_error(key: str, message: str, hint: str | None = None) -> ConfigErro
     return ConfigError(
         f"setting '{key}': {message}", hint=hint or f"set '{key}' in the config file or {variable}"
     )
+
+
+def describe_source(key: str, source: Source, config_path: Path | None = None) -> str:
+    """Where a value came from, as a person would look for it: the flag, the variable or the file."""
+    if source == "flag":
+        return f"--set {key}"
+    if source == "env":
+        return FIELDS_BY_KEY[key].env_var
+    if source == "file":
+        return f"config file {config_path}" if config_path is not None else "the config file"
+    return f"the {source} value"
 
 
 def _parse_choice(key: str, normalised: str, choices: tuple[Choice, ...]) -> Choice:
@@ -42,6 +64,11 @@ def parse_log_level(value: str) -> LogLevel:
     return _parse_choice("log_level", value.strip().upper(), LOG_LEVELS)
 
 
+def parse_sharepoint_api(value: str) -> SharePointApi:
+    """graph | rest (any case); else a ConfigError naming sharepoint.api."""
+    return _parse_choice("sharepoint.api", value.strip().lower(), SHAREPOINT_APIS)
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost" or host.endswith(".localhost"):
@@ -53,11 +80,17 @@ def is_loopback(url: str) -> bool:
 
 
 def iter_problems(
-    settings: Settings, values: Mapping[str, str | None], *, check_auth: bool = True
+    settings: Settings,
+    values: Mapping[str, str | None],
+    *,
+    check_auth: bool = True,
+    sources: Mapping[str, Source] | None = None,
+    config_path: Path | None = None,
 ) -> Iterator[ConfigError]:
     """Every way the settings are unusable; `values` are the raw values (URLs are reported as given).
 
     check_auth=False when auth.mode itself did not parse: the other sign-in checks would be about a guess.
+    A URL carrying a credential never gets here: config.loader refuses it first.
     """
     urls = {key: values.get(key) for key in URL_KEYS}
     for key, url in urls.items():
@@ -69,6 +102,12 @@ def iter_problems(
         elif parts.scheme == "http" and not is_loopback(url):
             yield setting_error(
                 key, f"'{url}' uses http on a non-loopback host; tokens would travel in clear text"
+            )
+        elif parts.query or parts.fragment or url.strip().endswith(("?", "#")):
+            where = describe_source(key, (sources or {}).get(key, "default"), config_path)
+            yield ConfigError(
+                f"setting '{key}' (from {where}): a base URL takes no ?query or #fragment",
+                hint=f"give scheme, host and path only, e.g. {FIELDS_BY_KEY[key].default or 'https://contoso.sharepoint.com/sites/x'}",
             )
     if check_auth:
         yield from _iter_auth_problems(settings, urls)
@@ -91,6 +130,13 @@ def _iter_auth_problems(settings: Settings, urls: Mapping[str, str | None]) -> I
             yield setting_error(key, f"required for auth.mode {settings.auth_mode}")
     if settings.auth_mode == "certificate":
         yield from _iter_certificate_problems(settings)
+    if settings.sharepoint_api == "rest" and settings.auth_mode == "client_secret":
+        yield setting_error(
+            "sharepoint.api",
+            "'rest' cannot sign in with auth.mode client_secret: SharePoint REST refuses app-only tokens "
+            "from a client secret ('Unsupported app only token')",
+            hint="use auth.mode certificate with sharepoint.api rest, or sharepoint.api graph",
+        )
     if settings.auth_mode == "client_secret" and settings.secrets.client_secret is None:
         spec = SECRETS_BY_NAME["client_secret"]
         yield ConfigError(

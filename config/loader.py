@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from config.checks import iter_problems, parse_auth_mode, parse_log_level
-from config.files import has_url_password, read_config_file, resolve_config_path
+from config.checks import (
+    describe_source,
+    iter_problems,
+    parse_auth_mode,
+    parse_log_level,
+    parse_sharepoint_api,
+)
+from config.files import read_config_file, resolve_config_path, secret_in_value
+from config.logs import Redactor
 from config.secrets import (
     KEYRING_SERVICE,
     SECRETS,
@@ -36,8 +42,10 @@ from config.settings import (
     Scopes,
     Secrets,
     Settings,
+    SharePointApi,
     Source,
 )
+from config.urls import origin_of, url_credential
 from errors import ConfigError, SecretInConfigError
 
 logger = logging.getLogger(__name__)
@@ -71,7 +79,8 @@ def load(
     """Effective settings and their provenance; with strict=False, problems are returned instead of raised."""
     overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
     _check_overrides(overrides)
-    path = resolve_config_path(config_path, environ)
+    _check_environment(environ)
+    path = resolve_config_path(config_path, environ)  # the file's values are checked as it is read
     values, sources = _layered(environ, overrides, read_config_file(path) if path else {})
     problems: list[ConfigError] = []
     auth_mode: AuthMode = "certificate"
@@ -86,6 +95,11 @@ def load(
         log_level = parse_log_level(_need(values, "log_level"))
     except ConfigError as problem:
         problems.append(problem)
+    sharepoint_api: SharePointApi = "graph"
+    try:
+        sharepoint_api = parse_sharepoint_api(_need(values, "sharepoint.api"))
+    except ConfigError as problem:
+        problems.append(problem)
     key_name = _need(values, "pseudonymisation.key_name")
     found: dict[SecretName, FoundSecret] = {
         spec.name: find_secret(
@@ -94,10 +108,12 @@ def load(
         for spec in SECRETS
     }
     secrets = Secrets(**{name: item.secret for name, item in found.items()})
-    settings = _build(values, sources, auth_mode, log_level, secrets)
-    problems += iter_problems(settings, values, check_auth=auth_parsed)
+    settings = replace(_build(values, sources, auth_mode, log_level, secrets), sharepoint_api=sharepoint_api)
+    problems += iter_problems(settings, values, check_auth=auth_parsed, sources=sources, config_path=path)
     provenance = Provenance(path, values, sources, {name: item.source for name, item in found.items()})
-    logger.debug("settings from %s: %r", path or "defaults and environment", settings)
+    if logger.isEnabledFor(logging.DEBUG):  # redacted here too: a caller may log with no redaction installed
+        shown = Redactor.for_settings(settings).redact(repr(settings))
+        logger.debug("settings from %s: %s", path or "defaults and environment", shown)
     if strict and problems:
         raise problems[0]
     return Loaded(settings, provenance, tuple(problems))
@@ -158,19 +174,51 @@ def _layered(
 
 def _check_overrides(overrides: Mapping[str, object]) -> None:
     for key, value in overrides.items():
-        if has_url_password(str(value)):
-            raise SecretInConfigError(
-                f"'{key}' holds a URL with a password; flags end up in shell history",
-                hint="drop the user:password@ part: cetk signs in with the app's own credential",
-            )
         spec = secret_for_key(key)
         if spec is not None:
             raise SecretInConfigError(
                 f"'{key}' cannot be given as a flag: flags end up in shell history",
                 hint=f"set {spec.env_var} or use the OS keyring (service '{KEYRING_SERVICE}')",
             )
+        what = _credential_in(key, str(value))
+        if what is not None:
+            raise SecretInConfigError(
+                f"setting '{key}' (from {describe_source(key, 'flag')}) holds {what}; "
+                "flags end up in shell history",
+                hint=_credential_hint(what),
+            )
         if key not in FIELDS_BY_KEY:
             raise ConfigError(f"unknown setting '{key}'", hint=f"valid keys are: {', '.join(FIELDS_BY_KEY)}")
+
+
+def _check_environment(environ: Mapping[str, str]) -> None:
+    """Every CETK_* setting variable set, winning or not: none may hold a credential."""
+    for item in FIELDS:
+        what = _credential_in(item.key, environ.get(item.env_var) or "")
+        if what is not None:
+            raise SecretInConfigError(
+                f"setting '{item.key}' (from {item.env_var}) holds {what}",
+                hint=_credential_hint(what),
+            )
+
+
+def _credential_in(key: str, value: str) -> str | None:
+    """What credential a setting's value holds; a URL setting's value is read as a URL even without ://."""
+    field = FIELDS_BY_KEY.get(key)
+    found = secret_in_value(value)
+    if found is None and field is not None and field.url is not None:
+        found = url_credential(value)
+    return found
+
+
+def _credential_hint(what: str) -> str:
+    if what.startswith("a PEM"):
+        return (
+            "keep the private key in the auth.certificate_path file (its passphrase in CETK_CERT_PASSPHRASE)"
+        )
+    if what.startswith("a JWT"):
+        return "tokens are fetched at run time, never configured: remove it"
+    return f"remove {what} from the URL: cetk signs in with the app's own credential (auth.mode), never one in a URL"
 
 
 def _get(values: Mapping[str, str | None], key: str) -> str | None:
@@ -182,6 +230,13 @@ def _need(values: Mapping[str, str | None], key: str) -> str:
     return _get(values, key) or str(FIELDS_BY_KEY[key].default)
 
 
+def _origin(url: str) -> str | None:
+    try:
+        return origin_of(url)
+    except ValueError:  # a bad port: iter_problems reports the URL
+        return None
+
+
 def _build(
     values: Mapping[str, str | None],
     sources: dict[str, Source],
@@ -190,8 +245,7 @@ def _build(
     secrets: Secrets,
 ) -> Settings:
     site_url = _get(values, "sharepoint.site_url")
-    site = urlsplit(site_url) if site_url else None
-    sharepoint_base = f"{site.scheme}://{site.netloc}" if site else None
+    sharepoint_base = _origin(site_url) if site_url else None  # never the user, query or fragment
     sharepoint_scope = _get(values, "scopes.sharepoint")
     if sharepoint_scope is None and sharepoint_base:
         sharepoint_scope = f"{sharepoint_base}/.default"

@@ -1,5 +1,7 @@
 """Logging to stderr, with every record redacted: Authorization headers, bearer tokens, secret parameters
-(named as config/secrets.py's table names them) and the values of the secrets the run loaded.
+(named as config/secrets.py's table names them), credentials in URLs (user:password@ and the query
+parameters config/urls.py names), JWTs, private key blocks, and the values of the secrets the run loaded.
+The same redaction serves what `cetk config show` prints (Redactor.redact_data).
 
 Nothing here is process-wide state of ours: the caller builds a Redactor (from the loaded Settings) and
 installs it for the run; installing returns the function that removes it again.
@@ -12,9 +14,11 @@ import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import fields
+from typing import Any
 
 from config.secrets import MASK, SECRET_KEY_NAMES, SECRET_KEY_SUFFIXES, Secret
 from config.settings import Settings
+from config.urls import CREDENTIAL_QUERY_KEYS
 
 _AUTHORIZATION = re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(bearer\s+|basic\s+)?[^\s\"',}]+")
 # A parameter (key=value, "key": "value", key: value) named as config/secrets.py's table names a secret
@@ -24,9 +28,19 @@ _SECRET_NAME = "|".join(
     [*map(re.escape, SECRET_KEY_NAMES), rf"[A-Za-z0-9_]*(?:{'|'.join(map(re.escape, SECRET_KEY_SUFFIXES))})"]
 )
 _PARAMETER = re.compile(
-    rf"(?i)(?<![A-Za-z0-9_])([\"']?(?:{_SECRET_NAME})[\"']?\s*[:=]\s*[\"']?)(?!None\b)(?!\*\*\*)[^\s\"'&,}}]+"
+    rf"(?i)(?<![A-Za-z0-9_])([\"']?(?:{_SECRET_NAME})[\"']?\s*[:=]\s*[\"']?)"
+    rf"(?!None\b)(?!\*\*\*)(?!Secret\('\*\*\*'\))[^\s\"'&,}}]+"
 )
 _BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+")
+# In a URL: the user:password@ (or token@) part, and the value of a credential query/fragment parameter.
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@\"']+@")
+_URL_PARAMETER = re.compile(
+    rf"(?i)([?&#;](?:{'|'.join(map(re.escape, sorted(CREDENTIAL_QUERY_KEYS)))})=)(?!\*\*\*)[^\s&#\"']+"
+)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}(?:\.[A-Za-z0-9_-]*)?")
+_PRIVATE_KEY = re.compile(
+    r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----).*?(-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.DOTALL
+)
 _HANDLER_MARK = "_cetk"
 _FACTORY_MARK = "_cetk_previous"
 
@@ -34,11 +48,16 @@ Uninstall = Callable[[], None]
 
 
 def redact(text: str, secret_values: Iterable[str] = ()) -> str:
-    """Mask Authorization headers, bearer tokens, secret parameters, and each of `secret_values`."""
+    """Mask Authorization headers, bearer tokens, secret parameters, URL credentials, JWTs, private key
+    blocks, and each of `secret_values`."""
     for value in sorted(secret_values, key=len, reverse=True):
         text = text.replace(value, MASK)
+    text = _PRIVATE_KEY.sub(lambda match: f"{match.group(1)}{MASK}{match.group(2)}", text)
     text = _AUTHORIZATION.sub(lambda match: f"{match.group(1)}{match.group(2) or ''}{MASK}", text)
     text = _BEARER.sub(lambda match: f"{match.group(1)}{MASK}", text)
+    text = _URL_USERINFO.sub(lambda match: f"{match.group(1)}{MASK}@", text)
+    text = _URL_PARAMETER.sub(lambda match: f"{match.group(1)}{MASK}", text)
+    text = _JWT.sub(MASK, text)
     return _PARAMETER.sub(lambda match: f"{match.group(1)}{MASK}", text)
 
 
@@ -55,6 +74,16 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         return redact(text, self._values)
+
+    def redact_data(self, value: Any) -> Any:
+        """The same value with every string in it (dict keys, values, list items) redacted."""
+        if isinstance(value, str):
+            return self.redact(value)
+        if isinstance(value, dict):
+            return {self.redact_data(key): self.redact_data(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact_data(item) for item in value]
+        return value
 
     def redact_record(self, record: logging.LogRecord) -> None:
         """The record's message (arguments merged in) and exception text, redacted in place."""

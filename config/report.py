@@ -8,12 +8,22 @@ from importlib.resources import files
 from typing import Any
 
 from config.loader import Loaded
+from config.logs import Redactor
 from config.secrets import MASK, SECRETS, SecretSpec
 from config.settings import FIELDS, FIELDS_BY_KEY
 
 
 def effective_settings(loaded: Loaded) -> dict[str, Any]:
-    """Every setting with its value and where it came from; secrets only as "set"/"not set" (never values)."""
+    """Every setting with its value and where it came from; secrets only as "set"/"not set" (never values).
+
+    Everything is passed through the run's redaction (config.logs.Redactor), so a value that holds a
+    loaded secret, a named credential or a token is shown masked, in the table and in --json alike.
+    """
+    shown: dict[str, Any] = Redactor.for_settings(loaded.settings).redact_data(_effective_settings(loaded))
+    return shown
+
+
+def _effective_settings(loaded: Loaded) -> dict[str, Any]:
     settings, provenance = loaded.settings, loaded.provenance
     secrets: dict[str, Any] = {}
     for spec in SECRETS:
@@ -65,8 +75,8 @@ def secrets_markdown() -> str:
         ", ".join(f"`{key}`" for spec in SECRETS for key in spec.file_keys)
         + " (or ending "
         + ", ".join(f"`{suffix}`" for spec in SECRETS for suffix in spec.file_key_suffixes)
-        + "), and any value that looks like a PEM block (`-----BEGIN`), a JWT (`eyJ…`) or a URL with a",
-        "password. The same key names are masked wherever they appear in a log line.",
+        + "), and any value that looks like a PEM block (`-----BEGIN`), a JWT (`eyJ…`) or a URL carrying a",
+        "credential (see [URLs](#urls)). The same key names are masked wherever they appear in a log line.",
     ]
     return "\n".join(lines) + "\n"
 

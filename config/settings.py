@@ -18,8 +18,13 @@ from config.secrets import Secret
 AuthMode = Literal["certificate", "client_secret", "device_code", "none"]
 AUTH_MODES: tuple[AuthMode, ...] = ("certificate", "client_secret", "device_code", "none")
 Source = Literal["flag", "env", "file", "default", "derived"]
+# A URL setting: an `endpoint` is an http(s) base URL cetk sends tokens to (no query, https off loopback); a
+# `scope` is a token scope URI. Both refuse a credential in the URL (config/urls.py) wherever it comes from.
+UrlRole = Literal["endpoint", "scope"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+SharePointApi = Literal["graph", "rest"]
+SHAREPOINT_APIS: tuple[SharePointApi, ...] = ("graph", "rest")
 DEFAULT_CONFIG_FILE = "cetk.yaml"
 CONFIG_ENV_VAR = "CETK_CONFIG"
 
@@ -38,6 +43,7 @@ class Field:
     key: str
     default: str | None
     description: str
+    url: UrlRole | None = None  # set on every setting that holds a URL; drives the URL checks
 
     @property
     def env_var(self) -> str:
@@ -58,16 +64,35 @@ FIELDS: tuple[Field, ...] = (
         "endpoints.authority",
         "https://login.microsoftonline.com",
         "Login authority host (sovereign clouds differ)",
+        url="endpoint",
     ),
-    Field("endpoints.graph", "https://graph.microsoft.com", "Microsoft Graph base URL"),
-    Field("endpoints.powerbi", "https://api.powerbi.com", "Power BI REST base URL"),
-    Field("scopes.graph", "https://graph.microsoft.com/.default", "Token scope for Microsoft Graph"),
-    Field("scopes.powerbi", "https://analysis.windows.net/powerbi/api/.default", "Token scope for Power BI"),
-    Field("scopes.sharepoint", None, "Token scope for SharePoint REST; empty = derived from the site host"),
+    Field("endpoints.graph", "https://graph.microsoft.com", "Microsoft Graph base URL", url="endpoint"),
+    Field("endpoints.powerbi", "https://api.powerbi.com", "Power BI REST base URL", url="endpoint"),
+    Field(
+        "scopes.graph", "https://graph.microsoft.com/.default", "Token scope for Microsoft Graph", url="scope"
+    ),
+    Field(
+        "scopes.powerbi",
+        "https://analysis.windows.net/powerbi/api/.default",
+        "Token scope for Power BI",
+        url="scope",
+    ),
+    Field(
+        "scopes.sharepoint",
+        None,
+        "Token scope for SharePoint REST; empty = derived from the site host",
+        url="scope",
+    ),
     Field(
         "sharepoint.site_url",
         None,
         "SharePoint site holding the lists, e.g. https://contoso.sharepoint.com/sites/x",
+        url="endpoint",
+    ),
+    Field(
+        "sharepoint.api",
+        "graph",
+        "How lists are read: graph (Microsoft Graph, with delta) | rest (SharePoint REST, certificate only)",
     ),
     Field("sharepoint.lists.events", "Engagement Events", "Title of the events list"),
     Field("sharepoint.lists.ccr", "Community Contact Records", "Title of the community contact record list"),
@@ -152,6 +177,7 @@ class Settings:
     log_level: LogLevel
     organisation: str
     secrets: Secrets = field(default_factory=Secrets)
+    sharepoint_api: SharePointApi = "graph"
 
     @property
     def user_agent(self) -> str:

@@ -20,7 +20,7 @@ it touched again).
 
 Folding into connectors/sync_state.py (i8-store): these tables become a migration of sync-state.sqlite3
 (MIGRATIONS[n]) and PublishState a view on that connection, like its Ledger; the transitions stay as they
-are, and the run lock (connectors/run_lock.py) replaces `publish_lock` (connectors/publish_state_db.py).
+are. The run lock is connectors/run_lock.py's, the one a sync takes (pipeline/publish.py holds it).
 """
 
 from __future__ import annotations

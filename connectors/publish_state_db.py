@@ -1,21 +1,17 @@
-"""The publish state's SQLite file: its schema, created whole, opened and checked; and the run lock.
+"""The publish state's SQLite file: its schema, created whole, opened and checked. (The run lock is connectors/run_lock.py.)
 
 connectors/publish_state.py reads and writes through the connection `connect()` returns.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from errors import PublishError, PublishLocked
+from errors import PublishError
 
 STATE_FILE_NAME = "publish-state.sqlite3"
-LOCK_FILE_NAME = "cetk-run.lock"  # the sync's run lock file (i8-store): one run at a time, whatever it is
 SCHEMA_VERSION = 1
 PRIVATE_DIR_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
@@ -98,21 +94,3 @@ def _unreadable(path: Path, why: str) -> PublishError:
         f"the publish state {path} cannot be used ({why})",
         hint="move the file aside: the next publish then restates every table, with no gap in the reports",
     )
-
-
-@contextmanager
-def publish_lock(state_dir: Path) -> Iterator[None]:
-    """Hold the run lock (the same file and flock as the sync's, so a sync and a publish never overlap)."""
-    state_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    descriptor = os.open(state_dir / LOCK_FILE_NAME, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
-    try:
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise PublishLocked(
-                f"another cetk run holds the lock {state_dir / LOCK_FILE_NAME}",
-                hint="wait for it to finish; a run that died releases the lock by itself",
-            ) from None
-        yield
-    finally:
-        os.close(descriptor)

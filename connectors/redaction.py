@@ -4,32 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import unquote, urlsplit, urlunsplit
+from collections.abc import Callable
 
-MASK = "***"
-# Query parameters that carry a credential somewhere in the Microsoft stack (OAuth, SAS, API keys); a delta
-# `token` is no credential but is opaque and long, so it is masked too.
-CREDENTIAL_QUERY_KEYS = frozenset(
-    {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "client_secret",
-        "client_assertion",
-        "code",
-        "device_code",
-        "password",
-        "passphrase",
-        "secret",
-        "sig",
-        "signature",
-        "key",
-        "api_key",
-        "api-key",
-        "apikey",
-        "token",
-    }
-)
+from config.urls import CREDENTIAL_QUERY_KEYS, MASK, redact_url
+
+# The query parameters that carry a credential, and redact_url, are config's (config/urls.py): config refuses
+# them in configured URLs, and what connectors log masks them.
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*)?")
 _BEARER = re.compile(r"(?i)\b(bearer\s+)\S+")
 _NAMED = re.compile(  # name=value, name: value and JSON "name": "value"
@@ -38,26 +18,6 @@ _NAMED = re.compile(  # name=value, name: value and JSON "name": "value"
     + r")([\"']?\s*[=:]\s*[\"']?)[^\s&,;\"']+"
 )
 MAX_SERVICE_MESSAGE_CHARS = 300
-
-
-def redact_url(url: str) -> str:
-    """The URL with user:password and credential query values masked; everything else kept as sent."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return MASK
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = f"{MASK}@{netloc.rsplit('@', 1)[1]}"
-    query = "&".join(_redact_pair(pair) for pair in parts.query.split("&")) if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def _redact_pair(pair: str) -> str:
-    name, separator, _value = pair.partition("=")
-    if separator and unquote(name).strip().lower() in CREDENTIAL_QUERY_KEYS:
-        return f"{name}={MASK}"
-    return pair
 
 
 def redact_text(text: str, *known_secrets: str | None) -> str:
@@ -90,9 +50,35 @@ class RedactingLogFilter(logging.Filter):
         return True
 
 
-def install_log_filter(*logger_names: str) -> None:
-    """Attach one RedactingLogFilter to each named logger (idempotent: a second call adds nothing)."""
+def install_log_filter(*logger_names: str) -> Callable[[], None]:
+    """Attach one RedactingLogFilter to each named logger; returns the function that takes off what it added.
+
+    Idempotent: a logger that already has one gets no second. The filter holds no secret (only patterns), so
+    one left on for the life of the process (SignIn's case) masks but never lets a test pass another's;
+    tests restore every logger's filters after each test all the same (tests/conftest.py).
+    """
+    added: list[tuple[logging.Logger, RedactingLogFilter]] = []
     for name in logger_names:
         logger = logging.getLogger(name)
         if not any(isinstance(existing, RedactingLogFilter) for existing in logger.filters):
-            logger.addFilter(RedactingLogFilter())
+            log_filter = RedactingLogFilter()
+            logger.addFilter(log_filter)
+            added.append((logger, log_filter))
+
+    def uninstall() -> None:
+        for logger, log_filter in added:
+            logger.removeFilter(log_filter)
+
+    return uninstall
+
+
+__all__ = [
+    "CREDENTIAL_QUERY_KEYS",
+    "MASK",
+    "MAX_SERVICE_MESSAGE_CHARS",
+    "RedactingLogFilter",
+    "install_log_filter",
+    "redact_text",
+    "redact_url",
+    "scrub_text",
+]

@@ -52,7 +52,7 @@ class ServiceError:
 
 
 def parse_error_body(response: requests.Response) -> ServiceError:
-    """Graph, Power BI (`details` or `pbi.error`), SharePoint OData and OAuth bodies; anything else is empty."""
+    """Graph, Power BI (`details` or `pbi.error`), SharePoint OData and token refusals, OAuth; else empty."""
     header_id = next(
         (response.headers[name] for name in REQUEST_ID_HEADERS if name in response.headers), None
     )
@@ -63,6 +63,10 @@ def parse_error_body(response: requests.Response) -> ServiceError:
     if not isinstance(body, dict):
         return ServiceError(request_id=header_id)
     error = body.get("error", body.get("odata.error"))
+    if error is None and isinstance(body.get("error_description"), str):
+        # SharePoint's token refusals (401): {"error_description": "Unsupported app only token."}, a fixed
+        # text about the token, not an OAuth answer from Entra ID (whose description is never shown).
+        return ServiceError(None, _text(body["error_description"]), header_id)
     if isinstance(
         error, str
     ):  # OAuth: {"error": "invalid_client", "error_description": "AADSTS7000215: ..."}

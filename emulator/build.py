@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from emulator.core.app import Emulator, FaultInjector, NoFaults, Service
 from emulator.core.clock import Clock, SystemClock
+from emulator.core.request_log import DEFAULT_LOG_LIMIT
 from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, TokenAuthority
 from emulator.graph.service import DEFAULT_PAGE_SIZE as GRAPH_DEFAULT_PAGE_SIZE
 from emulator.graph.service import LOOKUP_COLUMN_THRESHOLD, GraphService
@@ -18,6 +19,7 @@ from emulator.lists.store import ListStore
 from emulator.login.service import LoginService
 from emulator.powerbi.model import PowerBIOptions
 from emulator.powerbi.service import PowerBIService
+from emulator.sharepoint.query import LIST_VIEW_THRESHOLD, TopPolicy
 from emulator.sharepoint.service import DEFAULT_PAGE_SIZE as SHAREPOINT_DEFAULT_PAGE_SIZE
 from emulator.sharepoint.service import SharePointService
 
@@ -36,7 +38,12 @@ class EmulatorOptions:
     lookup_threshold: int = LOOKUP_COLUMN_THRESHOLD  # lookup columns per multi-item read (UNCONFIRMED: 12)
     graph_delta_repeats_changed_items: bool = True  # an item changed k times shows k times in a delta feed
     sharepoint_default_page_size: int = SHAREPOINT_DEFAULT_PAGE_SIZE
+    sharepoint_list_view_threshold: int = LIST_VIEW_THRESHOLD  # a larger REST $top is SharePoint's 500
+    sharepoint_top_policy: TopPolicy = (
+        "always"  # or "large-lists": refuse only above the threshold (UNCONFIRMED)
+    )
     powerbi: PowerBIOptions = field(default_factory=PowerBIOptions)
+    request_log_limit: int = DEFAULT_LOG_LIMIT  # records kept; older ones are counted in dropped_records
 
 
 @dataclass
@@ -61,7 +68,7 @@ def build_emulator(
     """An Emulator with every service mounted, one shared token authority and one list store."""
     options = options or EmulatorOptions()
     clock = clock or SystemClock()
-    emulator = Emulator(clock=clock, faults=faults or NoFaults())
+    emulator = Emulator(clock=clock, faults=faults or NoFaults(), log_limit=options.request_log_limit)
     tokens = TokenAuthority(clock)
     login = LoginService(
         tokens,
@@ -90,6 +97,9 @@ def build_emulator(
         tokens,
         require_auth=options.require_auth,
         default_page_size=options.sharepoint_default_page_size,
+        lookup_threshold=options.lookup_threshold,
+        list_view_threshold=options.sharepoint_list_view_threshold,
+        top_policy=options.sharepoint_top_policy,
     )
     for service in (login, powerbi, graph, sharepoint):
         emulator.mount(service)

@@ -8,6 +8,7 @@ format, docs/mapping.md), and `cetk.yaml` wired to all of it.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -17,13 +18,14 @@ from typing import Any
 import yaml
 
 from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
-from emulator.core.certs import make_client_certificate, write_private
+from emulator.core.certs import ClientCertificate, make_client_certificate, write_private
 from emulator.core.server import RunningServer, start_server
-from emulator.demo.force import generate_force
+from emulator.core.state_files import ensure_private_dir, write_private_file
+from emulator.demo.force import Force, generate_force
 from emulator.demo.forms import write_forms_exports
 from emulator.demo.forms_mapping import DEMO_FORMS_MAPPING
 from emulator.demo.list_mapping import DEMO_SITE_MAPPING
-from emulator.demo.lists import seed_lists
+from emulator.demo.lists import DemoTenant, seed_lists
 from emulator.demo.site import SITE_PATH
 from emulator.faults.plan import FaultPlan, FaultRule
 from emulator.testing import DEFAULT_TENANT
@@ -91,17 +93,34 @@ def fault_plan(options: ServeOptions) -> FaultPlan | None:
     return plan
 
 
+@dataclass(frozen=True)
+class LoadedTenant:
+    """The demo force in the emulator's stores, before any port is open."""
+
+    force: Force
+    tenant: DemoTenant
+    workspace_id: str
+    credential: ClientCertificate
+
+
 @contextmanager
 def serving(options: ServeOptions) -> Iterator[tuple[RunningServer, EmulatorStack, DemoEnvironment]]:
-    """Start the emulator on loopback, load the demo tenant, stop it when the block ends."""
+    """Load the demo tenant, then listen on loopback, write the state files, then answer; stop afterwards.
+
+    Nothing answers before the tenant is loaded: the port opens only once it is in the stores, and
+    requests wait in the backlog until the config and the other files are written. `cetk emulator serve`
+    prints `ready <base_url>` after that (docs/emulator.md#quick-start-cetk-emulator-serve).
+    """
     if options.host not in LOOPBACK_HOSTS:
         raise EmulatorError(
             f"refusing to serve on {options.host}: the emulator binds to loopback only",
             hint="use --host 127.0.0.1 (the default), ::1 or localhost",
         )
+    ensure_private_dir(options.state_dir)  # 0700, before the TLS files go in below it
     stack = build_emulator(
         faults=fault_plan(options), options=EmulatorOptions(require_auth=options.require_auth)
     )
+    loaded = load_tenant(stack, options)
     try:
         server = start_server(
             stack.emulator,
@@ -109,6 +128,7 @@ def serving(options: ServeOptions) -> Iterator[tuple[RunningServer, EmulatorStac
             port=options.port,
             https=options.https,
             cert_dir=options.state_dir / "tls" if options.https else None,
+            serve=False,
         )
     except OSError as exc:
         raise EmulatorError(
@@ -116,35 +136,44 @@ def serving(options: ServeOptions) -> Iterator[tuple[RunningServer, EmulatorStac
             hint="choose another --port, or stop the program using it",
         ) from exc
     try:
-        yield server, stack, prepare_demo(stack, server, options)
+        environment = write_state(stack, server, options, loaded)
+        server.serve()
+        yield server, stack, environment
     finally:
         server.stop()
 
 
-def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOptions) -> DemoEnvironment:
-    """Load the demo force into the lists, create the workspace and app, write forms and config."""
-    state_dir = options.state_dir
-    state_dir.mkdir(parents=True, exist_ok=True)
+def load_tenant(stack: EmulatorStack, options: ServeOptions) -> LoadedTenant:
+    """The demo force in the PowerApp's lists, the Power BI workspace, and the app registration."""
     force = generate_force(seed=options.seed, events=options.events, ccrs=options.ccrs)
     tenant = seed_lists(stack.store, force)
     # Contributor on this one workspace: it may create and write datasets, never manage access.
     workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME, members={DEMO_CLIENT_ID: "Contributor"})
     credential = make_client_certificate()
-    certificate_file = state_dir / CLIENT_CERT_FILE
-    write_private(certificate_file, (credential.private_key_pem + credential.certificate_pem).encode())
     # Least privilege, as production should be: Sites.Selected, and a read grant on the demo site only.
     stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem, roles=DEMO_APP_ROLES)
     stack.store.grants.grant(tenant.site.id, DEMO_CLIENT_ID, ["read"], display_name=DEMO_APP_NAME)
-    forms = write_forms_exports(force, state_dir / "forms")
+    return LoadedTenant(force, tenant, workspace_id, credential)
+
+
+def write_state(
+    stack: EmulatorStack, server: RunningServer, options: ServeOptions, loaded: LoadedTenant
+) -> DemoEnvironment:
+    """The app credential, the Forms exports, the two mappings and cetk.yaml, in the state directory."""
+    state_dir = ensure_private_dir(options.state_dir)
+    credential = loaded.credential
+    certificate_file = state_dir / CLIENT_CERT_FILE
+    write_private(certificate_file, (credential.private_key_pem + credential.certificate_pem).encode())
+    forms = write_forms(loaded.force, ensure_private_dir(state_dir / "forms"))
     list_mapping, forms_mapping = state_dir / LIST_MAPPING_FILE, state_dir / FORMS_MAPPING_FILE
-    list_mapping.write_text(dump_mapping(DEMO_SITE_MAPPING), encoding="utf-8")
-    forms_mapping.write_text(dump_forms_mapping(DEMO_FORMS_MAPPING), encoding="utf-8")
+    write_private_file(list_mapping, dump_mapping(DEMO_SITE_MAPPING).encode("utf-8"))
+    write_private_file(forms_mapping, dump_forms_mapping(DEMO_FORMS_MAPPING).encode("utf-8"))
     environment = DemoEnvironment(
         base_url=server.base_url,
         tenant=DEFAULT_TENANT,
         client_id=DEMO_CLIENT_ID,
         site_url=f"{server.base_url}/sharepoint{SITE_PATH}",
-        workspace_id=workspace_id,
+        workspace_id=loaded.workspace_id,
         config_file=str(state_dir / CONFIG_FILE),
         ca_file=str(server.ca_file) if server.ca_file else None,
         certificate_file=str(certificate_file),
@@ -152,10 +181,20 @@ def prepare_demo(stack: EmulatorStack, server: RunningServer, options: ServeOpti
         forms_exports=[str(path) for path in forms],
         list_mapping_file=str(list_mapping),
         forms_mapping_file=str(forms_mapping),
-        list_items={name: len(stack.store.items(sp_list)) for name, sp_list in tenant.lists.items()},
+        list_items={name: len(stack.store.items(sp_list)) for name, sp_list in loaded.tenant.lists.items()},
     )
-    Path(environment.config_file).write_text(client_config(environment, stack), encoding="utf-8")
+    write_private_file(Path(environment.config_file), client_config(environment, stack).encode("utf-8"))
     return environment
+
+
+def write_forms(force: Force, forms_dir: Path) -> list[Path]:
+    """The Forms exports, made in a fresh private scratch directory and written into `forms_dir` safely."""
+    with tempfile.TemporaryDirectory(dir=forms_dir.parent, prefix=".forms-") as scratch:  # 0700, new
+        written = []
+        for made in write_forms_exports(force, Path(scratch)):
+            write_private_file(forms_dir / made.name, made.read_bytes())
+            written.append(forms_dir / made.name)
+    return written
 
 
 def client_config(environment: DemoEnvironment, stack: EmulatorStack) -> str:

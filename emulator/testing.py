@@ -15,7 +15,7 @@ from pathlib import Path
 from emulator.build import EmulatorOptions, EmulatorStack, build_emulator
 from emulator.core.app import Emulator, FaultInjector
 from emulator.core.clock import Clock, ManualClock, SystemClock
-from emulator.core.server import RunningServer, start_server
+from emulator.core.server import RunningServer, ServerLimits, start_server
 from emulator.faults.budget import ResourceBudget
 from emulator.faults.plan import FaultPlan, FaultRule, Injection
 from emulator.login.service import LoginService
@@ -24,7 +24,8 @@ from emulator.powerbi.service import PowerBIService
 
 __all__ = [
     "DEFAULT_TENANT", "EmulatorOptions", "EmulatorStack", "FaultPlan", "FaultRule", "Injection", "ManualClock",
-    "PowerBIOptions", "ResourceBudget", "RunningEmulator", "SystemClock", "build_emulator", "running_emulator",
+    "PowerBIOptions", "ResourceBudget", "RunningEmulator", "ServerLimits", "SystemClock", "build_emulator",
+    "running_emulator",
 ]  # fmt: skip
 
 DEFAULT_TENANT = "contoso.onmicrosoft.com"
@@ -72,10 +73,11 @@ def running_emulator(
     options: EmulatorOptions | None = None,
     cert_dir: Path | str | None = None,
     port: int = 0,
+    limits: ServerLimits | None = None,
 ) -> Iterator[RunningEmulator]:
-    """Build every available service, serve it on loopback, stop it afterwards."""
+    """Build every available service, serve it on loopback (`limits` on connections), stop it afterwards."""
     stack = build_emulator(clock=clock, faults=faults, options=options)
-    server = start_server(stack.emulator, port=port, https=https, cert_dir=cert_dir)
+    server = start_server(stack.emulator, port=port, https=https, cert_dir=cert_dir, limits=limits)
     try:
         yield RunningEmulator(stack, server)
     finally:

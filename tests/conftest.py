@@ -1,17 +1,19 @@
-"""Shared test fixtures: golden files, a clean CETK_* environment, the Power BI swagger."""
+"""Shared test fixtures: golden files, a clean CETK_* environment, isolated logging, the Power BI swagger."""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.prerequisites import SWAGGER_PATH, missing
+
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
-SWAGGER_PATH = ROOT.parent / "shared" / "specs" / "powerbi-swagger.json"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,6 +25,26 @@ def _clean_cetk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("CETK_"):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """No test leaves logging changed for the next (so none passes on another's redaction): the root
+    handlers and level, the record factory, and every logger's filters are put back after each test."""
+    root = logging.getLogger()
+    handlers, level, factory = list(root.handlers), root.level, logging.getLogRecordFactory()
+    filters = {name: list(item.filters) for name, item in _loggers()}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.setLogRecordFactory(factory)
+    for name, item in _loggers():
+        item.filters[:] = filters.get(name, [])
+
+
+def _loggers() -> list[tuple[str, logging.Logger]]:
+    known = list(logging.Logger.manager.loggerDict.items())
+    return [("", logging.getLogger()), *((n, x) for n, x in known if isinstance(x, logging.Logger))]
 
 
 @pytest.fixture
@@ -46,9 +68,9 @@ def golden(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def powerbi_swagger() -> dict[str, Any]:
     """Microsoft's Power BI REST definition, read in place (never copied into the project)."""
-    if not SWAGGER_PATH.exists():
-        message = f"Power BI swagger not found at {SWAGGER_PATH}; place shared/specs beside the repository"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message + " (required under CI=true)")
-        pytest.skip(message)
+    if not SWAGGER_PATH.is_file():
+        missing(
+            f"Power BI swagger not found at {SWAGGER_PATH}; place shared/specs beside the repository "
+            "or name its directory in SHARED_SPECS_DIR"
+        )
     return json.loads(SWAGGER_PATH.read_text(encoding="utf-8"))

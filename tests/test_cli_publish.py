@@ -1,5 +1,6 @@
 """`cetk publish` in a real process against `cetk emulator serve`'s demo tenant: --json is json.dumps of
-pipeline.publish's value, a rerun posts nothing, a held lock exits 3.
+pipeline.publish's value, a rerun posts nothing, a held lock exits 3; a caller that holds the lock (a sync)
+publishes through pipeline.publish_staged.
 
 Values that differ between two runs by nature (the load id and sequence number from the clock, the time a
 run took) are compared by shape, everything else exactly.
@@ -16,9 +17,10 @@ from typing import Any
 import pytest
 
 from config.loader import load
-from connectors.publish_state_db import publish_lock
+from connectors.run_lock import LOCK_FILE_NAME, RunLock
 from emulator.serve import ServeOptions, serving
-from pipeline import publish
+from errors import ExitCode, RunLocked
+from pipeline import publish, publish_staged
 from tests.powerbi_dataset.publish_world import demo_staged, write_staged
 from tests.test_cli_process import CETK, cetk, child_environment
 
@@ -93,10 +95,24 @@ def test_publish_reports_what_it_posted_and_a_rerun_posts_nothing(
 
 
 def test_a_publish_while_another_run_holds_the_lock_exits_3(demo: dict[str, str], tmp_path: Path) -> None:
-    with publish_lock(Path(demo["CETK_PATHS_STATE_DIR"])):
+    with RunLock(Path(demo["CETK_PATHS_STATE_DIR"]) / LOCK_FILE_NAME):
         result = cetk("publish", env=demo, cwd=tmp_path)
 
-    assert result.returncode == 3
+    assert result.returncode == ExitCode.LOCKED
     assert result.stderr.startswith("Error: another cetk run holds the lock ")
-    assert "Hint: wait for it to finish" in result.stderr and "Traceback" not in result.stderr
+    assert "Hint: wait for the other run to finish" in result.stderr and "Traceback" not in result.stderr
     assert os.listdir(demo["CETK_PATHS_STATE_DIR"]) == ["cetk-run.lock"]  # nothing else was written
+
+
+def test_a_caller_holding_the_run_lock_publishes_through_publish_staged(demo: dict[str, str]) -> None:
+    settings = load(None, child_environment(demo), keyring=None).settings
+    with RunLock(settings.paths.state_dir / LOCK_FILE_NAME):
+        with pytest.raises(RunLocked):
+            publish(settings)  # takes the lock itself: refused, even in the process that holds it
+        result = publish_staged(settings)
+
+    assert result.to_dict()["status"] == "published"
+    assert {name: item["rows"] for name, item in result.to_dict()["tables"].items()} == {
+        name: data.num_rows for name, data in demo_staged().items()
+    }
+    assert library(demo)["status"] == "nothing to publish"  # the lock released; the state recorded the load

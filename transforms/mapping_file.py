@@ -1,51 +1,25 @@
 """Reading and writing the user-supplied mapping files (list and Forms mappings) safely.
 
-A mapping file comes from a person or a proposal tool, so it is checked before it is expanded: size,
-nesting depth and node count are capped, anchors and aliases (the "billion laughs" lever) are refused,
-keys must be unique, and only `true`/`false` read as booleans (YAML 1.1 would turn a choice labelled
-`Yes` or `No` into a boolean). Errors are ConfigErrors that name the file and the entry.
+A mapping file comes from a person or a proposal tool, so it is read by config.safe_yaml: checked before
+it is expanded (size, nesting depth and node count capped, anchors and aliases refused, keys unique, only
+`true`/`false` read as booleans so a choice labelled `Yes` or `No` stays text). Errors are ConfigErrors
+that name the file and the entry.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Hashable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
-import yaml
-
+from config.safe_yaml import YamlLimits, parse_yaml, safe_dump
 from errors import ConfigError
 
 MAX_FILE_BYTES = 1_000_000  # a mapping for dozens of lists with hundreds of choices is ~50 kB
 MAX_DEPTH = 10  # the deepest mapping entry (lists -> list -> columns -> column -> choices) is 6
 MAX_NODES = 100_000
+LIMITS = YamlLimits(max_bytes=MAX_FILE_BYTES, max_depth=MAX_DEPTH, max_nodes=MAX_NODES)
 HINT = "see docs/mapping.md for the mapping file format"
-_BOOL = "tag:yaml.org,2002:bool"
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans and duplicate keys refused."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        seen: set[object] = set()
-        for key_node, _value in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, pattern) for tag, pattern in resolvers if tag != _BOOL]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_StrictLoader.add_implicit_resolver(
-    _BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
 
 
 @dataclass(frozen=True)
@@ -63,51 +37,18 @@ class MappingProblem:
 
 
 def read_yaml(text: str, source: str) -> Any:
-    """The parsed document, after the size, depth, node and anchor checks."""
-    size = len(text.encode("utf-8"))
-    if size > MAX_FILE_BYTES:
-        fail(source, f"the file is {size:,} bytes; a mapping file may be at most {MAX_FILE_BYTES:,}")
-    try:
-        _check_events(yaml.parse(text, Loader=yaml.SafeLoader), source)
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        problem = getattr(error, "problem", None) or "not valid YAML"
-        fail(source, f"{problem}{line}")
+    """The parsed document, after the size, depth, node, anchor and duplicate-key checks."""
+    return parse_yaml(text, source, limits=LIMITS, hint=HINT)
 
 
 def write_yaml(document: Mapping[str, Any], header: str) -> str:
     """Block style for the structure, flow style for leaf entries such as `{to: status, type: choice}`."""
-    body = yaml.safe_dump(
-        dict(document), sort_keys=False, allow_unicode=True, default_flow_style=None, width=110
-    )
-    return header + body
+    return safe_dump(document, header)
 
 
 def fail(source: str, message: str, where: str | None = None) -> NoReturn:
     place = f"{source}: {where}" if where else source
     raise ConfigError(f"{place}: {message}", hint=HINT)
-
-
-def _check_events(events: Iterator[yaml.Event], source: str) -> None:
-    depth = nodes = 0
-    for event in events:
-        line = event.start_mark.line + 1 if event.start_mark is not None else 0
-        if isinstance(event, yaml.AliasEvent):
-            fail(source, f"aliases (*{event.anchor}) are not allowed in a mapping file (line {line})")
-        if isinstance(event, yaml.NodeEvent) and event.anchor is not None:
-            fail(source, f"anchors (&{event.anchor}) are not allowed in a mapping file (line {line})")
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                fail(source, f"nested deeper than {MAX_DEPTH} levels (line {line})")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-        if isinstance(event, yaml.NodeEvent):
-            nodes += 1
-            if nodes > MAX_NODES:
-                fail(source, f"more than {MAX_NODES:,} entries")
 
 
 class Entry:

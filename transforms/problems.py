@@ -46,6 +46,13 @@ DUPLICATE_COLUMN = ProblemType(
     "The input has two columns of the same name; neither is checked, as which one is meant is unknown.",
     "table",
 )
+HEADER_LOOKS_LIKE_DATA = ProblemType(
+    "header-looks-like-data",
+    "Header looks like data",
+    "The first row holds values (emails, numbers, dates, free text) or no column of the model, so it is "
+    "not read as column names and the table is not checked; its cells are never shown.",
+    "table",
+)
 UNKNOWN_TABLE = ProblemType(
     "unknown-table", "Unknown table", "The input names a table the model does not declare.", "table"
 )
@@ -92,8 +99,81 @@ ORPHAN_REFERENCE = ProblemType(
     "value",
 )
 
+# Normalising list items (transforms/normalise.py): a value the mapping or the sync's context cannot
+# turn into a canonical value is left empty and its row reported (errors: the row goes to quarantine);
+# warnings say what minimisation removed or what the mapping does not read, and keep the row.
+UNKNOWN_LABEL = ProblemType(
+    "unknown-label",
+    "Unknown choice label",
+    "A choice label the list mapping does not map to a code: add it to the column's `choices` in the "
+    "mapping, or correct the item. The value is left empty, never guessed.",
+    "value",
+)
+UNRESOLVED_LOOKUP = ProblemType(
+    "unresolved-lookup",
+    "Unresolved lookup",
+    "A lookup points to an item of the lookup list that the sync does not hold (deleted, or not yet read).",
+    "value",
+)
+UNKNOWN_PERSON = ProblemType(
+    "unknown-person",
+    "Unknown person",
+    "A person column (or Created By) names an account the people list does not link to a staff number, "
+    "so no officer key can be made.",
+    "value",
+)
+AMBIGUOUS_LOCAL_TIME = ProblemType(
+    "ambiguous-local-time",
+    "Ambiguous local time",
+    "A date-time without a time zone falls in the hour the clocks show twice (last Sunday of October); "
+    "it is left empty rather than guessed.",
+    "value",
+)
+NONEXISTENT_LOCAL_TIME = ProblemType(
+    "nonexistent-local-time",
+    "Non-existent local time",
+    "A date-time without a time zone falls in the hour the clocks skip (last Sunday of March); "
+    "it is left empty rather than shifted.",
+    "value",
+)
+REMOVED_WITHOUT_CONSENT = ProblemType(
+    "removed-without-consent",
+    "Demographics removed without consent",
+    "Demographic answers were recorded without diversity consent; they were removed before anything "
+    "was written. The row is kept.",
+    "value",
+    "warning",
+)
+PERSONAL_DETAIL_REMOVED = ProblemType(
+    "personal-detail-removed",
+    "Personal detail removed",
+    "Free text held what looks like a personal detail (name, phone, email, postcode, vehicle, address); "
+    "it was replaced by a [KIND] placeholder before anything was written. The row is kept.",
+    "value",
+    "warning",
+)
+UNMAPPED_FIELD = ProblemType(
+    "unmapped-field",
+    "Unmapped field",
+    "Items carry a column the list mapping neither maps nor ignores; its values were not read. "
+    "Map it, or add it with `ignore:` and the reason.",
+    "table",
+    "warning",
+)
+NORMALISE_CHECKS: tuple[ProblemType, ...] = (
+    UNKNOWN_LABEL,
+    UNRESOLVED_LOOKUP,
+    UNKNOWN_PERSON,
+    AMBIGUOUS_LOCAL_TIME,
+    NONEXISTENT_LOCAL_TIME,
+    REMOVED_WITHOUT_CONSENT,
+    PERSONAL_DETAIL_REMOVED,
+    UNMAPPED_FIELD,
+)
+
 CHECKS: tuple[ProblemType, ...] = (
     UNKNOWN_TABLE,
+    HEADER_LOOKS_LIKE_DATA,
     MISSING_COLUMN,
     UNEXPECTED_COLUMN,
     DUPLICATE_COLUMN,
@@ -106,6 +186,7 @@ CHECKS: tuple[ProblemType, ...] = (
     NOT_A_DATE,
     DUPLICATE_KEY,
     ORPHAN_REFERENCE,
+    *NORMALISE_CHECKS,
 )
 
 

@@ -12,8 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from config.safe_yaml import YamlLimits, parse_yaml
 from errors import ConfigError
 from powerbi_dataset.codes import NO_ISSUES, THEMES
 
@@ -25,6 +24,8 @@ TOP_KEYS = frozenset(("version", "description", "negation", "activity", "themes"
 NEGATION_KEYS = frozenset(("window_words", "before", "after", "breaks"))
 ACTIVITY_KEYS = frozenset(("before", "after"))
 MAX_WINDOW_WORDS = 5
+# The packaged taxonomy is 12 kB and 4 levels deep (themes -> code -> phrases -> phrase).
+LIMITS = YamlLimits(max_bytes=1_000_000, max_depth=8, max_nodes=100_000)
 _HINT = "fix the taxonomy file (format: docs/themes.md) or omit it to use the packaged default"
 
 
@@ -86,7 +87,7 @@ def _phrase_list(value: Any, source: str, where: str) -> tuple[str, ...]:
             raise _fail(
                 source,
                 f"{where} item {position}",
-                "must be text (quote no, yes, on and off: YAML reads them as true/false)",
+                "must be text (quote true, false and null: YAML reads them as booleans and nothing)",
             )
         phrase = normalise_phrase(str(item))
         if not phrase or phrase == "*":
@@ -159,12 +160,7 @@ def _negation(raw: Any, source: str) -> Negation:
 
 def parse_taxonomy(document: str, *, source: str) -> Taxonomy:
     """Validate a taxonomy document; every problem names the file and the entry."""
-    try:
-        body = yaml.safe_load(document)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "document"
-        raise _fail(source, where, "is not valid YAML") from None
+    body = parse_yaml(document, f"taxonomy {source}", limits=LIMITS, hint=_HINT)
     if not isinstance(body, dict):
         raise _fail(source, "document", "must be a mapping with version and themes")
     unknown = sorted(str(key) for key in body if key not in TOP_KEYS)

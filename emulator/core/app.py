@@ -7,17 +7,24 @@ Power BI's `/v1.0/myorg/groups/{groupId}/datasets` is served at `{base}/powerbi/
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import unquote
 
+from emulator.core.bodies import body_rules, check_body
 from emulator.core.clock import Clock, SystemClock
 from emulator.core.http import Request, Response, Router
+from emulator.core.request_log import (
+    DEFAULT_LOG_LIMIT,
+    RequestLog,
+    RequestRecord,
+    redact_headers,
+    redact_query,
+)
 
-REDACTED_HEADERS = frozenset({"authorization", "cookie", "x-requestdigest"})
+__all__ = ["Dispatcher", "Emulator", "FaultInjector", "NoFaults", "PlainErrors", "RequestRecord", "Service"]
 
 
 class Service(Protocol):
@@ -55,20 +62,6 @@ class Dispatcher(Protocol):
     def dispatch(self, service: Service, request: Request) -> Response: ...
 
 
-@dataclass(frozen=True)
-class RequestRecord:
-    """One line of the request log; never holds bodies or credentials."""
-
-    at: datetime
-    service: str
-    method: str
-    path: str
-    query: str
-    status: int
-    headers: Mapping[str, str]
-    body_bytes: int
-
-
 class NoFaults:
     def before(self, service: Service, request: Request, now: datetime) -> Response | None:
         return None
@@ -91,9 +84,12 @@ class PlainErrors:
 class Emulator:
     clock: Clock = field(default_factory=SystemClock)
     faults: FaultInjector = field(default_factory=NoFaults)  # a FaultPlan, or set by FaultPlan.install
+    log_limit: int = DEFAULT_LOG_LIMIT  # the request log keeps the newest this many records
     _mounts: list[tuple[Service, Router]] = field(default_factory=list)
-    _log: list[RequestRecord] = field(default_factory=list)
-    _log_lock: threading.Lock = field(default_factory=threading.Lock)
+    _log: RequestLog = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._log = RequestLog(self.log_limit)
 
     def mount(self, service: Service) -> None:
         router = Router()
@@ -142,7 +138,10 @@ class Emulator:
         raise KeyError(f"service {service.name} is not mounted on this emulator")
 
     def _route(self, service: Service, router: Router, request: Request) -> Response:
-        """The one routine for outer and inner requests: the fault plan before and after the handler."""
+        """The one routine for outer and inner requests: body checks, then the fault plan around the handler."""
+        refusal = check_body(body_rules(service), request)
+        if refusal is not None:
+            return service.error_response(refusal.status, refusal.code, refusal.message, {})
         fault = self.faults.before(service, request, self.clock.now())
         if fault is not None:
             return fault
@@ -156,25 +155,29 @@ class Emulator:
         return self.faults.after(service, request, response)
 
     def _record(self, service: str, request: Request, response: Response) -> None:
-        headers = {k: ("***" if k in REDACTED_HEADERS else v) for k, v in request.headers.items()}
-        record = RequestRecord(
-            at=self.clock.now(),
-            service=service,
-            method=request.method,
-            path=request.path,
-            query=request.raw_query,
-            status=response.status,
-            headers=headers,
-            body_bytes=len(request.body),
+        """Log the request without a credential: credential headers and query values masked, no body."""
+        self._log.add(
+            RequestRecord(
+                at=self.clock.now(),
+                service=service,
+                method=request.method,
+                path=request.path,
+                query=redact_query(request.raw_query),
+                status=response.status,
+                headers=redact_headers(request.headers),
+                body_bytes=len(request.body),
+            )
         )
-        with self._log_lock:
-            self._log.append(record)
 
     @property
     def request_log(self) -> list[RequestRecord]:
-        with self._log_lock:
-            return list(self._log)
+        """The newest records, oldest first (at most `log_limit`)."""
+        return self._log.records()
+
+    @property
+    def dropped_records(self) -> int:
+        """How many records the log let go to stay within `log_limit` since the last clear_log()."""
+        return self._log.dropped
 
     def clear_log(self) -> None:
-        with self._log_lock:
-            self._log.clear()
+        self._log.clear()

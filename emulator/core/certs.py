@@ -1,7 +1,7 @@
 """A throw-away certificate authority and a loopback server certificate for the HTTPS emulator.
 
-Clients trust the emulator by pointing REQUESTS_CA_BUNDLE (or `verify=`) at `ca.pem`. Keys are written
-with mode 0600 and never leave the chosen directory.
+Clients trust the emulator by pointing REQUESTS_CA_BUNDLE (or `verify=`) at `ca.pem`. Every file is
+written as state_files.py writes: mode 0600 from creation, never through a symlink; the directory 0700.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from emulator.core.state_files import check_regular_or_missing, ensure_private_dir, write_private_file
 
 CA_FILE = "ca.pem"
 CERT_FILE = "server.pem"
@@ -59,8 +60,8 @@ def make_client_certificate(common_name: str = "cetk-demo-app") -> ClientCertifi
 
 
 def write_private(path: Path, content: bytes) -> None:
-    """Write a key file readable by its owner only."""
-    _write(path, content, private=True)
+    """Write a key file readable by its owner only (0600 from creation; a symlink there is refused)."""
+    write_private_file(path, content)
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class ServerCertificate:
 
 def ensure_certificates(directory: Path) -> ServerCertificate:
     """Reuse the CA and server certificate in `directory` while valid for a day more, else make new ones."""
-    directory.mkdir(parents=True, exist_ok=True)
+    ensure_private_dir(directory)
     paths = ServerCertificate(directory / CA_FILE, directory / CERT_FILE, directory / KEY_FILE)
     if _still_valid(paths):
         return paths
@@ -106,10 +107,10 @@ def ensure_certificates(directory: Path) -> ServerCertificate:
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
-    _write(paths.ca_file, ca_cert.public_bytes(pem), private=False)
-    _write(paths.cert_file, server_cert.public_bytes(pem) + ca_cert.public_bytes(pem), private=False)
+    write_private_file(paths.ca_file, ca_cert.public_bytes(pem))
+    write_private_file(paths.cert_file, server_cert.public_bytes(pem) + ca_cert.public_bytes(pem))
     key_bytes = server_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    _write(paths.key_file, key_bytes, private=True)
+    write_private_file(paths.key_file, key_bytes)
     return paths
 
 
@@ -142,7 +143,8 @@ def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:
 
 
 def _still_valid(paths: ServerCertificate) -> bool:
-    if not all(p.exists() for p in (paths.ca_file, paths.cert_file, paths.key_file)):
+    present = [check_regular_or_missing(p) for p in (paths.ca_file, paths.cert_file, paths.key_file)]
+    if not all(present):  # a symlink planted under any of the names was refused just above
         return False
     try:
         cert = x509.load_pem_x509_certificate(paths.cert_file.read_bytes())
@@ -150,12 +152,3 @@ def _still_valid(paths: ServerCertificate) -> bool:
         return False
     remaining = cert.not_valid_after_utc - dt.datetime.now(dt.UTC)
     return remaining > dt.timedelta(days=MIN_REMAINING_DAYS)
-
-
-def _write(path: Path, content: bytes, *, private: bool) -> None:
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(path, flags, 0o600 if private else 0o644)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(content)
-    if private:
-        os.chmod(path, 0o600)

@@ -1,4 +1,4 @@
-"""Transport-neutral request/response values, the refusal handlers raise, and a small path router."""
+"""Transport-neutral request/response values, the refusal handlers raise, the one JSON body parser, a router."""
 
 from __future__ import annotations
 
@@ -8,6 +8,44 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+# Nesting levels a JSON body may have. OData's readers default to 100 (MessageQuotas.MaxNestingDepth); what
+# Graph, SharePoint and Power BI allow is UNCONFIRMED. It keeps json.loads (and anything walking the value
+# afterwards) far from Python's recursion limit.
+MAX_JSON_DEPTH = 100
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_A_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+class JsonBodyError(ValueError):
+    """A request body that is not JSON the emulator will read (a ValueError, as json.loads raises)."""
+
+
+class JsonTooDeep(JsonBodyError):
+    """Nested deeper than the cap: refused before json.loads could exhaust the recursion limit."""
+
+
+def parse_json(body: bytes | str, *, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """json.loads with a depth cap; every error is a ValueError (JsonTooDeep for nesting past the cap)."""
+    text = body if isinstance(body, str) else body.decode(json.detect_encoding(body))
+    if text.count("[") + text.count("{") > max_depth:  # fewer openers than the cap cannot nest past it
+        _check_depth(text, max_depth)
+    return json.loads(text)
+
+
+def _check_depth(text: str, max_depth: int) -> None:
+    """Strip strings, keep the brackets, then peel innermost pairs level by level, each pass at C speed."""
+    skeleton = _NOT_A_BRACKET.sub("", _JSON_STRING.sub("", text))
+    for _level in range(max_depth):
+        peeled = skeleton.replace("[]", "").replace("{}", "")
+        if not peeled:
+            return
+        if (
+            peeled == skeleton
+        ):  # brackets that do not pair up: not JSON, and json.loads must not recurse on it
+            raise JsonBodyError("The body is not valid JSON: its brackets do not match.")
+        skeleton = peeled
+    raise JsonTooDeep(f"The body is nested deeper than {max_depth} levels.")
 
 
 class ServiceError(Exception):
@@ -29,6 +67,7 @@ class Request:
     body: bytes
     base_url: str  # scheme://host:port + mount prefix, for building absolute links
     raw_query: str = ""
+    _parsed: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
@@ -38,7 +77,10 @@ class Request:
         return values[0] if values else default
 
     def json(self) -> Any:
-        return json.loads(self.body or b"null")
+        """The body as JSON (None when empty), parsed once with the depth cap; ValueError when it is not."""
+        if "value" not in self._parsed:
+            self._parsed["value"] = parse_json(self.body) if self.body else None
+        return self._parsed["value"]
 
     @staticmethod
     def parse_query(raw_query: str) -> dict[str, list[str]]:

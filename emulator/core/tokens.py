@@ -23,6 +23,11 @@ from emulator.core.clock import Clock
 GRAPH_AUDIENCE = "https://graph.microsoft.com"
 POWERBI_AUDIENCE = "https://analysis.windows.net/powerbi/api"
 DEFAULT_LIFETIME_SECONDS = 3599
+# How the client proved itself, as Entra's v1.0 `appidacr` claim says: "0" public client, "1" client
+# secret, "2" certificate (client assertion). SharePoint REST refuses app-only tokens carrying "1".
+APPIDACR_PUBLIC = "0"
+APPIDACR_SECRET = "1"
+APPIDACR_CERTIFICATE = "2"
 
 TokenProblem = Literal["missing", "malformed", "bad-signature", "expired", "wrong-audience"]
 

@@ -10,19 +10,21 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from config.safe_yaml import YamlLimits, read_yaml_file
 from emulator.core.app import Emulator, Service
 from emulator.core.http import Request, Response
 from emulator.faults.budget import ResourceBudget
-from errors import EmulatorError
+from emulator.faults.reading import HINT, integer, listing, mapping, number, problem, text
+from errors import ConfigError, EmulatorError
 
+# A fault plan nests 5 levels at most (plan -> rules -> rule -> throttle -> sequence).
+FAULT_PLAN_LIMITS = YamlLimits(max_bytes=1_000_000, max_depth=8, max_nodes=100_000)
 DEFAULT_RETRY_AFTER_SECONDS = 5  # Dev Proxy GenericRandomErrorPlugin's retryAfterInSeconds default
 _RULE_KEYS = frozenset(
     {"service", "method", "path", "throttle", "unavailable", "drop_after_commit", "latency_ms"}
@@ -82,20 +84,21 @@ class FaultPlan:
 
     @classmethod
     def from_file(cls, path: Path | str, **overrides: Any) -> FaultPlan:
+        """The plan in a YAML or JSON file; any problem is an EmulatorError naming the file and the key."""
+        data = _read_plan_file(Path(path))
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise EmulatorError(f"cannot read fault plan {path}: {exc}") from exc
-        return cls.from_dict(data, **overrides)
+            return cls.from_dict({} if data is None else data, **overrides)
+        except EmulatorError as exc:
+            raise EmulatorError(f"fault plan {path}: {exc.message}", hint=exc.hint) from exc
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], **overrides: Any) -> FaultPlan:
-        unknown = set(data) - {"seed", "rules", "budget"}
-        if unknown:
-            raise EmulatorError(f"unknown fault plan keys: {sorted(unknown)}")
-        rules = [_rule(raw, index) for index, raw in enumerate(data.get("rules") or [])]
-        budget = _budget(data["budget"]) if data.get("budget") is not None else None
-        return cls(rules=rules, budget=budget, seed=int(data.get("seed", 0)), **overrides)
+        """A plan from parsed YAML/JSON; a wrong key or value is an EmulatorError naming where it is."""
+        plan = mapping(data, "the top level", frozenset({"seed", "rules", "budget"}))
+        rules = [_rule(raw, index) for index, raw in enumerate(listing(plan.get("rules"), "rules"))]
+        budget = _budget(plan["budget"]) if plan.get("budget") is not None else None
+        seed = integer(plan.get("seed", 0), "seed")
+        return cls(rules=rules, budget=budget, seed=seed, **overrides)
 
     # FaultInjector ---------------------------------------------------------------------------------
 
@@ -171,50 +174,83 @@ def _drops(rule: FaultRule) -> bool:
 def _injection(raw: Any, where: str) -> Injection | None:
     if raw is None:
         return None
-    if not isinstance(raw, Mapping) or set(raw) - {"rate", "sequence", "retry_after"}:
-        raise EmulatorError(f"{where} takes rate, sequence and retry_after")
-    sequence: Sequence[Any] = raw.get("sequence") or ()
-    rate = float(raw.get("rate", 0.0))
-    if not 0.0 <= rate <= 1.0:
-        raise EmulatorError(f"{where}.rate must be between 0 and 1")
-    return Injection(
-        rate, tuple(int(s) for s in sequence), int(raw.get("retry_after", DEFAULT_RETRY_AFTER_SECONDS))
+    fields = mapping(raw, where, frozenset({"rate", "sequence", "retry_after"}))
+    sequence = tuple(
+        integer(status, f"{where}.sequence[{index}]", minimum=100, maximum=599)
+        for index, status in enumerate(listing(fields.get("sequence"), f"{where}.sequence"))
     )
+    return Injection(
+        rate=number(fields.get("rate", 0.0), f"{where}.rate", minimum=0.0, maximum=1.0),
+        sequence=sequence,
+        retry_after_seconds=integer(
+            fields.get("retry_after", DEFAULT_RETRY_AFTER_SECONDS), f"{where}.retry_after", minimum=0
+        ),
+    )
+
+
+def _drop(raw: Any, where: str) -> bool | int:
+    """true (every match), false, N or {nth: N} (only the Nth match)."""
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, Mapping):
+        nth = mapping(raw, where, frozenset({"nth"})).get("nth")
+        return integer(nth, f"{where}.nth", minimum=1)
+    if isinstance(raw, int):
+        return integer(raw, where, minimum=1)
+    raise problem(where, "true, false or {nth: N}")
 
 
 def _rule(raw: Any, index: int) -> FaultRule:
     where = f"rules[{index}]"
-    if not isinstance(raw, Mapping) or set(raw) - _RULE_KEYS:
-        raise EmulatorError(f"{where} may only hold {sorted(_RULE_KEYS)}")
-    drop = raw.get("drop_after_commit", False)
-    if isinstance(drop, Mapping):
-        drop = int(drop["nth"])
-    if raw.get("path") is not None:
+    fields = mapping(raw, where, _RULE_KEYS)
+    path = text(fields.get("path"), f"{where}.path")
+    if path is not None:
         try:
-            re.compile(raw["path"])
+            re.compile(path)
         except re.error as exc:
-            raise EmulatorError(f"{where}.path is not a valid regex: {exc}") from exc
+            raise EmulatorError(
+                f"{where}.path is not a valid regular expression: {exc.msg}", hint=HINT
+            ) from exc
     return FaultRule(
-        service=raw.get("service"),
-        method=raw.get("method"),
-        path=raw.get("path"),
-        throttle=_injection(raw.get("throttle"), f"{where}.throttle"),
-        unavailable=_injection(raw.get("unavailable"), f"{where}.unavailable"),
-        drop_after_commit=drop if isinstance(drop, bool) else int(drop),
-        latency_ms=int(raw.get("latency_ms", 0)),
+        service=text(fields.get("service"), f"{where}.service"),
+        method=text(fields.get("method"), f"{where}.method"),
+        path=path,
+        throttle=_injection(fields.get("throttle"), f"{where}.throttle"),
+        unavailable=_injection(fields.get("unavailable"), f"{where}.unavailable"),
+        drop_after_commit=_drop(fields.get("drop_after_commit", False), f"{where}.drop_after_commit"),
+        latency_ms=integer(fields.get("latency_ms", 0), f"{where}.latency_ms", minimum=0),
     )
 
 
 def _budget(raw: Any) -> ResourceBudget:
-    if not isinstance(raw, Mapping) or set(raw) - _BUDGET_KEYS:
-        raise EmulatorError(f"budget may only hold {sorted(_BUDGET_KEYS)}")
+    fields = mapping(raw, "budget", _BUDGET_KEYS)
     defaults = ResourceBudget()
+    services = listing(fields.get("services"), "budget.services")
+    names = [text(name, f"budget.services[{index}]") for index, name in enumerate(services)]
     return ResourceBudget(
-        services=frozenset(raw.get("services") or defaults.services),
-        rate_limit=int(raw.get("rate_limit", defaults.rate_limit)),
-        reset_window_seconds=int(raw.get("reset_window_seconds", defaults.reset_window_seconds)),
-        warning_threshold_percent=int(
-            raw.get("warning_threshold_percent", defaults.warning_threshold_percent)
+        services=frozenset(name for name in names if name) or defaults.services,
+        rate_limit=integer(fields.get("rate_limit", defaults.rate_limit), "budget.rate_limit", minimum=1),
+        reset_window_seconds=integer(
+            fields.get("reset_window_seconds", defaults.reset_window_seconds),
+            "budget.reset_window_seconds",
+            minimum=1,
         ),
-        cost_per_request=int(raw.get("cost_per_request", defaults.cost_per_request)),
+        warning_threshold_percent=integer(
+            fields.get("warning_threshold_percent", defaults.warning_threshold_percent),
+            "budget.warning_threshold_percent",
+            minimum=0,
+            maximum=100,
+        ),
+        cost_per_request=integer(
+            fields.get("cost_per_request", defaults.cost_per_request), "budget.cost_per_request", minimum=0
+        ),
     )
+
+
+def _read_plan_file(path: Path) -> Any:
+    """The file's YAML (JSON is YAML too), read by the product's safe reader: no aliases, capped size and
+    depth; unreadable or unparsable is an EmulatorError naming the file, never quoting it."""
+    try:
+        return read_yaml_file(path, f"fault plan {path}", limits=FAULT_PLAN_LIMITS)
+    except ConfigError as exc:
+        raise EmulatorError(exc.message, hint=HINT) from None

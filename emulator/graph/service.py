@@ -11,7 +11,8 @@ import uuid
 from collections.abc import Callable, Mapping
 
 from emulator.core.app import Dispatcher
-from emulator.core.http import Request, Response, Router, ServiceError
+from emulator.core.bodies import BodyRules, Refusal
+from emulator.core.http import MAX_JSON_DEPTH, Request, Response, Router, ServiceError
 from emulator.core.tokens import GRAPH_AUDIENCE, BearerCheck, Claims, TokenAuthority
 from emulator.graph.access import Caller
 from emulator.graph.batch import BatchEndpoint
@@ -32,11 +33,28 @@ MAX_BATCH_REQUESTS = 20  # learn.microsoft.com/graph/json-batching
 _BY_PATH = re.compile(r"^(?P<host>[^/:,]+):(?P<path>/[^:]*?)(?::(?P<rest>/.*))?:?$")
 _EXPAND_COLUMNS = re.compile(r"^\s*columns\s*(?:\(\s*\$?select\s*=(?P<select>[^)]*)\))?\s*$", re.IGNORECASE)
 _FILTER_DISPLAY_NAME = re.compile(r"^\s*displayName\s+eq\s+'(?P<name>(?:[^']|'')*)'\s*$", re.IGNORECASE)
+# How Graph refuses bodies (docs/emulator.md#security). No Content-Type on a write: msgraph-cli#258. Another
+# type: 415 RequestBodyRead (PHPGraphMailer#14; the message abridged, it goes on to list OData's types).
+# Deep nesting: status, code and message UNCONFIRMED.
+GRAPH_BODY_RULES = BodyRules(
+    too_deep=Refusal(400, "BadRequest", f"The request body is nested deeper than {MAX_JSON_DEPTH} levels."),
+    unsupported_type=Refusal(
+        415,
+        "RequestBodyRead",
+        "A supported MIME type could not be found that matches the content type of the response.",
+    ),
+    missing_type=Refusal(
+        400,
+        "BadRequest",
+        "Write requests (excluding DELETE) must contain the Content-Type header declaration.",
+    ),
+)
 
 
 class GraphService:
     name = "graph"
     mount = "/graph"
+    body_rules = GRAPH_BODY_RULES
 
     def __init__(
         self,

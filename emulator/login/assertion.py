@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding
+
+from emulator.core.http import parse_json
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
@@ -49,10 +49,12 @@ def check_assertion(
     if len(parts) != 3:
         return AssertionProblem(50027, "JWT token is invalid or malformed.")
     try:
-        header: dict[str, Any] = json.loads(_unb64(parts[0]))
-        claims: dict[str, Any] = json.loads(_unb64(parts[1]))
+        header = parse_json(_unb64(parts[0]))
+        claims = parse_json(_unb64(parts[1]))
         signature = _unb64(parts[2])
     except ValueError:
+        return AssertionProblem(50027, "JWT token is invalid or malformed.")
+    if not isinstance(header, dict) or not isinstance(claims, dict):
         return AssertionProblem(50027, "JWT token is invalid or malformed.")
     sha1, sha256 = thumbprints(certificate)
     # MSAL keeps the base64 padding on thumbprints; Entra compares the bytes, so padding is ignored here.

@@ -22,7 +22,13 @@ from cryptography import x509
 from emulator.core.app import PlainErrors
 from emulator.core.clock import Clock
 from emulator.core.http import Request, Response, Router
-from emulator.core.tokens import DEFAULT_LIFETIME_SECONDS, TokenAuthority
+from emulator.core.tokens import (
+    APPIDACR_CERTIFICATE,
+    APPIDACR_PUBLIC,
+    APPIDACR_SECRET,
+    DEFAULT_LIFETIME_SECONDS,
+    TokenAuthority,
+)
 from emulator.login.apps import APP_RESOURCES, RegisteredApp, audience_for_scope
 from emulator.login.assertion import ASSERTION_TYPE, check_assertion
 from emulator.login.device import DeviceCodes
@@ -190,6 +196,7 @@ class LoginService(PlainErrors):
         self, request: Request, form: dict[str, str], app: RegisteredApp, tenant: str
     ) -> Response:
         if "client_assertion" in form and not app.public_client:
+            obtained_with = APPIDACR_CERTIFICATE
             if form.get("client_assertion_type") != ASSERTION_TYPE or app.certificate is None:
                 return self._err(700027, message="Client assertion contains an invalid signature.")
             problem = check_assertion(
@@ -202,6 +209,7 @@ class LoginService(PlainErrors):
             if problem is not None:
                 return self._err(problem.code, message=problem.message)
         elif "client_secret" in form and not app.public_client:
+            obtained_with = APPIDACR_SECRET
             if app.secret is None or not secrets.compare_digest(form["client_secret"], app.secret):
                 return self._err(7000215, client_id=app.client_id)
         else:
@@ -218,7 +226,8 @@ class LoginService(PlainErrors):
             tenant=tenant,
             lifetime_seconds=self.token_lifetime_seconds,
             roles=app.roles_for(audience),
-            extra={"idtyp": "app", "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id))},
+            extra={"idtyp": "app", "oid": str(uuid.uuid5(uuid.NAMESPACE_URL, app.client_id))}
+            | {"appidacr": obtained_with},
         )
         return token_success(self.token_lifetime_seconds, {"access_token": token})
 
@@ -262,6 +271,7 @@ class LoginService(PlainErrors):
                 "oid": grant.object_id,
                 "upn": grant.username,
                 "idtyp": "user",
+                "appidacr": APPIDACR_PUBLIC,  # device code: a public client, no credential
             },
         )
         id_claims = {

@@ -11,8 +11,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
+from emulator.core.bodies import BodyRules, Refusal
 from emulator.core.clock import Clock
-from emulator.core.http import Request, Response, Router
+from emulator.core.http import MAX_JSON_DEPTH, Request, Response, Router
 from emulator.core.tokens import POWERBI_AUDIENCE, BearerCheck, Claims, TokenAuthority
 from emulator.powerbi.access import (
     Access,
@@ -52,6 +53,18 @@ class PowerBIService(PowerBIState):
     def __init__(self, tokens: TokenAuthority, clock: Clock, options: PowerBIOptions | None = None) -> None:
         super().__init__(clock, options)
         self.bearer = BearerCheck(tokens, POWERBI_AUDIENCE, self.options.require_auth)
+        # How Power BI refuses bodies (docs/emulator.md#security), all UNCONFIRMED: deep nesting as its other
+        # validation failures; a body that is not JSON 415. A POST with no body and no type (a refresh) passes.
+        self.body_rules = BodyRules(
+            too_deep=Refusal(
+                self.options.validation_status,
+                self.options.validation_code,
+                f"The request body is nested deeper than {MAX_JSON_DEPTH} levels.",
+            ),
+            unsupported_type=Refusal(
+                415, "UnsupportedMediaType", "The request body must be JSON (Content-Type: application/json)."
+            ),
+        )
         self.rows_hook: Callable[[], None] | None = None  # runs while a POST rows counts as pending
 
     # Service protocol ---------------------------------------------------------------------------

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from emulator.lists.store import Item, ListColumn, Location, Lookup, Person, SpList
+from emulator.lists.store import Item, ListColumn, Location, Lookup, Person, SpList, Term
 from emulator.lists.wire import content_type_id, iso_utc, term_json, value_json
+from emulator.sharepoint.query import TAX_CATCH_ALL, Projection
 
 Metadata = str  # "verbose" | "minimalmetadata" | "nometadata"
+USER_ENTITY = "SP.Data.UserInfoItem"
+TAXONOMY_ENTITY = "SP.Data.TaxonomyHiddenListListItem"
 
 
 def entity_type(sp_list: SpList) -> str:
@@ -50,20 +55,27 @@ def _put(out: dict[str, Any], column: ListColumn, value: object, zone: ZoneInfo,
     elif kind == "hyperlink":
         out[name] = _typed("SP.FieldUrlValue", value_json(kind, value, zone), verbose)
     elif kind == "term":
-        out[name] = _typed("SP.Taxonomy.TaxonomyFieldValue", value_json(kind, value, zone), verbose)
+        assert isinstance(value, Term)
+        # SharePoint REST's long-standing quirk: a single-value term's Label is its WssId, not its label
+        # (sp-dev-docs#10119, pnp/pnpjs#358 #1464); multi-value terms carry their labels.
+        body = {**term_json(value), "Label": str(value.wss_id)}
+        out[name] = _typed("SP.Taxonomy.TaxonomyFieldValue", body, verbose)
     elif kind == "multiterm":
         terms = [_typed("SP.Taxonomy.TaxonomyFieldValue", term_json(t), verbose) for t in value]  # type: ignore[attr-defined]
         out[name] = _collection("SP.Taxonomy.TaxonomyFieldValue", terms, verbose)
     elif kind == "location":
         assert isinstance(value, Location)
-        out[name] = json.dumps(_location(value))  # UNCONFIRMED: REST returns location as a JSON string
+        out[name] = json.dumps(location_body(value))  # UNCONFIRMED: REST returns location as a JSON string
     else:
         out[name] = value_json(kind, value, zone)
 
 
-def _location(value: Location) -> dict[str, Any]:
+def location_body(value: Location) -> dict[str, Any]:
+    """The location value SharePoint stores (PascalCase); the URI is computed as the Graph room computes it."""
+    unique = str(uuid.uuid5(uuid.NAMESPACE_URL, f"location:{value.display_name}:{value.street}:{value.city}"))
+    uri = f"https://www.bingapis.com/api/v6/addresses/{unique}"
     body: dict[str, Any] = {
-        "DisplayName": value.display_name,
+        "LocationUri": uri, "UniqueId": uri, "DisplayName": value.display_name,
         "Address": {
             "Street": value.street, "City": value.city, "State": value.state,
             "CountryOrRegion": value.country_or_region, "PostalCode": value.postal_code,
@@ -74,15 +86,68 @@ def _location(value: Location) -> dict[str, Any]:
     return body
 
 
+def _entity(kind: str, key: str, body: dict[str, Any], verbose: bool) -> dict[str, Any]:
+    return {"__metadata": {"id": key, "type": kind}, **body} if verbose else body
+
+
+def _lookup_entity(value: Lookup | Person, subs: tuple[str, ...], kind: str, verbose: bool) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for sub in subs or ("Id", "Title"):  # UNCONFIRMED: what an expansion with no sub-field selects
+        if sub in ("Id", "ID"):
+            fields[sub] = value.lookup_id
+        elif sub == "Title":
+            fields[sub] = value.display_name if isinstance(value, Person) else value.value
+        elif sub == "EMail" and isinstance(value, Person):
+            fields[sub] = value.email
+    key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{kind}:{value.lookup_id}"))
+    return _entity(kind, key, fields, verbose)
+
+
+def _expanded(
+    item: Item,
+    sp_list: SpList,
+    name: str,
+    subs: tuple[str, ...],
+    target_types: Mapping[str, str],
+    verbose: bool,
+) -> Any:
+    if name == TAX_CATCH_ALL:
+        terms: dict[int, Term] = {}
+        for column, value in zip(sp_list.columns, item.values, strict=True):
+            if column.type == "term" and isinstance(value, Term):
+                terms.setdefault(value.wss_id, value)
+            elif column.type == "multiterm" and isinstance(value, tuple):
+                for term in value:
+                    terms.setdefault(term.wss_id, term)
+        rows = [
+            _entity(TAXONOMY_ENTITY, term.term_guid, {sub: term.wss_id if sub in ("ID", "Id") else term.label
+                                                      for sub in subs or ("ID", "Term")}, verbose)
+            for term in terms.values()
+        ]  # fmt: skip
+        return _collection(TAXONOMY_ENTITY, rows, verbose)
+    if name in ("Author", "Editor"):
+        return _lookup_entity(item.author if name == "Author" else item.editor, subs, USER_ENTITY, verbose)
+    column = sp_list.by_name[name]
+    value = item.values[sp_list.positions[name]]
+    kind = USER_ENTITY if column.type in ("person", "multiperson") else target_types.get(name, "SP.ListItem")
+    if column.type in ("multilookup", "multiperson"):
+        values = value if isinstance(value, tuple) else ()
+        return _collection(kind, [_lookup_entity(v, subs, kind, verbose) for v in values], verbose)
+    return _lookup_entity(value, subs, kind, verbose) if isinstance(value, Lookup | Person) else None
+
+
 def item_json(
     item: Item,
     sp_list: SpList,
     zone: ZoneInfo,
     site_url: str,
     metadata: Metadata,
-    select: frozenset[str] | None,
+    projection: Projection,
+    target_types: Mapping[str, str],
 ) -> dict[str, Any]:
+    """One item; `target_types` names the entity type of each lookup column's target list (for expansions)."""
     verbose = metadata == "verbose"
+    select = projection.select
     uri = f"{site_url}/_api/Web/Lists(guid'{sp_list.id}')/Items({item.id})"
     out: dict[str, Any] = {}
     if verbose:
@@ -112,6 +177,11 @@ def item_json(
     out["Attachments"] = False
     out["GUID"] = item.unique_id
     if select is not None:
-        keep = {rest_name(name) for name in select} | {f"{rest_name(name)}Id" for name in select}
+        out["owshiddenversion"] = item.version  # hidden: only when asked for
+        keep = (
+            {rest_name(name) for name in select} | {f"{rest_name(name)}Id" for name in select} | set(select)
+        )
         out = {k: v for k, v in out.items() if k in keep or k == "__metadata" or k.startswith("odata.")}
+    for name, subs in projection.expand.items():
+        out[name] = _expanded(item, sp_list, name, subs, target_types, verbose)
     return out

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import re
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -106,7 +109,7 @@ def test_unknown_key_lists_valid_keys(tmp_path: Path) -> None:
 
 def test_yaml_error_names_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "tenant_id: a\nclient_id: [unclosed\nauth:\n")
-    with pytest.raises(ConfigError, match=r"cetk\.yaml, line \d"):
+    with pytest.raises(ConfigError, match=r"cetk\.yaml, line 3: not valid YAML"):
         load(path, {}, keyring=NO_KEYRING)
 
 
@@ -288,3 +291,142 @@ def test_a_bad_auth_mode_is_one_problem_not_a_guess() -> None:
         "setting 'auth.mode': 'password' is not one of certificate, client_secret, device_code, none"
     ]
     assert loaded.provenance.values["auth.mode"] == "password"  # config show shows what was given
+
+
+# --- the config file is read safely (issue 7): checked before it is expanded or nested -------------
+
+# Nine mappings of nine aliases each: 9^9 (387 million) dotted keys once flattened, in ~630 bytes.
+ALIAS_BOMB = (
+    "a: &a {"
+    + ", ".join(f"{k}: x" for k in "abcdefghi")
+    + "}\n"
+    + "".join(
+        f"{chr(98 + n)}: &{chr(98 + n)} {{" + ", ".join(f"{k}: *{chr(97 + n)}" for k in "abcdefghi") + "}\n"
+        for n in range(8)
+    )
+)
+
+
+def allocated_peak(action: Callable[[], object]) -> int:
+    tracemalloc.start()
+    try:
+        action()
+    except ConfigError:
+        pass
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return peak
+
+
+@pytest.mark.parametrize(
+    "prefix", ["", "organisation: x\nendpoints:\n  graph: https://graph.microsoft.com\n"]
+)
+def test_an_alias_bomb_is_refused_before_it_is_expanded(tmp_path: Path, prefix: str) -> None:
+    path = write(tmp_path, prefix + ALIAS_BOMB)
+    assert len(ALIAS_BOMB) < 700
+    with pytest.raises(ConfigError, match=r"cetk\.yaml, line \d+: anchors \(&name\) are not allowed"):
+        load(path, {}, keyring=NO_KEYRING, strict=False)
+    assert allocated_peak(lambda: load(path, {}, keyring=NO_KEYRING, strict=False)) < 5_000_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "tenant_id: " + "[" * 5000 + "]" * 5000 + "\n",
+        "auth: " + "{a: " * 5000 + "}" * 5000 + "\n",
+        "".join(" " * depth + f"k{depth}:\n" for depth in range(1, 400)),
+    ],
+)
+def test_deep_nesting_is_a_config_error_not_a_traceback(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError, match="nested deeper than 5 levels"):
+        load(path, {}, keyring=NO_KEYRING, strict=False)
+
+
+def test_an_oversized_config_file_is_refused_unread(tmp_path: Path) -> None:
+    path = write(tmp_path, "organisation: x\n" + "#" * 200_000 + "\n")
+    with pytest.raises(ConfigError, match="over 100,000 bytes"):
+        load(path, {}, keyring=NO_KEYRING, strict=False)
+
+
+def test_unknown_keys_are_found_while_walking_and_bounded(tmp_path: Path) -> None:
+    path = write(tmp_path, "".join(f"unknown_{n}: {n}\n" for n in range(1000)))
+    with pytest.raises(ConfigError, match="and perhaps more") as caught:
+        load(path, {}, keyring=NO_KEYRING, strict=False)
+    assert caught.value.message.count("on line") == 10
+
+
+def test_a_secret_key_is_refused_as_it_is_read(tmp_path: Path) -> None:
+    path = write(tmp_path, f"auth:\n  client_secret: {SECRET}\n" + ALIAS_BOMB + "[unclosed\n")
+    with pytest.raises(SecretInConfigError, match=r"key 'auth\.client_secret' \(line 2\)"):
+        load(path, {}, keyring=NO_KEYRING, strict=False)
+
+
+PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----"
+JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"organisation: '{JWT}'\n",
+        f"powerbi:\n  dataset_name: 'Bearer {JWT}'\n",
+        f"sharepoint:\n  lists:\n    events: |\n      {PEM.replace(chr(10), chr(10) + '      ')}\n",
+        f"colour: '{JWT}'\n",  # under an unknown key: refused as a secret, not only as unknown
+        f"tenant_id: ['{JWT}']\n",  # in a list
+        f"'{JWT}': x\n",  # as a key
+        f"paths:\n  '{PEM.splitlines()[0]}': x\n",
+    ],
+)
+def test_pem_blocks_and_jwts_under_any_key_are_refused(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(SecretInConfigError) as caught:
+        load(path, {}, keyring=NO_KEYRING, strict=False)
+    said = caught.value.message + caught.value.hint
+    assert JWT not in said and "MIIEowIBAAKCAQEA" not in said and "BEGIN RSA" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "hidden"),
+    [
+        ("tenant_idd: x\n", "'tenant_idd' (line 1; did you mean 'tenant_id'?)", None),
+        ("auth:\n  mdoe: x\n", "'auth.mdoe' (line 2; did you mean 'auth.mode'?)", None),
+        ("PLANTED-SECRET-9: x\n", "unknown key on line 1", "PLANTED"),
+        ("auth:\n  AKIAIOSFODNN7EXAMPLE: x\n", "unknown key on line 2 under 'auth'", "AKIA"),
+    ],
+)
+def test_an_unknown_key_is_named_only_when_it_is_a_near_miss(
+    tmp_path: Path, text: str, shown: str, hidden: str | None
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load(path, {}, keyring=NO_KEYRING, strict=False)
+    assert shown in caught.value.message
+    if hidden is not None:
+        assert hidden not in caught.value.message + caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("tenant_id: {a: 1}\n", "'tenant_id' must be a single value, not a mapping"),
+        ("auth: x\n", "'auth' is a section; put its keys under it"),
+        ("tenant_id: a\ntenant_id: b\n", "line 2: a key is repeated"),
+        ("organisation: !!python/object:os.system x\n", "explicit tags"),
+        ("- a\n", "the top level must be a mapping"),
+    ],
+)
+def test_shapes_the_settings_do_not_take_are_config_errors(tmp_path: Path, text: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(problem)):
+        load(write(tmp_path, text), {}, keyring=NO_KEYRING, strict=False)
+
+
+def test_values_keep_the_text_written(tmp_path: Path) -> None:
+    path = write(tmp_path, "client_id: 0123\npowerbi:\n  dataset_name: yes\norganisation: 1e3\nauth:\n")
+    values = load(path, {}, keyring=NO_KEYRING, strict=False).provenance.values
+    assert (values["client_id"], values["powerbi.dataset_name"], values["organisation"]) == (
+        "0123",
+        "yes",
+        "1e3",
+    )

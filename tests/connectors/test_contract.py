@@ -19,6 +19,7 @@ from connectors.auth import Resource
 from connectors.graph_lists import GraphLists
 from connectors.http import ServiceSession, build_session, iter_pages
 from connectors.powerbi import PowerBIClient
+from connectors.sharepoint_rest import SharePointRestLists
 from emulator.testing import DEFAULT_TENANT, RunningEmulator
 from errors import AuthError, NotFoundError
 from tests.connectors.conftest import (
@@ -51,6 +52,7 @@ class ContractCase:
     refused_status: int
     items: int
     page_size: int
+    setup_requests: int = 0  # requests the read makes before its pages (site, list, columns)
 
 
 def issue(emu: RunningEmulator, audience: str, **extra: Any) -> str:
@@ -81,6 +83,14 @@ def read_with_graph_lists(
 def read_sharepoint_items(session: ServiceSession, emu: RunningEmulator, title: str) -> list[Any]:
     url = emu.url("sharepoint", f"/sites/Test/_api/Web/lists/GetByTitle('{title}')/items")
     return [item for page in iter_pages(session, url, headers=VERBOSE) for item in page.items]
+
+
+def read_with_sharepoint_rest(session: ServiceSession, emu: RunningEmulator, title: str) -> list[Any]:
+    """connectors/sharepoint_rest.py: the site (2 requests), the list and its columns (2), then the pages."""
+    lists = SharePointRestLists(session, emu.url("sharepoint", "/sites/Test"), page_size=100)
+    site = lists.site()
+    live = lists.list_by_name(site.id, title)
+    return [item for page in lists.iter_item_pages(site.id, live.id, ["Title"]) for item in page.items]
 
 
 def seed_datasets(emu: RunningEmulator) -> str:
@@ -140,6 +150,22 @@ CASES = [
         page_size=100,
     ),
     ContractCase(
+        id="sharepoint-rest-connector",
+        resource="sharepoint",
+        service="sharepoint",
+        read_path=r"/_api/",  # every request of the read: the first one (the site) meets the 429
+        seed=lambda emu: seed_list(emu, 250) and "Items",
+        read=read_with_sharepoint_rest,
+        missing=lambda title: "No Such List",
+        refused_token=lambda emu: issue(
+            emu, GRAPH_AUDIENCE
+        ),  # SharePoint's 401 "Invalid issuer or signature."
+        refused_status=401,
+        items=250,
+        page_size=100,
+        setup_requests=4,
+    ),
+    ContractCase(
         id="powerbi-datasets",
         resource="powerbi",
         service="powerbi",
@@ -196,7 +222,7 @@ def test_pagination_ends_with_every_item_once(
 
     assert len(items) == case.items
     assert len({repr(item) for item in items}) == case.items
-    assert session.stats.requests == math.ceil(case.items / case.page_size)
+    assert session.stats.requests == math.ceil(case.items / case.page_size) + case.setup_requests
 
 
 def test_a_429_is_waited_out_and_retried(

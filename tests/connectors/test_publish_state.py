@@ -1,4 +1,4 @@
-"""The publish state: load transitions, what a commit makes true, settling after a crash, the file and the lock."""
+"""The publish state: load transitions, what a commit makes true, settling after a crash, the file."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from connectors.publish_state import PublishState
-from connectors.publish_state_db import LOCK_FILE_NAME, STATE_FILE_NAME, publish_lock
-from errors import PublishError, PublishLocked
+from connectors.publish_state_db import STATE_FILE_NAME
+from errors import PublishError
 
 
 def versions(*rows: tuple[str, int, str, bool]) -> pd.DataFrame:
@@ -136,10 +136,3 @@ def test_a_damaged_state_file_is_refused_with_what_to_do(tmp_path: Path) -> None
         PublishState.open(tmp_path)
 
     assert "move the file aside" in refused.value.hint
-
-
-def test_a_second_run_is_refused_while_one_holds_the_lock(tmp_path: Path) -> None:
-    with publish_lock(tmp_path), pytest.raises(PublishLocked, match=LOCK_FILE_NAME), publish_lock(tmp_path):
-        pass
-    with publish_lock(tmp_path):  # released when the holder ends
-        pass

@@ -16,7 +16,13 @@ import pytest
 from config.loader import load
 from connectors.auth import SignIn, sign_in_config_from_settings
 from connectors.http import build_session, iter_pages, redact_url, send
-from connectors.redaction import scrub_text
+from connectors.redaction import (
+    MAX_SERVICE_MESSAGE_CHARS,
+    RedactingLogFilter,
+    install_log_filter,
+    redact_text,
+    scrub_text,
+)
 from emulator.testing import DEFAULT_TENANT, RunningEmulator
 from errors import AuthError, CetkError, ConnectorError
 from tests.connectors.conftest import (
@@ -175,3 +181,58 @@ def test_scrub_text_removes_tokens_named_values_and_known_secrets() -> None:
     text = "Bearer abc.def client_secret=hunter2 eyJhbGciOi.eyJzdWIi.sig and my-own-secret\nnext line"
     assert scrub_text(text, "my-own-secret") == "Bearer *** client_secret=*** *** and *** next line"
     assert len(scrub_text("x" * 1000)) == 300
+
+
+# --- one test per pattern of connectors/redaction.py (checked by bench/mutate_redaction.py) -------------
+
+# Written out, not read from config.urls.CREDENTIAL_QUERY_KEYS, so removing a name there fails its case.
+CREDENTIAL_NAMES = [
+    "access_token", "refresh_token", "id_token", "client_secret", "client_assertion", "code", "device_code",
+    "password", "passphrase", "secret", "sig", "signature", "x-amz-signature", "x-amz-credential",
+    "x-amz-security-token", "x-goog-signature", "x-goog-credential", "key", "api_key", "api-key", "apikey",
+    "subscription-key", "token",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CREDENTIAL_NAMES)
+def test_redact_text_masks_each_credential_name_in_every_shape(name: str) -> None:
+    assert redact_text(f"{name}={SECRET}&next=1") == f"{name}=***&next=1"
+    assert redact_text(f'{{"{name}": "{SECRET}"}}') == f'{{"{name}": "***"}}'
+    assert redact_text(f"{name.upper()}: {SECRET}") == f"{name.upper()}: ***"
+
+
+def test_redact_text_masks_a_jwt_alone() -> None:
+    assert redact_text("id eyJhbGciOi.eyJzdWIi.c2ln here") == "id *** here"
+
+
+def test_redact_text_masks_a_bearer_value_alone() -> None:
+    assert redact_text(f"sent Bearer {SECRET} twice") == "sent Bearer *** twice"
+
+
+def test_redact_text_masks_the_secrets_it_is_given() -> None:
+    assert redact_text(f"x{SECRET}y", SECRET, None) == "x***y"
+    assert redact_text(f"x{SECRET}y") == f"x{SECRET}y"
+
+
+def test_scrub_text_makes_one_line_and_caps_it() -> None:
+    assert scrub_text("a\n\tb   c") == "a b c"
+    capped = scrub_text("word " * 200)
+    assert len(capped) == MAX_SERVICE_MESSAGE_CHARS and capped.endswith("…")
+
+
+def test_the_library_log_filter_masks_and_can_be_taken_off(caplog: pytest.LogCaptureFixture) -> None:
+    logger = logging.getLogger("cetk.test.library")
+    caplog.set_level(logging.DEBUG, logger="cetk.test.library")
+    uninstall = install_log_filter("cetk.test.library")
+    assert install_log_filter("cetk.test.library")() is None  # a second install adds (and removes) nothing
+    logger.debug("device_code=%s", SECRET)
+    uninstall()
+    logger.debug("after: device_code=%s", SECRET)
+    assert "device_code=***" in caplog.messages[0]
+    assert caplog.messages[1] == f"after: device_code={SECRET}"
+    assert not logger.filters
+
+
+def test_the_library_log_filter_passes_a_malformed_record() -> None:
+    record = logging.LogRecord("n", logging.INFO, "f", 1, "%s %s", ("one",), None)
+    assert RedactingLogFilter().filter(record) is True

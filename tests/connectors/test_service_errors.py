@@ -322,3 +322,20 @@ class _Bearer(requests.auth.AuthBase):
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         request.headers["Authorization"] = f"Bearer {self.token}"
         return request
+
+
+def test_sharepoints_token_refusal_keeps_its_text_but_an_oauth_description_stays_hidden(
+    http: responses.RequestsMock,
+) -> None:
+    refused = answer(http, "GET", SP, 401, {"error_description": "Unsupported app only token."})
+    oauth = answer(http, "POST", TOKEN_URL, 401, {"error": "invalid_client",
+                   "error_description": "AADSTS7000215: Invalid client secret provided. Trace ID: 1"})  # fmt: skip
+
+    with pytest.raises(AuthError) as sharepoint:
+        raise_for_error(refused)
+    with pytest.raises(AuthError) as entra:
+        raise_for_error(oauth)
+
+    assert "HTTP 401: Unsupported app only token." in str(sharepoint.value)
+    assert sharepoint.value.service_code is None
+    assert "Invalid client secret" not in str(entra.value) and "AADSTS7000215" in str(entra.value)

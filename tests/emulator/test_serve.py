@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import signal
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import msal
 import pytest
 import requests
 
+import emulator.serve
 from config.loader import load
+from emulator.demo.force import Force
 from emulator.demo.forms_mapping import DEMO_FORMS_MAPPING
 from emulator.demo.list_mapping import DEMO_SITE_MAPPING
-from emulator.serve import DEMO_CLIENT_ID, ServeOptions, serving
+from emulator.demo.lists import DemoTenant, seed_lists
+from emulator.lists.store import ListStore
+from emulator.serve import DEMO_CLIENT_ID, DEMO_WORKSPACE_NAME, ServeOptions, serving
 from errors import EmulatorError
 from powerbi_dataset.model import DATASET
 from transforms.forms_mapping import check_forms_mapping, load_forms_mapping
@@ -142,5 +150,84 @@ def test_cli_serves_until_interrupted_and_prints_connection_json(tmp_path: Path)
         assert process.wait(timeout=20) == 0
     finally:
         if process.poll() is None:  # a failed assertion must not leave the server running
+            process.kill()
+        process.communicate(timeout=20)
+
+
+# ready only when loaded: nothing answers, and no `ready` line appears, before the demo tenant is in -----------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def read_lines_until(process: subprocess.Popen[str], prefix: str, seconds: float) -> list[str]:
+    """stdout's lines up to the first starting with `prefix`; fails (does not hang) if it never comes."""
+    assert process.stdout is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or []], daemon=True).start()
+    seen: list[str] = []
+    while not seen or not seen[-1].startswith(prefix):
+        try:
+            seen.append(lines.get(timeout=seconds).rstrip("\n"))
+        except queue.Empty:
+            raise AssertionError(f"no line starting {prefix!r} in {seconds} s; got {seen}") from None
+    return seen
+
+
+def test_the_port_stays_closed_while_the_tenant_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = free_port()
+    seen_while_loading: list[bool] = []
+
+    def seed_and_probe(store: ListStore, force: Force) -> DemoTenant:
+        seen_while_loading.append(port_open(port))
+        tenant = seed_lists(store, force)
+        seen_while_loading.append(port_open(port))
+        return tenant
+
+    monkeypatch.setattr(emulator.serve, "seed_lists", seed_and_probe)
+    with serving(ServeOptions(port=port, state_dir=tmp_path, **SMALL)) as (server, _stack, environment):
+        listed = requests.get(f"{server.base_url}/powerbi/v1.0/myorg/groups", timeout=10).json()["value"]
+    assert seen_while_loading == [False, False]
+    assert [group["id"] for group in listed] == [environment.workspace_id]
+
+
+def test_cli_opens_the_port_with_the_tenant_loaded_and_prints_ready_last(tmp_path: Path) -> None:
+    """A script that waits for the port, or for the `ready` line, must see the whole demo tenant."""
+    port = free_port()
+    command = [sys.executable, "-c", "import cli; cli.main()", "emulator", "serve", "--port", str(port),
+               "--events", "300", "--ccrs", "3000", "--state-dir", str(tmp_path)]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CETK_")}
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not port_open(port):  # what a script waiting for the port does
+            assert process.poll() is None and time.monotonic() < deadline, (
+                "the emulator never opened its port"
+            )
+            time.sleep(0.01)
+        groups = requests.get(f"http://127.0.0.1:{port}/powerbi/v1.0/myorg/groups", timeout=60).json()[
+            "value"
+        ]
+        assert [group["name"] for group in groups] == [DEMO_WORKSPACE_NAME]
+        lines = read_lines_until(process, "ready", seconds=60)
+        assert lines[-1] == f"ready http://127.0.0.1:{port}"
+        assert Path(tmp_path / "cetk.yaml").is_file()  # every file is written before `ready`
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
             process.kill()
         process.communicate(timeout=20)

@@ -15,6 +15,7 @@ from powerbi_dataset.model import DATASET
 from powerbi_dataset.rules import Compare
 from powerbi_dataset.schema import Dataset
 from tests.transforms.clean_rows import AS_OF
+from tests.transforms.normalise_all_codes import normalise_every_code
 from tests.transforms.test_validate_all_codes import build
 from transforms.problems import CHECKS, PROBLEM_TYPES, problem_catalogue, problem_codes_markdown
 from transforms.validate import validate_dataset
@@ -23,11 +24,12 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "problem-codes.md"
 
 
 def emitted_codes() -> set[str]:
-    """Codes reported over the bundled sample and the all-codes fixture."""
+    """Codes reported over the bundled sample, the all-codes fixture and the normalisation fixture."""
     sample = validate_dataset(read_tables(sample_data_dir(), only=CANONICAL_TABLES), as_of=SAMPLE_AS_OF)
     tables, _expected = build()
     every_code = validate_dataset(tables, as_of=AS_OF)
-    return {problem.code for report in (sample, every_code) for problem in report.problems}
+    normalised = normalise_every_code()
+    return {problem.code for report in (sample, every_code, normalised) for problem in report.problems}
 
 
 def test_every_emitted_code_is_declared_and_every_declared_code_is_emitted() -> None:

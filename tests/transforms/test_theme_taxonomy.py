@@ -61,7 +61,7 @@ def test_a_force_supplies_its_own_file(tmp_path: Path) -> None:
             GOOD.replace("[parking, double yellows]", "[par*king]"),
             ["themes.PARKING.phrases item 1", "'*' may only end"],
         ),
-        (GOOD.replace("[parking, double yellows]", "[parking, no]"), ["item 2", "quote no"]),
+        (GOOD.replace("[parking, double yellows]", "[parking, false]"), ["item 2", "quote true, false"]),
         (GOOD.replace("[pothole*]", "[parking]"), ["themes.OTHER", "'parking' is also listed under PARKING"]),
         (GOOD + "negation:\n  window_words: 9\n", ["negation.window_words", "0 to 5"]),
         (GOOD + "negation:\n  before: [nothing*]\n", ["negation.before", "only allowed in theme phrases"]),
@@ -75,7 +75,7 @@ def test_a_bad_taxonomy_is_refused_naming_the_file_and_entry(document: str, name
     with pytest.raises(ConfigError) as caught:
         parse_taxonomy(document, source="forces/ours.yaml")
     message = str(caught.value)
-    assert message.startswith("taxonomy forces/ours.yaml: ")
+    assert message.startswith(("taxonomy forces/ours.yaml: ", "taxonomy forces/ours.yaml, line "))
     for name in names:
         assert name in message
     assert "docs/themes.md" in caught.value.hint
@@ -99,3 +99,13 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
 )
 def test_phrases_are_normalised_like_the_text(phrase: str, normalised: str) -> None:
     assert normalise_phrase(phrase) == normalised
+
+
+def test_yes_no_on_off_are_phrases_and_anchors_are_refused() -> None:
+    taxonomy = parse_taxonomy(
+        GOOD.replace("[parking, double yellows]", "[parking, no, Yes, on, OFF]"), source="ours.yaml"
+    )
+    rule = taxonomy.rule("PARKING")
+    assert rule is not None and {"no", "yes", "on", "off"} <= set(rule.phrases)
+    with pytest.raises(ConfigError, match="taxonomy ours.yaml, line 3: anchors"):
+        parse_taxonomy("version: x\nthemes:\n  PARKING: &p [a]\n  ASB: *p\n", source="ours.yaml")

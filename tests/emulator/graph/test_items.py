@@ -42,6 +42,8 @@ class World:
     def call(self, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None):
         target = url.removeprefix(ORIGIN)
         sent = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        if body is not None:  # Graph refuses a write without it, as a real client knows
+            sent.setdefault("Content-Type", "application/json")
         raw = json.dumps(body).encode() if body is not None else b""
         response = self.emulator.handle(method, target, sent, raw, ORIGIN)
         return response.status, json.loads(response.body) if response.body else None, response.headers

@@ -1,0 +1,203 @@
+"""A streamed, key-ordered merge of sorted runs of rows, for staging (memory: a few batches per run).
+
+Every row carries a generation (0 for the previous snapshot, then one per `add`/`drop` call of the
+writer) and a sequence number. Rows are grouped by the `replace_by` column (the source item: a fact's
+key, a bridge's parent): in each group only the rows of the newest generation survive, so a changed item
+replaces all its earlier rows (a bridge parent's whole set); among equal keys of one generation the last
+row wins; a drop of a value at generation g removes its rows older than g. Output is sorted by
+(length of replace_by, replace_by, rest of the key), so equal content gives equal rows in equal order;
+the length first makes "sp:{list}:9" sort before "sp:{list}:10", the order a list is read in, so runs
+arrive already sorted and a merge step mostly takes rows from one run without sorting them again.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+GENERATION = "__cetk_generation"
+SEQUENCE = "__cetk_sequence"
+LENGTH = "__cetk_length"
+ORDER_COLUMNS = (GENERATION, SEQUENCE, LENGTH)  # added for the merge, never written to a staged file
+SPILL_BATCH_ROWS = 1_024  # rows a run's reader holds at a time
+
+
+@dataclass(frozen=True)
+class MergeOrder:
+    replace_by: str
+    sort_columns: tuple[str, ...]  # replace_by first, then the rest of the key
+
+    @classmethod
+    def for_key(cls, key: Sequence[str], replace_by: str | None = None) -> MergeOrder:
+        if not key:
+            raise ValueError("a staged table needs a key to merge by")
+        lead = replace_by or key[0]
+        return cls(lead, (lead, *(name for name in key if name != lead)))
+
+    @property
+    def compare_columns(self) -> tuple[str, ...]:
+        return (LENGTH, *self.sort_columns)
+
+    @property
+    def sort_keys(self) -> list[tuple[str, str]]:
+        return [(name, "ascending") for name in (*self.compare_columns, GENERATION, SEQUENCE)]
+
+
+def with_order_columns(table: pa.Table, order: MergeOrder, generation: int, first_sequence: int) -> pa.Table:
+    rows = table.num_rows
+    lead = table.column(order.replace_by)
+    if pa.types.is_string(lead.type) or pa.types.is_large_string(lead.type):
+        length = pc.cast(pc.utf8_length(lead), pa.int64())
+    else:
+        length = pa.array(np.zeros(rows, dtype=np.int64))
+    table = table.append_column(GENERATION, pa.array(np.full(rows, generation, dtype=np.int64)))
+    sequence = np.arange(first_sequence, first_sequence + rows, dtype=np.int64)
+    return table.append_column(SEQUENCE, pa.array(sequence)).append_column(LENGTH, length)
+
+
+def sort_rows(table: pa.Table, order: MergeOrder) -> pa.Table:
+    """Rows in merge order (nulls last: Arrow's default); rows already in order are not copied."""
+    indices = pc.sort_indices(table, sort_keys=order.sort_keys)
+    if np.array_equal(indices.to_numpy(), np.arange(table.num_rows)):
+        return table
+    return table.take(indices)
+
+
+def write_run(path: Path, table: pa.Table, order: MergeOrder) -> None:
+    """One sorted run as an Arrow IPC file, in small batches so a reader holds little of it."""
+    ordered = sort_rows(table, order)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, ordered.schema) as writer:
+        writer.write_table(ordered, max_chunksize=SPILL_BATCH_ROWS)
+
+
+def iter_run(path: Path) -> Iterator[pa.Table]:
+    with pa.OSFile(str(path), "rb") as source:
+        reader = pa.ipc.open_file(source)
+        for index in range(reader.num_record_batches):
+            yield pa.Table.from_batches([reader.get_batch(index)])
+
+
+class _KeyView(Sequence[tuple[Any, ...]]):
+    """Row keys of a sorted table as a sequence bisect can search (nulls sort last, as Arrow sorts them)."""
+
+    def __init__(self, table: pa.Table, columns: tuple[str, ...]) -> None:
+        self._columns = [table.column(name) for name in columns]
+        self._rows = table.num_rows
+
+    def __len__(self) -> int:
+        return int(self._rows)
+
+    def __getitem__(self, index: Any) -> Any:
+        return tuple(_sortable(column[index].as_py()) for column in self._columns)
+
+
+def _sortable(value: Any) -> tuple[Any, ...]:
+    return (1,) if value is None else (0, value)
+
+
+class _Cursor:
+    """The current batch of one sorted run."""
+
+    def __init__(self, batches: Iterator[pa.Table], order: MergeOrder) -> None:
+        self._batches = batches
+        self._order = order
+        self.current: pa.Table | None = None
+        self._advance()
+
+    def _advance(self) -> None:
+        self.current = next((batch for batch in self._batches if batch.num_rows), None)
+
+    def last_key(self) -> tuple[Any, ...]:
+        assert self.current is not None
+        key: tuple[Any, ...] = _KeyView(self.current, self._order.compare_columns)[self.current.num_rows - 1]
+        return key
+
+    def take_through(self, boundary: tuple[Any, ...]) -> pa.Table:
+        """The current batch's rows with keys up to `boundary`; the rest stay for the next step."""
+        assert self.current is not None
+        count = bisect.bisect_right(_KeyView(self.current, self._order.compare_columns), boundary)
+        taken, rest = self.current.slice(0, count), self.current.slice(count)
+        if rest.num_rows:
+            self.current = rest
+        else:
+            self._advance()
+        return taken
+
+
+def iter_merged(
+    runs: Sequence[Iterator[pa.Table]], order: MergeOrder, drops: Mapping[Any, int]
+) -> Iterator[pa.Table]:
+    """The rows of sorted runs in key order, resolved as the module docstring says (order columns kept)."""
+    cursors = [_Cursor(run, order) for run in runs]
+    tail: pa.Table | None = None
+    while True:
+        live = [cursor for cursor in cursors if cursor.current is not None]
+        if not live:
+            break
+        boundary = min(cursor.last_key() for cursor in live)
+        parts = [part for part in (cursor.take_through(boundary) for cursor in live) if part.num_rows]
+        if not parts:  # sorted runs always give up their boundary batch
+            raise RuntimeError(f"a run of {order.sort_columns} is not in key order")
+        if len(parts) == 1:
+            # In order already: a run's rows are sorted, and the tail's keys are at most every unread key;
+            # a key in both differs only by generation and sequence, which _resolve decides on.
+            step = parts[0] if tail is None else pa.concat_tables([tail, parts[0]])
+        else:
+            step = sort_rows(pa.concat_tables(parts if tail is None else [*parts, tail]), order)
+        # Rows of the last replace_by group may continue in runs not yet read: keep them for the next step.
+        split = _last_group_start(step, order.replace_by)
+        tail = step.slice(split) if split < step.num_rows else None
+        if split:
+            yield _resolve(step.slice(0, split), order, drops)
+    if tail is not None:
+        yield _resolve(tail, order, drops)
+
+
+def _last_group_start(table: pa.Table, column: str) -> int:
+    values = table.column(column)
+    last = values[table.num_rows - 1]
+    same = pc.equal(values, last) if last.is_valid else pc.is_null(values)
+    flags = np.asarray(same.to_numpy(zero_copy_only=False), dtype=bool)
+    # groups are contiguous (sorted), so the group starts after the last row that differs
+    differ = np.flatnonzero(~flags)
+    return int(differ[-1]) + 1 if differ.size else 0
+
+
+def _equal_to_next(column: pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    """For rows 0..n-2: is the value equal to the next row's (two nulls count as equal)."""
+    head, following = column.slice(0, len(column) - 1), column.slice(1)
+    equal = pc.fill_null(pc.equal(head, following), False)
+    both_null = pc.and_(pc.is_null(head), pc.is_null(following))
+    return np.asarray(pc.or_(equal, both_null).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _resolve(table: pa.Table, order: MergeOrder, drops: Mapping[Any, int]) -> pa.Table:
+    rows = table.num_rows
+    if rows == 0:
+        return table
+    generation = table.column(GENERATION).to_numpy()
+    keep = np.ones(rows, dtype=bool)
+    if rows > 1:
+        starts = np.flatnonzero(np.concatenate(([True], ~_equal_to_next(table.column(order.replace_by)))))
+        newest = np.maximum.reduceat(generation, starts)
+        keep &= generation == np.repeat(newest, np.diff(np.append(starts, rows)))
+        same_key = np.ones(rows - 1, dtype=bool)
+        for name in order.sort_columns:
+            same_key &= _equal_to_next(table.column(name))
+        keep[:-1] &= ~same_key  # equal keys of one generation: the last (highest sequence) wins
+    if drops:
+        column = table.column(order.replace_by)
+        dropped = pa.array(list(drops), type=column.type)
+        generations = np.array(list(drops.values()), dtype=np.int64)
+        found = pc.index_in(column, value_set=dropped)
+        hit = np.asarray(pc.is_valid(found).to_numpy(zero_copy_only=False), dtype=bool)
+        positions = pc.fill_null(found, 0).to_numpy(zero_copy_only=False)
+        keep &= ~(hit & (generation < generations[positions]))
+    return table if keep.all() else table.filter(pa.array(keep))

@@ -1,0 +1,349 @@
+"""Staged Parquet: one file per canonical table, written atomically and streamed in row groups.
+
+A writer takes the table's rows page by page (`add`), spills them to sorted runs on disk, and `prepare()`
+merges them, with the previous snapshot on an incremental run, into a temporary file (fsynced) in key
+order, in row groups of a fixed size with fixed writer options: equal content gives a byte-identical
+file (R10). When that file equals the staged one, it is discarded: no new file. `commit_list` renames a
+list's files and records them in the sync state in the crash-safe order of docs/sync.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from config.settings import Paths
+from connectors.snapshot_merge import (
+    ORDER_COLUMNS,
+    SPILL_BATCH_ROWS,
+    MergeOrder,
+    iter_merged,
+    iter_run,
+    with_order_columns,
+    write_run,
+)
+from connectors.sync_records import ListCommit
+from connectors.sync_state import SyncState
+from errors import StateError
+from powerbi_dataset.derive import arrow_schema
+from powerbi_dataset.schema import Table
+
+STAGED_SUFFIX = ".parquet"
+ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: the unit of memory when merging
+PRIVATE_FILE_MODE = 0o600  # staged rows are minimised but still personal (pseudonyms, consented answers)
+PRIVATE_DIR_MODE = 0o700
+HASH_CHUNK_BYTES = 1 << 20
+ABSENT = "absent"  # the hash the state records for a file that is not there (an emptied quarantine)
+QUARANTINE_PREFIX = "quarantine/"  # state names of quarantine files; they are renamed after staged tables
+# Fixed, so the same rows give the same bytes; pyarrow writes no timestamp into Parquet metadata.
+# Dictionary encoding only for coded columns (dictionary_columns): on ids and free text it costs time and,
+# under zstd, size.
+WRITER_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "compression_level": 3,
+    "write_statistics": True,
+    "version": "2.6",
+    "data_page_version": "1.0",
+    "write_page_index": False,
+    "store_schema": True,
+}
+
+OnStep = Callable[[str], None]
+
+
+def dictionary_columns(table: Table) -> list[str]:
+    """Columns whose values come from a short list of codes: the ones dictionary encoding pays for."""
+    return [column.name for column in table.columns if column.codes]
+
+
+def staged_path(staging_dir: Path, table: str) -> Path:
+    return staging_dir / f"{table}{STAGED_SUFFIX}"
+
+
+def file_sha256(path: Path) -> str | None:
+    """sha256 of a file's bytes, read in chunks; None when there is no file."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(HASH_CHUNK_BYTES):
+                digest.update(chunk)
+    except FileNotFoundError:
+        return None
+    return digest.hexdigest()
+
+
+def current_sha256(paths: Paths) -> Callable[[str], str]:
+    """name -> sha256 of the file the state records under that name (ABSENT when there is none): a staged
+    table's name, or QUARANTINE_PREFIX + a quarantine file's name. What SyncState.recover() compares."""
+
+    def digest(name: str) -> str:
+        if name.startswith(QUARANTINE_PREFIX):
+            path = paths.quarantine_dir / name.removeprefix(QUARANTINE_PREFIX)
+        else:
+            path = staged_path(paths.staging_dir, name)
+        return file_sha256(path) or ABSENT
+
+    return digest
+
+
+@dataclass(frozen=True)
+class PreparedSnapshot:
+    """A file's next version: written to `temporary` and fsynced, to be removed (`remove`), or (neither)
+    left as it is. `table` is the name the state records it under: a staged table's name, or
+    QUARANTINE_PREFIX + a quarantine file's name."""
+
+    table: str
+    path: Path
+    temporary: Path | None
+    sha256: str  # of the file after publish(); ABSENT when there will be none
+    rows: int
+    remove: bool = False
+    tracked: bool = True  # recorded in the state; False for a file derived from another (the quarantine CSV)
+
+    @property
+    def changed(self) -> bool:
+        return self.temporary is not None or self.remove
+
+    def publish(self) -> None:
+        """Rename the temporary file over the old one (or remove it) and fsync the folder: durable, atomic."""
+        if self.temporary is not None:
+            replace_durably(self.temporary, self.path)
+        elif self.remove:
+            self.path.unlink(missing_ok=True)
+            fsync_directory(self.path.parent)
+
+    def discard(self) -> None:
+        if self.temporary is not None:
+            self.temporary.unlink(missing_ok=True)
+
+
+class StagedTableWriter:
+    """Writes one staged table: a whole new snapshot (`incremental=False`), or the previous snapshot
+    merged with changed rows and dropped items. A later `add` of a `replace_by` value (the item: the key
+    of a fact, the parent of a bridge) supersedes every earlier row of it; `drop` removes an item."""
+
+    def __init__(
+        self,
+        staging_dir: Path,
+        table: Table,
+        *,
+        incremental: bool,
+        replace_by: str | None = None,
+        row_group_rows: int = ROW_GROUP_ROWS,
+    ) -> None:
+        self.table = table
+        self.path = staged_path(staging_dir, table.name)
+        self.schema = arrow_schema(table, "staging")
+        self.order = MergeOrder.for_key(table.key, replace_by)
+        self.incremental = incremental
+        self.row_group_rows = row_group_rows
+        staging_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        self._spill_dir = Path(tempfile.mkdtemp(dir=staging_dir, prefix=f".spill-{table.name}-"))
+        self._buffer: list[pa.Table] = []
+        self._buffered_rows = 0
+        self._runs: list[Path] = []
+        self._generation = 0
+        self._sequence = 0
+        self._drops: dict[Any, int] = {}
+        self._temporary: Path | None = None
+        self.rows_added = 0
+
+    def add(self, rows: pa.RecordBatch | pa.Table) -> None:
+        """Rows in the staged schema's columns (extra columns are refused; types are cast). The rows of one
+        call are one version of their items (a bridge parent's rows in a page are its whole set); equal
+        keys within a call keep the last row."""
+        table = _conform(rows, self.schema)
+        if table.num_rows == 0:
+            return
+        self._generation += 1
+        self._buffer.append(with_order_columns(table, self.order, self._generation, self._sequence))
+        self._sequence += table.num_rows
+        self._buffered_rows += table.num_rows
+        self.rows_added += table.num_rows
+        if self._buffered_rows >= self.row_group_rows:
+            self._spill()
+
+    def drop(self, values: Iterable[Any]) -> None:
+        """Items gone (deleted at source, or a bridge parent now without rows): their rows so far go."""
+        self._generation += 1
+        for value in values:
+            self._drops[value] = self._generation
+
+    def prepare(self) -> PreparedSnapshot:
+        """Merge into a temporary file beside the staged one (fsynced), unless nothing changes."""
+        self._spill()
+        current = file_sha256(self.path)
+        if self.incremental and current is not None and not self._runs and not self._drops:
+            self.close()
+            return PreparedSnapshot(self.table.name, self.path, None, current, _row_count(self.path))
+        runs = [iter_run(path) for path in self._runs]
+        if self.incremental and current is not None:
+            runs.insert(0, self._previous_rows())
+        descriptor, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
+        os.close(descriptor)
+        self._temporary = temporary = Path(name)
+        rows = self._write(temporary, iter_merged(runs, self.order, self._drops))
+        digest = file_sha256(temporary)
+        assert digest is not None
+        if digest != current:
+            self._temporary = None  # handed over to the PreparedSnapshot
+        self.close()  # removes the spilled runs, and the temporary file when it equals the staged one
+        if digest == current:  # the same bytes as the staged file: keep that, write nothing (R10)
+            return PreparedSnapshot(self.table.name, self.path, None, digest, rows)
+        return PreparedSnapshot(self.table.name, self.path, temporary, digest, rows)
+
+    def close(self) -> None:
+        """Remove the spilled runs, and a temporary file not handed over."""
+        shutil.rmtree(self._spill_dir, ignore_errors=True)
+        if self._temporary is not None:
+            self._temporary.unlink(missing_ok=True)
+            self._temporary = None
+
+    def __enter__(self) -> StagedTableWriter:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _spill(self) -> None:
+        if not self._buffer:
+            return
+        run = self._spill_dir / f"run-{len(self._runs):06d}.arrow"
+        write_run(run, pa.concat_tables(self._buffer), self.order)
+        self._runs.append(run)
+        self._buffer, self._buffered_rows = [], 0
+
+    def _previous_rows(self) -> Iterator[pa.Table]:
+        parquet = pq.ParquetFile(self.path)
+        if not parquet.schema_arrow.equals(self.schema):
+            raise StateError(
+                f"staged file {self.path} does not have the model's staging schema of {self.table.name!r}",
+                hint="the model changed since it was staged: run `cetk sync --full` to restage every table",
+            )
+        for batch in parquet.iter_batches(batch_size=SPILL_BATCH_ROWS):
+            yield with_order_columns(_conform(batch, self.schema), self.order, 0, 0)
+
+    def _write(self, path: Path, merged: Iterator[pa.Table]) -> int:
+        rows = 0
+        pending: list[pa.Table] = []
+        pending_rows = 0
+        options = {**WRITER_OPTIONS, "use_dictionary": dictionary_columns(self.table)}
+        with pq.ParquetWriter(path, self.schema, **options) as writer:
+            for part in merged:
+                pending.append(part.drop_columns(list(ORDER_COLUMNS)))
+                pending_rows += part.num_rows
+                while pending_rows >= self.row_group_rows:
+                    whole = pa.concat_tables(pending)
+                    writer.write_table(
+                        whole.slice(0, self.row_group_rows), row_group_size=self.row_group_rows
+                    )
+                    rest = whole.slice(self.row_group_rows)
+                    pending, pending_rows = [rest], rest.num_rows
+                    rows += self.row_group_rows
+            if pending_rows:
+                writer.write_table(pa.concat_tables(pending), row_group_size=self.row_group_rows)
+                rows += pending_rows
+        fsync_file(path)
+        return rows
+
+
+def commit_list(
+    state: SyncState,
+    commit: ListCommit,
+    prepared: Sequence[PreparedSnapshot],
+    *,
+    on_step: OnStep | None = None,
+) -> None:
+    """Make a list's prepared files (staged tables and quarantine files) and its new link true together,
+    crash-safely (docs/sync.md):
+    1. the state records the commit as pending, with each tracked file's hash after the commit;
+    2. each changed file is renamed over the old one (staged tables first, quarantine files last) or
+       removed, and its folder fsynced;
+    3. the state makes the link, hashes and key map committed.
+    A crash before 3 is settled by SyncState.recover() at the next start."""
+    step = on_step or (lambda name: None)
+    ordered = sorted(prepared, key=lambda item: item.table.startswith(QUARANTINE_PREFIX))  # stable
+    snapshots = {item.table: item.sha256 for item in ordered if item.tracked}
+    try:
+        if not any(item.changed and item.tracked for item in ordered):
+            _publish_all(ordered, step)  # a derived file only (a CSV a person deleted): nothing to track
+            state.commit_unchanged(commit, snapshots)
+            step("committed")
+            return
+        state.begin_commit(commit, snapshots)
+        step("begun")
+        _publish_all(ordered, step)
+    except BaseException:
+        for item in prepared:
+            item.discard()
+        raise
+    state.complete_commit(commit.list_id)
+    step("committed")
+
+
+def _publish_all(prepared: Sequence[PreparedSnapshot], step: OnStep) -> None:
+    for item in prepared:
+        if item.changed:
+            item.publish()
+            step(f"{'removed' if item.remove else 'renamed'} {item.table}")
+
+
+def remove_leftovers(staging_dir: Path) -> list[Path]:
+    """Temporary files and spill folders a crashed run left; call only while holding the run lock."""
+    removed: list[Path] = []
+    if not staging_dir.is_dir():
+        return removed
+    for path in sorted(staging_dir.iterdir()):
+        if path.name.startswith(".spill-") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        elif path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def replace_durably(temporary: Path, path: Path) -> None:
+    os.chmod(temporary, PRIVATE_FILE_MODE)
+    os.replace(temporary, path)
+    fsync_directory(path.parent)
+
+
+def fsync_file(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDWR)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _conform(rows: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:
+    table = pa.Table.from_batches([rows]) if isinstance(rows, pa.RecordBatch) else rows
+    extra = set(table.column_names) - set(schema.names)
+    if extra:
+        raise ValueError(f"columns not in the staged schema: {sorted(extra)}")
+    return table.select(schema.names).cast(schema)
+
+
+def _row_count(path: Path) -> int:
+    return int(pq.read_metadata(path).num_rows)
