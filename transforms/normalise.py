@@ -29,7 +29,13 @@ from transforms.field_values import Read, read_page
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
 from transforms.local_time import parse_instants
 from transforms.minimise import consented, scrub_free_text
-from transforms.normalise_fields import item_keys, latest_items, selected_columns, unmapped_fields
+from transforms.normalise_fields import (
+    first_texts,
+    item_keys,
+    latest_items,
+    selected_columns,
+    unmapped_fields,
+)
 from transforms.normalise_log import ProblemLog
 from transforms.normalise_plan import ColumnPlan, ListPlan, plan_list
 from transforms.normalise_values import Consent, Lookups, read_column, resolve
@@ -142,7 +148,9 @@ def normalise_page(
         {table.name: (keys, personal)}, ids, {name: t.num_rows for name, t in tables.items()}
     )
     by_item = dict(zip(ids, keys.to_pylist(), strict=True))
-    return NormalisedPage(tables, deleted, problems, {i: k for i, k in by_item.items() if k is not None})
+    if keys.null_count:
+        by_item = {i: k for i, k in by_item.items() if k is not None}
+    return NormalisedPage(tables, deleted, problems, by_item)
 
 
 def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMapping) -> dict[str, str]:
@@ -197,29 +205,11 @@ def _built_ins(
             columns[target] = keys
             continue
         item_key_name, field_key = sources
-        text = [
-            item.get(item_key_name) or values.get(field_key)
-            for item, values in zip(live, fields, strict=True)
-        ]
-        read_text = _texts(text)
+        read_text = first_texts(live, fields, (item_key_name,), field_key)
         instants = parse_instants(read_text.values, lookups.timezone)
         message = f"{label} is not an ISO 8601 date-time"
         log.add(table, target, WRONG_TYPE, message, instants.wrong | read_text.wrong, read_text.values)
         columns[target] = instants.values
-
-
-def _texts(values: list[Any]) -> Read:
-    """Values that should all be text, as a string array; anything else is empty and marked wrong."""
-    try:
-        return Read(pa.array(values, pa.string()), np.zeros(len(values), dtype=np.bool_))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        wrong = np.fromiter((v is not None and not isinstance(v, str) for v in values), np.bool_, len(values))
-        return Read(
-            pa.array(
-                [None if bad else v for v, bad in zip(values, wrong.tolist(), strict=True)], pa.string()
-            ),
-            wrong,
-        )
 
 
 def _lineage(
@@ -231,15 +221,11 @@ def _lineage(
 ) -> None:
     names = set(table.column_names)
     if "source_system" in names:
-        columns["source_system"] = pa.array([SOURCE_SYSTEM] * len(ids), pa.string())
+        columns["source_system"] = pa.repeat(pa.scalar(SOURCE_SYSTEM, pa.string()), len(ids))
     if "source_item_id" in names:
         columns["source_item_id"] = pa.array(ids, pa.string())
     if "source_version" in names:
-        versions = [
-            item.get("eTag") or item.get("@odata.etag") or values.get("@odata.etag")
-            for item, values in zip(live, fields, strict=True)
-        ]
-        columns["source_version"] = _texts(versions).values
+        columns["source_version"] = first_texts(live, fields, ("eTag", "@odata.etag"), "@odata.etag").values
 
 
 def _scrub(plan: ListPlan, columns: dict[str, pa.Array], log: ProblemLog) -> None:
