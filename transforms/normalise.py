@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset, Table
-from transforms.field_values import Read, read_page
+from transforms.field_values import Read, read_items
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
 from transforms.local_time import parse_instants
 from transforms.minimise import consented, scrub_free_text
@@ -66,6 +66,7 @@ BUILT_IN_SOURCES = {
     "created": ("createdDateTime", "Created"),
     "modified": ("lastModifiedDateTime", "Modified"),
 }
+VERSION_SOURCES = ("eTag", "@odata.etag")  # item properties; then `fields`' own @odata.etag
 
 
 @dataclass(frozen=True)
@@ -115,18 +116,20 @@ def normalise_page(
     ordered = sorted(plan.columns, key=lambda one: one.targets[0].name in gated)  # consent read first
     wanted: dict[str, SharePointType] = {_key(one): one.kind for one in (*plan.columns, *plan.bridges)}
     wanted.update({BUILT_IN_SOURCES[n][0]: "person" for n in ("author", "editor") if n in mapping.built_ins})
-    reads = read_page(fields, wanted)
+    properties = [BUILT_IN_SOURCES[n][0] for n in ("created", "modified") if n in mapping.built_ins]
+    properties += VERSION_SOURCES if "source_version" in table.column_names else ()
+    reads, texts = read_items(live, properties, fields, wanted)
     for one in ordered:
         consent = _consent(plan, one, columns, len(ids)) if one.treatment == "gated" else None
         arrays = read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log, consent)
         for target, array in zip(one.targets, arrays, strict=True):
             columns[target.name] = array
-    _built_ins(plan, live, fields, reads, lookups, log, columns)
+    _built_ins(plan, live, fields, (reads, texts), lookups, log, columns)
     keys = columns.get(mapping.key)
     if plan.key_column is None or keys is None:
         keys = item_keys(context.list_id, ids)
         columns[mapping.key] = keys
-    _lineage(table, ids, live, fields, columns)
+    _lineage(table, ids, live, fields, texts, columns)
     bridges = [
         (one, read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log)[0])
         for one in plan.bridges
@@ -187,12 +190,13 @@ def _built_ins(
     plan: ListPlan,
     live: Sequence[Mapping[str, Any]],
     fields: Sequence[Mapping[str, Any]],
-    reads: Mapping[str, Read],
+    page_read: tuple[Mapping[str, Read], Mapping[str, pa.Array] | None],
     lookups: Lookups,
     log: ProblemLog,
     columns: dict[str, pa.Array],
 ) -> None:
     table = plan.table.name
+    reads, texts = page_read
     for name, target in plan.mapping.built_ins.items():
         sources = BUILT_IN_SOURCES[name]
         label = BUILT_IN_COLUMNS[name]
@@ -205,7 +209,7 @@ def _built_ins(
             columns[target] = keys
             continue
         item_key_name, field_key = sources
-        read_text = first_texts(live, fields, (item_key_name,), field_key)
+        read_text = first_texts(live, fields, (item_key_name,), field_key, texts)
         instants = parse_instants(read_text.values, lookups.timezone)
         message = f"{label} is not an ISO 8601 date-time"
         log.add(table, target, WRONG_TYPE, message, instants.wrong | read_text.wrong, read_text.values)
@@ -217,6 +221,7 @@ def _lineage(
     ids: list[str],
     live: Sequence[Mapping[str, Any]],
     fields: Sequence[Mapping[str, Any]],
+    texts: Mapping[str, pa.Array] | None,
     columns: dict[str, pa.Array],
 ) -> None:
     names = set(table.column_names)
@@ -225,7 +230,7 @@ def _lineage(
     if "source_item_id" in names:
         columns["source_item_id"] = pa.array(ids, pa.string())
     if "source_version" in names:
-        columns["source_version"] = first_texts(live, fields, ("eTag", "@odata.etag"), "@odata.etag").values
+        columns["source_version"] = first_texts(live, fields, VERSION_SOURCES, "@odata.etag", texts).values
 
 
 def _scrub(plan: ListPlan, columns: dict[str, pa.Array], log: ProblemLog) -> None:

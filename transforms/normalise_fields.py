@@ -9,7 +9,6 @@ column; anything else the mapping neither maps nor ignores is reported, so nothi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from operator import methodcaller
 from typing import Any, cast
 
 import numpy as np
@@ -78,12 +77,12 @@ def latest_items(
     items: Sequence[Mapping[str, Any]], list_name: str
 ) -> tuple[list[Mapping[str, Any]], list[str], tuple[str, ...]]:
     """Items in order of their last appearance (a delta page may repeat one), their ids, the deleted ids."""
-    found = list(map(methodcaller("get", "id"), items))  # whole-page checks run in C, not per item
+    found = [item.get("id") for item in items]
     if set(map(type, found)) <= {str} and "" not in found:
         ids = cast(list[str], found)
     else:
         ids = [_item_id(item_id, position, list_name) for position, item_id in enumerate(found)]
-    if len(set(ids)) == len(ids) and not any(map(methodcaller("__contains__", "deleted"), items)):
+    if len(set(ids)) == len(ids) and not any(["deleted" in item for item in items]):
         return list(items), ids, ()  # a full read: nothing repeated or deleted
     latest: dict[str, Mapping[str, Any]] = {}
     for item_id, item in zip(ids, items, strict=True):
@@ -115,21 +114,18 @@ def first_texts(
     fields: Sequence[Mapping[str, Any]],
     item_properties: Sequence[str],
     field_key: str,
+    read: Mapping[str, pa.Array] | None = None,
 ) -> Read:
     """Per item, `item[p1] or item[p2] ... or fields[field_key]` (an item property, else its `fields`
     fallback) as text; a value that is not text is empty and marked wrong.
 
-    Graph puts these properties (eTag, createdDateTime, ...) on every item, so they are read by one Arrow
-    conversion of the items; a page where some item lacks them or holds a value of another JSON type is
-    read item by item.
+    Graph puts these properties (eTag, createdDateTime, ...) on every item, so they are taken from `read`
+    (the properties as text, transforms.field_values.read_items) when every item has one; otherwise, or
+    when a property is not text, the page is read item by item.
     """
-    try:
-        read = pa.array(items, pa.struct([(name, pa.string()) for name in item_properties]))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        read = None
     if read is not None:
         # `or` passes over an empty text as it does over a missing one
-        found = pc.coalesce(*(_non_empty(pc.struct_field(read, [i])) for i in range(len(item_properties))))
+        found = pc.coalesce(*(_non_empty(read[name]) for name in item_properties))
         if not found.null_count:
             return Read(found, np.zeros(len(items), dtype=np.bool_))
     values = [
