@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.coerce import Mask
+from transforms.coerce import Mask, to_mask
 from transforms.sharepoint_fields import SharePointType
 
 __all__ = ["POINT", "Read", "read_items", "read_page", "relist"]
@@ -29,6 +29,7 @@ Extract = Callable[[pa.Array], pa.Array]
 STRING = pa.string()
 POINT = pa.struct([("latitude", pa.float64()), ("longitude", pa.float64())])
 _LOOKUP_ELEMENT = pa.struct([("LookupId", pa.int64())])
+_ZERO_ONE = pa.array([0.0, 1.0])
 
 
 @dataclass(frozen=True)
@@ -140,24 +141,25 @@ def read_items(
     columns are read one by one, and the properties come back None (the caller reads them apart).
     """
     specs = {key: SPECS[kind] for key, kind in columns.items()}
-    numbers = [key for key, spec in specs.items() if spec.no_booleans]
-    if not any(_has_boolean([values.get(key) for values in fields]) for key in numbers):
-        struct = pa.struct([(key, spec.raw) for key, spec in specs.items()])
-        if properties:
-            struct = pa.struct([*((name, STRING) for name in properties), ("fields", struct)])
-        try:
-            page = pa.array(items if properties else fields, type=struct)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            page = None
-        if page is not None:
-            texts = {name: pc.struct_field(page, [index]) for index, name in enumerate(properties)}
-            values = pc.struct_field(page, [len(properties)]) if properties else page
-            clean = np.zeros(len(fields), dtype=np.bool_)
-            return {
-                key: Read(spec.extract(pc.struct_field(values, [index])), clean)
-                for index, (key, spec) in enumerate(specs.items())
-            }, texts
-    return _read_apart(fields, columns), None
+    struct = pa.struct([(key, spec.raw) for key, spec in specs.items()])
+    if properties:
+        struct = pa.struct([*((name, STRING) for name in properties), ("fields", struct)])
+    try:
+        page = pa.array(items if properties else fields, type=struct)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _read_apart(fields, columns), None
+    values = pc.struct_field(page, [len(properties)]) if properties else page
+    reads = [pc.struct_field(values, [index]) for index in range(len(specs))]
+    numbers = [
+        (key, read) for (key, spec), read in zip(specs.items(), reads, strict=True) if spec.no_booleans
+    ]
+    if any(_has_boolean(fields, key, read) for key, read in numbers):
+        return _read_apart(fields, columns), None
+    clean = np.zeros(len(fields), dtype=np.bool_)
+    texts = {name: pc.struct_field(page, [index]) for index, name in enumerate(properties)}
+    return {
+        key: Read(spec.extract(read), clean) for (key, spec), read in zip(specs.items(), reads, strict=True)
+    }, texts
 
 
 def _read_apart(
@@ -168,14 +170,16 @@ def _read_apart(
     }
 
 
-def _has_boolean(values: Sequence[object]) -> bool:
-    """Whether any value is a JSON true/false (the types gathered in C: a per-value loop costs more)."""
-    return bool in set(map(type, values))
+def _has_boolean(fields: Sequence[Mapping[str, Any]], key: str, read: pa.Array) -> bool:
+    """Whether a number column held a JSON true/false, which Arrow reads as 1.0/0.0 into a double: only
+    the items whose value was read as 0 or 1 are looked at."""
+    maybe = np.flatnonzero(to_mask(pc.is_in(read, value_set=_ZERO_ONE)))
+    return any(type(fields[row].get(key)) is bool for row in maybe.tolist())
 
 
 def _read_one(raw: Sequence[object], spec: _Spec) -> Read:
     """One column: Arrow's conversion, or value by value when a value has the wrong shape."""
-    if not spec.no_booleans or not _has_boolean(raw):
+    if not spec.no_booleans or bool not in set(map(type, raw)):
         try:
             return Read(spec.extract(pa.array(raw, spec.raw)), np.zeros(len(raw), dtype=np.bool_))
         except (pa.ArrowInvalid, pa.ArrowTypeError):

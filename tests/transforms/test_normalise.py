@@ -405,6 +405,13 @@ def test_true_is_not_a_number_even_where_the_rest_of_the_page_reads_cleanly() ->
     assert codes(page) == [(1, "count", "wrong-type")]
 
 
+def test_false_is_not_a_number_either_nor_is_a_boolean_among_real_zeros_and_ones() -> None:
+    page = run(item(1, Count=0, Cost=1.0), item(2, Count=1, Cost=False), item(3, Count=0.0, Cost=0))
+    assert column(page, "count") == [0, 1, 0]
+    assert column(page, "cost") == [Decimal("1.0000"), None, Decimal("0.0000")]
+    assert codes(page) == [(1, "cost", "wrong-type")]
+
+
 def test_a_contact_detail_mapped_to_the_citizen_key_becomes_its_keyed_pseudonym() -> None:
     from dataclasses import replace
 
