@@ -1,15 +1,20 @@
 """Benchmark the sync's transform stage on recorded Graph pages: decode, normalise, validate, write Parquet.
 
-Run by hand: `.venv/bin/python -m bench.bench_sync_transform [--events N] [--ccrs N] [--repeat K]`; record
-the figures in docs/performance.md (## Sync transform stage). Target 150,000 items/s, floor 50,000.
+Run by hand: `.venv/bin/python -m bench.bench_sync_transform [--events N] [--ccrs N] [--repeat K]
+[--compare REV] [--decoders ...] [--keep DIR]`; record the figures in docs/performance.md (## Sync
+transform stage). Target 150,000 items/s, floor 50,000.
 
 Recording (once, not timed): the demo force is seeded into the emulator, served over loopback, and every
-list is paged with `$expand=fields&$top=5000` through `connectors.http.iter_pages`; each page's body is
-kept as the bytes Graph sent, in a temporary directory. Timed: for each decoder (the standard library's
-json and orjson, side by side in the same process), every list in mapping order is read back page by
-page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate)
-and written as a Parquet row group (pyarrow). Lookup keys and staff numbers come from the lists read
-before, as a sync does.
+list is paged with `$expand=fields&$top=5000` (requests, following `@odata.nextLink`); each page's body is
+kept as the bytes Graph sent, in a temporary directory (or `--keep DIR`, reused when it holds a manifest).
+Timed, in a child process per replay (so its peak RSS is its own and excludes the recording): for each
+decoder (the standard library's json and orjson, plain, with the cyclic collector paused during the
+decode, or paused for the whole call from decode to Parquet write), every list in mapping order is read
+back page by page: bytes decoded, items normalised (transforms.normalise), each table validated
+(transforms.validate) and written as a Parquet row group (pyarrow). Lookup keys and staff numbers come
+from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
+with git archive, first on PYTHONPATH) in the same rounds, alternating which side goes first, so before and
+after are measured side by side on the same machine at the same moment.
 """
 
 from __future__ import annotations
