@@ -32,9 +32,11 @@ from pipeline import (
     parse_as_of,
     plan_init,
     plan_schema_export,
+    plan_sync,
     raise_if_invalid,
     refresh,
     status,
+    sync,
     validate_files,
     validate_sample,
 )
@@ -450,6 +452,67 @@ def status_command(
 def _short_time(text: str | None) -> str:
     """An ISO UTC time as `2026-11-30 02:00:05`; empty for a run that has not ended."""
     return text[:19].replace("T", " ") if text else ""
+
+
+# --- cetk sync ----------------------------------------------------------------------------------------
+
+
+@app.command("sync")
+def sync_command(
+    ctx: typer.Context,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Read every list whole and rebuild the staged tables (and a corrupt state)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check the lists' columns and say how each would be read; write nothing."
+        ),
+    ] = False,
+    lists: Annotated[
+        list[str] | None,
+        typer.Option("--lists", help="Only these lists (display names, comma-separated or repeated)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run report (or the plan) as JSON.")
+    ] = False,
+) -> None:
+    """Sync the mapped SharePoint lists into staged Parquet (minimised, validated; bad rows quarantined).
+
+    The first run reads every list; later runs read only what changed (deleted items included). A list
+    whose mapped column is gone or retyped stops with the diff; the others go on. A JSON run report is
+    always written (state_dir/runs/). Exit codes: 0 ok, 1 done but rows were quarantined, 2 failed
+    (a list stopped, sign-in, a service or config error), 3 another run holds the lock.
+
+    Example: cetk sync --lists "Engagement Events" --json   (first: cetk sync --dry-run)
+    """
+    run = ctx.ensure_object(Run)
+    overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
+    loaded = load(run.config_path, os.environ, overrides)
+    run.use_settings(loaded)
+    names = [name.strip() for item in lists or [] for name in item.split(",") if name.strip()] or None
+    if dry_run:
+        plan = plan_sync(loaded.settings, full=full, lists=names)
+        if as_json:
+            print_json(plan.to_dict())
+        else:
+            print_text(plan.describe())
+        return
+    result = sync(loaded.settings, full=full, lists=names, on_progress=run.on_progress)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
+    if result.error is not None:
+        message, hint = (
+            " ".join(run.redactor.redact(text).split()) for text in (result.error.message, result.error.hint)
+        )
+        sys.stderr.write(f"Error: {message}\nHint: {hint}\n")
+        sys.stderr.flush()
+    raise typer.Exit(result.exit_code)
 
 
 # --- cetk refresh ----------------------------------------------------------------------------------------

@@ -5,13 +5,15 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py; sync, publish and migrate join them. The CLI imports everything from `pipeline`.
+refresh.py, sync.py (with sync_source, sync_list, sync_checks); publish and migrate join them. The CLI imports everything from `pipeline`.
 """
 
 from __future__ import annotations
 
 from pipeline.plans import apply, plan_init, plan_schema_export
 from pipeline.progress import (
+    ListSynced,
+    ListSyncing,
     OnProgress,
     ProgressEvent,
     RefreshPolled,
@@ -22,6 +24,7 @@ from pipeline.progress import (
 from pipeline.refresh import powerbi_client, refresh
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
+from pipeline.sync import SyncPlan, SyncResult, plan_sync, sync
 from pipeline.validation import counted, parse_as_of, raise_if_invalid, validate_files, validate_sample
 
 __all__ = [
@@ -41,6 +44,12 @@ __all__ = [
     "status",
     "Step",
     "StepApplied",
+    "sync",
+    "SyncPlan",
+    "SyncResult",
+    "plan_sync",
+    "ListSynced",
+    "ListSyncing",
     "validate_files",
     "validate_sample",
     "Validating",
