@@ -156,6 +156,7 @@ def sync(
     jitter: Callable[[], float] = random.random,
     sign_in: SignIn | None = None,
     dataset: Dataset = DATASET,
+    page_size: int | None = None,
     on_progress: OnProgress = ignore_progress,
 ) -> SyncResult:
     """`cetk sync`: stage every mapped list (or `lists`); the run report is written whatever happens.
@@ -178,7 +179,9 @@ def sync(
                 mapping = load_site_mapping(settings.mapping_file)
                 chosen = choose_lists(mapping, lists)
                 key = pseudonymisation_key(settings)
-                source = open_source(settings, sleep=sleep, clock=clock, jitter=jitter, sign_in=sign_in)
+                source = open_source(
+                    settings, sleep=sleep, clock=clock, jitter=jitter, sign_in=sign_in, page_size=page_size
+                )
                 failed_lists = _sync_lists(run, source, settings, mapping, chosen, key, dataset, now(), full,
                                            on_progress)  # fmt: skip
             finally:
@@ -225,22 +228,28 @@ def _sync_lists(
     assert state is not None
     list_ids: dict[str, str] = {}
     staff: dict[str, str] | None = None
+    people = mapping.people
+    seen_people: dict[str, str] = {}
 
     def list_id(display_name: str) -> str:
         if display_name not in list_ids:
             list_ids[display_name] = source.reader.list_by_name(source.site_id, display_name).id
         return list_ids[display_name]
 
+    def saw_people(items: list[dict[str, Any]]) -> None:
+        assert people is not None
+        seen_people.update(people_staff_numbers(items, people))
+
     def context(this_list: str, one: ListMapping) -> NormaliseContext:
         nonlocal staff
-        if staff is None:  # only when a page must be normalised: a run with no changes reads no people
-            staff = _staff_numbers(source, mapping, list_id) if mapping.people else {}
+        if staff is None and needs_people(one):  # a run with no changes, or none to people, reads no people
+            staff = _staff_numbers(source, mapping, list_id) if people is not None else {}
         targets = {column.lookup_list for column in one.columns if column.lookup_list}
         lookups = {name: state.item_keys(list_id(name)) for name in sorted(targets)}
-        return NormaliseContext(this_list, key, lookups, staff)
+        return NormaliseContext(this_list, key, lookups, staff or {})
 
     job = ListRun(source, state, run, Quarantine(settings.paths.quarantine_dir, dataset),
-                  settings.paths.staging_dir, dataset, as_of, mapping.people, context, on_progress)  # fmt: skip
+                  settings.paths.staging_dir, dataset, as_of, people, context, on_progress, saw_people)  # fmt: skip
     failed = 0
     for one in chosen:
         name = one.display_name
@@ -267,10 +276,18 @@ def _sync_lists(
         if warning := future_cursor_warning(live.id, state.modified_cursor(live.id), as_of):
             run.warn("future-cursor", warning, list_name=name)
         outcome = sync_list(job, one, live, full=full)
+        if people is not None and name == people.list and outcome.full_read and staff is None:
+            staff = dict(seen_people)  # read whole just now: no second read of the people list
         if diff.changed:
             run.lists[name]["drift"] = diff.to_dict()
         on_progress(ListSynced(name, "ok", outcome.items_read, outcome.quarantined))
     return failed
+
+
+def needs_people(one: ListMapping) -> bool:
+    """Whether normalising this list turns people into officer keys (a person column, Created/Modified By)."""
+    person = any(c.type in ("person", "multiperson") and not c.is_ignored for c in one.columns)
+    return person or any(name in one.built_ins for name in ("author", "editor"))
 
 
 def _staff_numbers(source: Source, mapping: SiteMapping, list_id: Callable[[str], str]) -> dict[str, str]:

@@ -47,6 +47,7 @@ class ListRun:
     people: PeopleMapping | None
     context: Callable[[str, ListMapping], NormaliseContext]  # list id, mapping -> the normalise context
     on_progress: OnProgress
+    saw_people: Callable[[list[dict[str, Any]]], None]  # the people list's items, on a full read of it
 
 
 @dataclass
@@ -97,6 +98,8 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
             new_link = page.delta_link or new_link
             if not page.items:
                 continue
+            if full_read and job.people is not None and job.people.list == mapping.display_name:
+                job.saw_people(page.items)  # staff numbers, kept in memory for the lists after this one
             context = context or job.context(list_id, mapping)
             normalised = normalise_page(page.items, mapping, context, dataset=job.dataset)
             cursor = _later(cursor, page.items)

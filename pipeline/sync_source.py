@@ -17,7 +17,7 @@ from typing import Protocol
 
 from config.settings import Settings
 from connectors.auth import SignIn, sign_in_config_from_settings
-from connectors.graph_lists import GraphLists, site_ref
+from connectors.graph_lists import GRAPH_PAGE_SIZE, GraphLists, site_ref
 from connectors.http import RequestStats, build_session
 from connectors.list_items import ItemPage
 from connectors.sharepoint_rest import open_sharepoint_rest
@@ -76,8 +76,10 @@ def open_source(
     clock: Callable[[], float] = time.time,
     jitter: Callable[[], float] = random.random,
     sign_in: SignIn | None = None,
+    page_size: int | None = None,
 ) -> Source:
-    """The connector `sharepoint.api` names, for the site `sharepoint.site_url` names."""
+    """The connector `sharepoint.api` names, for the site `sharepoint.site_url` names; `page_size` (tests,
+    benchmarks) below the largest page the service honours, which is the default."""
     host, path = settings.sharepoint_host, settings.sharepoint_site_path
     if not settings.sharepoint_site_url or not host or not path:
         raise ConfigError(
@@ -88,6 +90,8 @@ def open_source(
     sign_in = sign_in or SignIn(sign_in_config_from_settings(settings), sleep=sleep, clock=clock)
     if settings.sharepoint_api == "rest":
         rest = open_sharepoint_rest(settings, sign_in, sleep=sleep, clock=clock, jitter=jitter)
+        if page_size is not None:
+            rest.page_size = page_size
         site = rest.site()
         return Source(rest, site.id, "rest", rest.stats, settings.sharepoint_site_url)
     session = build_session(
@@ -98,7 +102,7 @@ def open_source(
         clock=clock,
         jitter=jitter,
     )
-    graph = GraphLists(session, settings.endpoints.graph)
+    graph = GraphLists(session, settings.endpoints.graph, page_size=page_size or GRAPH_PAGE_SIZE)
     # Graph takes `host:/path:` wherever a site id goes: no request to look the site up.
     return Source(graph, site_ref(host, path), "graph", session.stats, settings.sharepoint_site_url)
 

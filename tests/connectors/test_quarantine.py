@@ -179,3 +179,10 @@ def test_the_csv_masks_personal_values_even_when_a_problem_arrives_unmasked(tmp_
         ["lpt_code", "unknown-code", "NOWHERE"],
         ["no_such_column", "unknown-code", "***"],
     ]
+
+
+def test_a_split_of_no_rows_is_two_empty_tables() -> None:
+    """A delta page of deletions only normalises to no rows: nothing to stage, nothing to quarantine."""
+    rows = pa.table({"event_id": pa.array([], pa.string())})
+    split = split_by_problems(rows, [])
+    assert split.valid.num_rows == 0 and split.invalid.num_rows == 0 and split.problems == ()
