@@ -78,7 +78,13 @@ class SyncWorld:
 
 
 def write_settings(
-    root: Path, emu: RunningEmulator, mapping: SiteMapping, site_path: str, **extra: Any
+    root: Path,
+    emu: RunningEmulator,
+    mapping: SiteMapping,
+    site_path: str,
+    *,
+    environ: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Settings:
     (root / "mapping.yaml").write_text(dump_mapping(mapping), encoding="utf-8")
     document: dict[str, Any] = {
@@ -97,7 +103,9 @@ def write_settings(
         **extra,
     }
     (root / "cetk.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
-    return load(root / "cetk.yaml", {"CETK_PSEUDONYMISATION_KEY": KEY}, keyring=None).settings
+    return load(
+        root / "cetk.yaml", {"CETK_PSEUDONYMISATION_KEY": KEY, **(environ or {})}, keyring=None
+    ).settings
 
 
 @contextmanager
