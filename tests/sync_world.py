@@ -84,13 +84,15 @@ def write_settings(
     site_path: str,
     *,
     environ: dict[str, str] | None = None,
+    authority: str | None = None,
     **extra: Any,
 ) -> Settings:
+    root.mkdir(parents=True, exist_ok=True)
     (root / "mapping.yaml").write_text(dump_mapping(mapping), encoding="utf-8")
     document: dict[str, Any] = {
         "auth": {"mode": "none"},  # accepted: every endpoint is the loopback emulator
         "endpoints": {
-            "authority": emu.url("login", ""),
+            "authority": authority or emu.url("login", ""),
             "graph": emu.url("graph", ""),
             "powerbi": emu.url("powerbi", ""),
         },
@@ -116,14 +118,29 @@ def demo_world(
     *,
     faults: FaultPlan | dict[str, Any] | None = None,
     options: EmulatorOptions | None = None,
+    https_dir: Path | None = None,
+    environ: dict[str, str] | None = None,
+    authority: str | None = None,
+    **settings_extra: Any,
 ) -> Iterator[SyncWorld]:
-    """The demo force's lists on the plain-HTTP emulator (no sign-in), and its own mapping file."""
+    """The demo force's lists on the emulator (plain HTTP with no sign-in, unless `https_dir` is given for
+    its TLS files and `settings_extra` holds the auth settings), and the demo's own mapping file."""
     plan = FaultPlan.from_dict(faults) if isinstance(faults, dict) else faults
-    with running_emulator(
-        clock=clock, faults=plan, options=options or EmulatorOptions(require_auth=False)
-    ) as emu:
+    options = options or EmulatorOptions(require_auth=https_dir is not None)
+    https = https_dir is not None
+    with running_emulator(clock=clock, faults=plan, options=options, https=https, cert_dir=https_dir) as emu:
         tenant = seed_lists(emu.stack.store, force)
-        settings = write_settings(root, emu, DEMO_SITE_MAPPING, tenant.site.path)
+        if https:
+            settings_extra.setdefault("ca_bundle", str(emu.ca_file))
+        settings = write_settings(
+            root,
+            emu,
+            DEMO_SITE_MAPPING,
+            tenant.site.path,
+            environ=environ,
+            authority=authority,
+            **settings_extra,
+        )
         yield SyncWorld(emu, clock, Waits(clock), tenant, root, settings, tenant.site.path)
 
 
