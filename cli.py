@@ -671,6 +671,8 @@ def describe_environment(environment: DemoEnvironment) -> str:
         f"Legacy Forms exports: {len(environment.forms_exports)} files\n"
         f"Client config: {environment.config_file}{trust}\n"
         f"Try: cetk --config {environment.config_file} config show\n"
+        f"Sync it (list mapping: {environment.list_mapping_file}): export CETK_PSEUDONYMISATION_KEY=<16+ random "
+        f"characters>; cetk --config {environment.config_file} sync\n"
         "Press Ctrl-C to stop."
     )
 
