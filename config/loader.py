@@ -235,7 +235,9 @@ def _need(values: Mapping[str, str | None], key: str) -> str:
     return _get(values, key) or str(FIELDS_BY_KEY[key].default)
 
 
-def _mapping_file(values: Mapping[str, str | None], sources: dict[str, Source], config_path: Path | None) -> Path:
+def _mapping_file(
+    values: Mapping[str, str | None], sources: dict[str, Source], config_path: Path | None
+) -> Path:
     """The list mapping: as set (relative to where cetk runs, like the paths.* settings), else mapping.yaml
     beside the config file (or in the working directory when there is none)."""
     given = _get(values, "sharepoint.mapping_file")

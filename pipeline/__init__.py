@@ -5,11 +5,13 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py, sync.py (with sync_source, sync_list, sync_checks); publish and migrate join them. The CLI imports everything from `pipeline`.
+refresh.py, sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py; publish and migrate join them. The CLI imports everything from `pipeline`.
 """
 
 from __future__ import annotations
 
+from pipeline.check import Check, CheckReport, check
+from pipeline.mapping import MappingProposal, plan_mapping_propose
 from pipeline.plans import apply, plan_init, plan_schema_export
 from pipeline.progress import (
     ListSynced,
@@ -29,6 +31,11 @@ from pipeline.validation import counted, parse_as_of, raise_if_invalid, validate
 
 __all__ = [
     "apply",
+    "check",
+    "Check",
+    "CheckReport",
+    "MappingProposal",
+    "plan_mapping_propose",
     "counted",
     "ignore_progress",
     "OnProgress",

@@ -19,7 +19,7 @@ from config.settings import Settings
 from connectors.auth import SignIn, sign_in_config_from_settings
 from connectors.graph_lists import GRAPH_PAGE_SIZE, GraphLists, site_ref
 from connectors.http import RequestStats, build_session
-from connectors.list_items import ItemPage
+from connectors.list_items import ItemPage, Site
 from connectors.sharepoint_rest import open_sharepoint_rest
 from errors import ConfigError
 from powerbi_dataset.model import DATASET
@@ -34,6 +34,8 @@ KEY_VARIABLE = "CETK_PSEUDONYMISATION_KEY"
 
 class ListReader(Protocol):
     """The read methods both list connectors offer (issue 8 contract §2)."""
+
+    def site_by_path(self, hostname: str, path: str) -> Site: ...
 
     def lists(self, site_id: str) -> list[LiveList]: ...
 

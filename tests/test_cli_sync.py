@@ -1,4 +1,4 @@
-"""`cetk sync` on the command line, against `cetk emulator serve`'s demo tenant and the cetk.yaml it writes
+"""`cetk sync`, `cetk check` and `cetk mapping propose` on the command line, against `cetk emulator serve`'s demo tenant and the cetk.yaml it writes
 (certificate sign-in over HTTPS, Sites.Selected with a read grant): exit codes, --json, --dry-run, --lists,
 and the lock."""
 
@@ -13,7 +13,9 @@ from typer.testing import CliRunner
 
 from cli import app
 from connectors.run_lock import LOCK_FILE_NAME, RunLock
+from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from emulator.serve import DemoEnvironment, ServeOptions, serving
+from transforms.list_mapping import load_mapping
 
 KEY = {"CETK_PSEUDONYMISATION_KEY": "a-demo-key-of-at-least-sixteen-bytes"}
 runner = CliRunner()
@@ -83,3 +85,45 @@ def test_a_second_run_while_the_lock_is_held_exits_3_with_a_clear_message(
     assert code == 3
     assert f"Error: another cetk run holds the lock staging/state/{LOCK_FILE_NAME}" in err and "Hint:" in err
     assert not (tmp_path / "staging" / "events.parquet").exists()
+
+
+def test_check_reports_every_area_and_exits_0_on_the_demo(demo: DemoEnvironment) -> None:
+    code, out, _err = cetk(demo, "check", "--json")
+
+    report = json.loads(out)
+    assert code == 0 and report["ok"] is True, out
+    rows = {(one["area"], one["item"]): one for one in report["checks"]}
+    assert rows[("sign-in", "Microsoft Graph")]["detail"] == "token acquired"
+    assert rows[("sign-in", "Power BI")]["status"] == "ok"
+    assert rows[("site", demo.site_url)]["status"] == "ok"
+    assert {item for area, item in rows if area == "list"} == set(demo.list_items)
+    assert rows[("list", "Engagement Events")]["status"] == "warning"  # the demo's legacy labels
+    assert "FUN_RUN" in rows[("list", "Engagement Events")]["detail"]
+    assert rows[("powerbi", demo.workspace_id)]["status"] == "ok"
+
+
+def test_check_without_the_pseudonymisation_key_fails_with_exit_2(demo: DemoEnvironment) -> None:
+    result = runner.invoke(app, ["--config", demo.config_file, "check"], env={"COLUMNS": "200"})
+    assert result.exit_code == 2
+    assert "pseudonymisation key" in result.stdout and "failed" in result.stdout
+
+
+def test_mapping_propose_writes_a_mapping_of_the_demo_lists_and_keeps_an_existing_file(
+    demo: DemoEnvironment, tmp_path: Path
+) -> None:
+    target = tmp_path / "proposed.yaml"
+    code, out, _err = cetk(demo, "mapping", "propose", "--out", str(target))
+
+    assert code == 0, out
+    assert out.startswith(f"Wrote {target}")
+    proposed = load_mapping(target.read_text(encoding="utf-8"), target.name)
+    expected = {one.display_name: one.table for one in DEMO_SITE_MAPPING.lists}
+    assert {one.display_name: one.table for one in proposed.lists} == expected
+    assert all(column.confidence is not None for one in proposed.lists for column in one.columns)
+
+    dry, text, _ = cetk(demo, "mapping", "propose", "--out", str(tmp_path / "other.yaml"), "--dry-run")
+    assert dry == 0 and text.startswith("Would create") and not (tmp_path / "other.yaml").exists()
+    refused = runner.invoke(
+        app, ["--config", demo.config_file, "mapping", "propose", "--out", str(target)], env=KEY
+    )
+    assert refused.exit_code != 0 and "already exists" in str(refused.exception)
