@@ -21,6 +21,7 @@ from connectors.run_report import RunRecorder
 from connectors.staging import PreparedSnapshot, StagedTableWriter, commit_list
 from connectors.sync_records import ListCommit
 from connectors.sync_state import SyncState
+from pipeline.prefetch import ReadAhead
 from pipeline.progress import ListSyncing, OnProgress
 from pipeline.sync_checks import STANDING_CODES, Held, split_page, stored_problems
 from pipeline.sync_source import Source
@@ -90,26 +91,29 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
         gone: list[str] = []  # deleted item ids
         cursor = state.modified_cursor(list_id)
         context: NormaliseContext | None = None
-        for page in _pages(job, mapping, list_id, link):
-            if page.full_enumeration and not full_read:  # 410: the saved link expired, read everything
-                stack.close()
-                tables = _open(stack, job, names, incremental=False)
-                full_read, read, deleted, changed, gone = True, 0, 0, {}, []
-            new_link = page.delta_link or new_link
-            if not page.items:
-                continue
-            if full_read and job.people is not None and job.people.list == mapping.display_name:
-                job.saw_people(page.items)  # staff numbers, kept in memory for the lists after this one
-            context = context or job.context(list_id, mapping)
-            normalised = normalise_page(page.items, mapping, context, dataset=job.dataset)
-            cursor = _later(cursor, page.items)
-            changed.update(normalised.item_keys)
-            gone.extend(normalised.deleted_item_ids)
-            deleted_keys = [k for i in normalised.deleted_item_ids if (k := known_keys.get(i)) is not None]
-            read += normalised.tables[main.name].num_rows
-            deleted += len(normalised.deleted_item_ids)
-            _stage_page(job, tables, main, normalised.tables, normalised.problems.problems, deleted_keys)
-            job.on_progress(ListSyncing(mapping.display_name, read, full_read))
+        with ReadAhead(_pages(job, mapping, list_id, link)) as pages:  # the next page is read meanwhile
+            for page in pages:
+                if page.full_enumeration and not full_read:  # 410: the saved link expired, read everything
+                    stack.close()
+                    tables = _open(stack, job, names, incremental=False)
+                    full_read, read, deleted, changed, gone = True, 0, 0, {}, []
+                new_link = page.delta_link or new_link
+                if not page.items:
+                    continue
+                if full_read and job.people is not None and job.people.list == mapping.display_name:
+                    job.saw_people(page.items)  # staff numbers, kept in memory for the lists after this one
+                context = context or job.context(list_id, mapping)
+                normalised = normalise_page(page.items, mapping, context, dataset=job.dataset)
+                cursor = _later(cursor, page.items)
+                changed.update(normalised.item_keys)
+                gone.extend(normalised.deleted_item_ids)
+                deleted_keys = [
+                    k for i in normalised.deleted_item_ids if (k := known_keys.get(i)) is not None
+                ]
+                read += normalised.tables[main.name].num_rows
+                deleted += len(normalised.deleted_item_ids)
+                _stage_page(job, tables, main, normalised.tables, normalised.problems.problems, deleted_keys)
+                job.on_progress(ListSyncing(mapping.display_name, read, full_read))
         if not full_read:
             _recheck(job, tables, main, names, {*changed.values(), *(known_keys.get(i) for i in gone)})
         prepared: list[PreparedSnapshot] = [writer.prepare() for writer in tables.writers.values()]
