@@ -112,10 +112,12 @@ def orphans(rows: pa.Table, model: Table, main: Table, bad_parents: Collection[o
     parent = model.key[0]
     hit = pc.is_in(rows.column(parent), value_set=pa.array(list(bad_parents), rows.column(parent).type))
     positions = [index for index, flag in enumerate(hit.to_pylist()) if flag]
+    if not positions:
+        return []
     message = f"its {main.name} row is quarantined, so it is held back with it"
+    keys = key_texts(rows, model)
     return [
-        Problem(model.name, row, key_text(rows, row, model), parent, ORPHAN_REFERENCE.code, message, "")
-        for row in positions
+        Problem(model.name, row, keys[row], parent, ORPHAN_REFERENCE.code, message, "") for row in positions
     ]
 
 
@@ -132,15 +134,17 @@ def stored_problems(
     for index, reason in enumerate(stored.column(REASONS).to_pylist()):
         reasons[tuple(column[index] for column in key_columns)] = reason or []
     wanted = [rows.column(name).to_pylist() for name in table.key]
+    keys: list[str] | None = None
     problems = []
     for row in range(rows.num_rows):
         for reason in reasons.get(tuple(column[row] for column in wanted), []):
             if codes is None or reason["code"] in codes:
+                keys = keys if keys is not None else key_texts(rows, table)
                 problems.append(
                     Problem(
                         table.name,
                         row,
-                        key_text(rows, row, table),
+                        keys[row],
                         reason["column"],
                         reason["code"],
                         reason["message"],
@@ -150,13 +154,15 @@ def stored_problems(
     return problems
 
 
-def key_text(rows: pa.Table, row: int, table: Table) -> str:
-    """The row's key as validation shows it: values joined with '|', personal parts masked."""
-    parts = []
-    for name in table.key:
-        personal = table.column(name).personal != "none"
-        parts.append(MASK if personal else str(rows.column(name)[row].as_py()))
-    return "|".join(parts)
+def key_texts(rows: pa.Table, table: Table) -> list[str]:
+    """Each row's key as validation shows it: values joined with '|', personal parts masked."""
+    parts = [
+        [MASK] * rows.num_rows
+        if table.column(name).personal != "none"
+        else [str(v) for v in rows.column(name).to_pylist()]
+        for name in table.key
+    ]
+    return ["|".join(values) for values in zip(*parts, strict=True)] if parts else [""] * rows.num_rows
 
 
 def _unique(problems: Sequence[Problem]) -> list[Problem]:
