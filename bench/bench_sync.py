@@ -18,6 +18,7 @@ Results go in docs/performance.md (## Sync end to end).
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import json
 import multiprocessing
@@ -26,6 +27,7 @@ import platform
 import resource
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +114,9 @@ def in_child(target: Any, *args: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--changes", type=int, default=1_000)
     parser.add_argument("--latency-ms", type=int, default=100)
@@ -125,9 +129,14 @@ def main() -> None:
     tenant = seed_lists(stack.store, force)
     events = tenant.lists[EVENTS]
     grow(stack.store, events, args.items)
-    print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}")
+    print(
+        f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, load {os.getloadavg()[0]:.1f}"
+    )
     print(f"loaded {args.items:,} events in {time.perf_counter() - began:.0f} s")
-    with tempfile.TemporaryDirectory(prefix="cetk-bench-sync-") as scratch, start_server(stack.emulator) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="cetk-bench-sync-") as scratch,
+        start_server(stack.emulator) as server,
+    ):
         root = Path(scratch)
         (root / "mapping.yaml").write_text(dump_mapping(DEMO_SITE_MAPPING), encoding="utf-8")
         config = {
@@ -153,6 +162,10 @@ def main() -> None:
         print(f"sync: {full['items']:,} items, {full['requests']} requests, {full['seconds']:.1f} s, "
               f"{full['items'] / full['seconds']:,.0f} items/s, peak RSS {full['peak_mb']:,.0f} MB, "
               f"exit {full['exit_code']} ({full['status']})")  # fmt: skip
+        for csv_file in sorted((root / "quarantine").glob("*.csv")):  # the demo's rows should all be valid
+            with csv_file.open(encoding="utf-8", newline="") as handle:
+                rules = Counter((line["column"], line["rule"]) for line in csv.DictReader(handle))
+            print(f"  quarantined in {csv_file.stem}: {dict(rules.most_common(3))}")
         raw_again = in_child(raw_child, url)
         ratio = (full["items"] / full["seconds"]) / (raw["items"] / raw["seconds"])
         ratio_again = (full["items"] / full["seconds"]) / (raw_again["items"] / raw_again["seconds"])

@@ -170,9 +170,12 @@ def sync(
         return dt.datetime.fromtimestamp(clock(), dt.UTC)
 
     failed_lists = 0
+    # --full of every list starts the state afresh (and moves a corrupt one aside); --full of some lists
+    # reads those whole and keeps the others' key maps, which lookups into them still need
+    full_refresh = full and not lists
     try:
         with recorded_run(
-            settings.paths, "sync", options, full_refresh=full, clock=now, redact=redact
+            settings.paths, "sync", options, full_refresh=full_refresh, clock=now, redact=redact
         ) as run:
             source: Source | None = None
             try:

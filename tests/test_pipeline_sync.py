@@ -218,3 +218,15 @@ def test_the_demo_mapping_is_the_one_synced(world: SyncWorld) -> None:
     """The mapping comes from the file the config names (written from the demo's own mapping)."""
     result = world.run()
     assert set(result.report["lists"]) == {one.display_name for one in DEMO_SITE_MAPPING.lists}
+
+
+def test_full_of_some_lists_rereads_them_and_keeps_the_others_key_maps(world: SyncWorld) -> None:
+    """`--full --lists X` reads X whole; the lists X looks up keep their keys, so X's lookups resolve."""
+    world.run(page_size=PAGE)
+    before = world.staged("events")
+
+    result = world.run(full=True, lists=[EVENTS], page_size=PAGE)
+
+    assert result.exit_code == EXIT_OK, result.describe()
+    assert set(result.report["lists"]) == {EVENTS} and result.report["lists"][EVENTS]["full_read"] is True
+    assert world.staged("events").equals(before)
