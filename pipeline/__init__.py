@@ -19,6 +19,7 @@ from pipeline.progress import (
     OnProgress,
     ProgressEvent,
     RefreshPolled,
+    RowsRead,
     StepApplied,
     Validating,
     ignore_progress,
@@ -27,7 +28,15 @@ from pipeline.refresh import powerbi_client, refresh
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
 from pipeline.sync import SyncPlan, SyncResult, plan_sync, sync
-from pipeline.validation import counted, parse_as_of, raise_if_invalid, validate_files, validate_sample
+from pipeline.validation import (
+    ReportingSource,
+    counted,
+    parse_as_of,
+    raise_if_invalid,
+    stable_fingerprinter,
+    validate_files,
+    validate_sample,
+)
 
 __all__ = [
     "apply",
@@ -48,6 +57,9 @@ __all__ = [
     "raise_if_invalid",
     "refresh",
     "RefreshPolled",
+    "ReportingSource",
+    "RowsRead",
+    "stable_fingerprinter",
     "status",
     "Step",
     "StepApplied",

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from config.loader import Loaded
 from config.settings import Settings
 from connectors.auth import RESOURCE_NAMES, Resource, SignIn, sign_in_config_from_settings
-from errors import AuthError, CetkError
+from errors import AuthError, CetkError, ExitCode
 from pipeline.refresh import powerbi_client
 from pipeline.sync_source import Source, load_site_mapping, open_source, pseudonymisation_key
 from transforms.drift import diff_columns
@@ -45,8 +45,8 @@ class CheckReport:
         return any(one.status == "failed" for one in self.checks)
 
     @property
-    def exit_code(self) -> int:
-        return 2 if self.failed else 0
+    def exit_code(self) -> ExitCode:
+        return ExitCode.FAILED if self.failed else ExitCode.OK
 
     def to_dict(self) -> dict[str, Any]:
         counts = {

@@ -10,13 +10,23 @@ from pipeline.steps import Step
 
 @dataclass(frozen=True)
 class Validating:
-    """Tables are read; validation starts."""
+    """Validation starts: the files are found and checked (regular files, within the size cap)."""
 
     tables: int
+
+    def describe(self) -> str:
+        return f"Validating {self.tables} table(s)"
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """Another record batch of a table was checked; `rows` so far."""
+
+    table: str
     rows: int
 
     def describe(self) -> str:
-        return f"Validating {self.rows} rows in {self.tables} table(s)"
+        return f"{self.table}: {self.rows:,} rows checked"
 
 
 @dataclass(frozen=True)
@@ -69,7 +79,7 @@ class ListSynced:
         return f"{self.list_name}: {self.items_read} item(s) read, {self.quarantined} row(s) quarantined"
 
 
-ProgressEvent = Validating | StepApplied | RefreshPolled | ListSyncing | ListSynced
+ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled | ListSyncing | ListSynced
 OnProgress = Callable[[ProgressEvent], None]
 
 

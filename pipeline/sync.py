@@ -28,7 +28,7 @@ from connectors.auth import SignIn
 from connectors.quarantine import Quarantine
 from connectors.run_report import RunRecorder, read_last_report, recorded_run
 from connectors.sync_state import STATE_FILE_NAME, SyncState, future_cursor_warning
-from errors import CetkError, ConfigError, NotFoundError, RunLocked, SourceFormatError
+from errors import CetkError, ConfigError, ExitCode, NotFoundError, SourceFormatError
 from pipeline.progress import ListSynced, OnProgress, ignore_progress
 from pipeline.sync_list import ListRun, sync_list, table_names
 from pipeline.sync_source import Source, load_site_mapping, open_source, pseudonymisation_key
@@ -40,8 +40,10 @@ from transforms.normalise import NormaliseContext, people_staff_numbers
 
 logger = logging.getLogger(__name__)
 
-# Exit codes of `cetk sync` (docs/cli.md); errors.ExitCode names the same numbers once it is on main.
-EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED, EXIT_LOCKED = 0, 1, 2, 3
+# Exit codes of `cetk sync` (docs/cli.md), from the project's one table
+EXIT_OK, EXIT_QUARANTINED, EXIT_FAILED, EXIT_LOCKED = (
+    ExitCode.OK, ExitCode.DATA_PROBLEMS, ExitCode.FAILED, ExitCode.LOCKED
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,11 @@ class SyncResult:
 
     report: dict[str, Any]
     report_file: Path | None
-    exit_code: int
+    exit_code: ExitCode
     error: CetkError | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"exit_code": self.exit_code, "report_file": str(self.report_file) if self.report_file else None,
+        return {"exit_code": int(self.exit_code), "report_file": str(self.report_file) if self.report_file else None,
                 "report": self.report}  # fmt: skip
 
     def describe(self) -> str:
@@ -192,8 +194,7 @@ def sync(
                     run.add_http_work(source.stats)
     except CetkError as error:
         logger.error("sync failed: %s", " ".join(redact(error.message).split()))
-        code = EXIT_LOCKED if isinstance(error, RunLocked) else EXIT_FAILED
-        return _result(settings, code, error)
+        return _result(settings, error.exit_code, error)  # RunLocked: 3; any other: 2
     report = read_last_report(settings.paths.state_dir) or {}
     partial = report.get("status") == "partial"
     code = EXIT_FAILED if failed_lists else EXIT_QUARANTINED if partial else EXIT_OK
@@ -317,7 +318,7 @@ def _read_only_state(path: Path) -> Iterator[SyncState | None]:
         yield state
 
 
-def _result(settings: Settings, code: int, error: CetkError | None) -> SyncResult:
+def _result(settings: Settings, code: ExitCode, error: CetkError | None) -> SyncResult:
     state_dir = settings.paths.state_dir
     report = read_last_report(state_dir) or {}
     run_id = report.get("run_id")

@@ -23,8 +23,9 @@ import pyarrow.parquet as pq
 
 from connectors.quarantine import REASONS, Quarantine, Split, split_by_problems
 from powerbi_dataset.schema import Dataset, Table
+from transforms.masking import MASK
 from transforms.problems import ORPHAN_REFERENCE, PROBLEM_TYPES
-from transforms.report import MASK, Problem
+from transforms.report import Problem
 from transforms.validate import validate_dataset
 
 # Normalisation's error codes: the value that caused them is gone from the row, so they stand until the
