@@ -26,6 +26,7 @@ LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITIC
 SharePointApi = Literal["graph", "rest"]
 SHAREPOINT_APIS: tuple[SharePointApi, ...] = ("graph", "rest")
 DEFAULT_CONFIG_FILE = "cetk.yaml"
+DEFAULT_MAPPING_FILE = "mapping.yaml"  # beside the config file unless sharepoint.mapping_file says otherwise
 CONFIG_ENV_VAR = "CETK_CONFIG"
 
 
@@ -93,6 +94,11 @@ FIELDS: tuple[Field, ...] = (
         "sharepoint.api",
         "graph",
         "How lists are read: graph (Microsoft Graph, with delta) | rest (SharePoint REST, certificate only)",
+    ),
+    Field(
+        "sharepoint.mapping_file",
+        None,
+        "The list mapping file (docs/mapping.md); empty = mapping.yaml beside the config file",
     ),
     Field("sharepoint.lists.events", "Engagement Events", "Title of the events list"),
     Field("sharepoint.lists.ccr", "Community Contact Records", "Title of the community contact record list"),
@@ -178,6 +184,7 @@ class Settings:
     organisation: str
     secrets: Secrets = field(default_factory=Secrets)
     sharepoint_api: SharePointApi = "graph"
+    mapping_file: Path = Path(DEFAULT_MAPPING_FILE)  # the list mapping (docs/mapping.md)
 
     @property
     def user_agent(self) -> str:

@@ -218,7 +218,7 @@ def client_config(environment: DemoEnvironment, stack: EmulatorStack) -> str:
         },
         # The emulator checks audiences as Entra ID does: SharePoint tokens are for the tenant host.
         "scopes": {"sharepoint": f"https://{stack.store.hostname}/.default"},
-        "sharepoint": {"site_url": environment.site_url},
+        "sharepoint": {"site_url": environment.site_url, "mapping_file": environment.list_mapping_file},
         "powerbi": {"workspace_id": environment.workspace_id},
         "ca_bundle": environment.ca_file,
     }

@@ -117,6 +117,8 @@ def test_demo_writes_its_list_and_forms_mappings_in_the_product_format(tmp_path:
         assert str(forms_file) not in environment.forms_exports
         mapping = load_mapping(list_file.read_text(encoding="utf-8"), list_file.name)
         forms = load_forms_mapping(forms_file.read_text(encoding="utf-8"), forms_file.name)
+        settings = load(Path(environment.config_file), environ={}, keyring=None).settings
+    assert settings.mapping_file == list_file  # the sync reads the demo mapping with no flag
     assert mapping == DEMO_SITE_MAPPING and forms == DEMO_FORMS_MAPPING
     assert check_mapping(mapping, DATASET) == [] and check_forms_mapping(forms, DATASET) == []
     assert {one.display_name for one in mapping.lists} == set(environment.list_items)
