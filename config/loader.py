@@ -16,6 +16,7 @@ from config.checks import (
     iter_problems,
     parse_auth_mode,
     parse_log_level,
+    parse_publish_mode,
     parse_sharepoint_api,
 )
 from config.files import read_config_file, resolve_config_path, secret_in_value
@@ -40,6 +41,7 @@ from config.settings import (
     ListNames,
     LogLevel,
     Paths,
+    PublishMode,
     Scopes,
     Secrets,
     Settings,
@@ -101,6 +103,11 @@ def load(
         sharepoint_api = parse_sharepoint_api(_need(values, "sharepoint.api"))
     except ConfigError as problem:
         problems.append(problem)
+    powerbi_mode: PublishMode = "off"
+    try:
+        powerbi_mode = parse_publish_mode(_need(values, "powerbi.mode"))
+    except ConfigError as problem:
+        problems.append(problem)
     key_name = _need(values, "pseudonymisation.key_name")
     found: dict[SecretName, FoundSecret] = {
         spec.name: find_secret(
@@ -112,6 +119,8 @@ def load(
     settings = replace(
         _build(values, sources, auth_mode, log_level, secrets),
         sharepoint_api=sharepoint_api,
+        powerbi_mode=powerbi_mode,
+        powerbi_refresh_dataset=_get(values, "powerbi.refresh_dataset"),
         mapping_file=_mapping_file(values, sources, path),
     )
     problems += iter_problems(settings, values, check_auth=auth_parsed, sources=sources, config_path=path)

@@ -25,6 +25,9 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SharePointApi = Literal["graph", "rest"]
 SHAREPOINT_APIS: tuple[SharePointApi, ...] = ("graph", "rest")
+# What `cetk sync` does after staging (docs/cli.md#cetk-sync)
+PublishMode = Literal["push", "refresh", "off"]
+PUBLISH_MODES: tuple[PublishMode, ...] = ("push", "refresh", "off")
 DEFAULT_CONFIG_FILE = "cetk.yaml"
 DEFAULT_MAPPING_FILE = "mapping.yaml"  # beside the config file unless sharepoint.mapping_file says otherwise
 CONFIG_ENV_VAR = "CETK_CONFIG"
@@ -106,6 +109,17 @@ FIELDS: tuple[Field, ...] = (
     Field("sharepoint.lists.officers", "Officers", "Title of the officers list"),
     Field("powerbi.workspace_id", None, "Power BI workspace (group) id the push dataset lives in"),
     Field("powerbi.dataset_name", "Community Engagement", "Name of the Power BI push dataset"),
+    Field(
+        "powerbi.mode",
+        "off",
+        "What cetk sync does after staging: push (publish to the push dataset) | refresh (refresh"
+        " powerbi.refresh_dataset, an import model) | off (stage only; cetk publish does it later)",
+    ),
+    Field(
+        "powerbi.refresh_dataset",
+        None,
+        "The import-mode dataset cetk sync refreshes with powerbi.mode: refresh",
+    ),
     Field("paths.staging_dir", "staging", "Where validated tables are staged before publish"),
     Field("paths.quarantine_dir", "staging/quarantine", "Where rejected rows and their reasons are written"),
     Field("paths.state_dir", "staging/state", "Where sync cursors and publish loads are recorded"),
@@ -184,6 +198,8 @@ class Settings:
     organisation: str
     secrets: Secrets = field(default_factory=Secrets)
     sharepoint_api: SharePointApi = "graph"
+    powerbi_mode: PublishMode = "off"
+    powerbi_refresh_dataset: str | None = None
     mapping_file: Path = Path(DEFAULT_MAPPING_FILE)  # the list mapping (docs/mapping.md)
 
     @property

@@ -31,6 +31,7 @@ from connectors.sync_state import STATE_FILE_NAME, SyncState, future_cursor_warn
 from errors import CetkError, ConfigError, ExitCode, NotFoundError, SourceFormatError
 from pipeline.progress import ListSynced, OnProgress, ignore_progress
 from pipeline.sync_list import ListRun, sync_list, table_names
+from pipeline.sync_publish import after_staging, check_publish_settings
 from pipeline.sync_source import Source, load_site_mapping, open_source, pseudonymisation_key
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset
@@ -73,6 +74,14 @@ class SyncResult:
         for table, entry in sorted((report.get("quarantine") or {}).items()):
             if entry.get("rows"):
                 lines.append(f"  quarantine {table}: {entry['rows']} row(s), see {entry['csv']}")
+        published = report.get("publish")
+        if published and published.get("mode") == "push":
+            lines.append(
+                f"  published to '{published.get('dataset')}': {published.get('status')},"
+                f" {published.get('rows', 0)} row(s) in {published.get('posts', 0)} POST(s)"
+            )
+        elif published:
+            lines.append(f"  refresh of '{published.get('dataset_name')}': {published.get('outcome', '')}")
         for warning in report.get("warnings") or []:
             lines.append(f"  warning ({warning['code']}): {warning['message']}")
         if self.report_file:
@@ -187,8 +196,12 @@ def sync(
                 source = open_source(
                     settings, sleep=sleep, clock=clock, jitter=jitter, sign_in=sign_in, page_size=page_size
                 )
+                check_publish_settings(settings)
                 failed_lists = _sync_lists(run, source, settings, mapping, chosen, key, dataset, now(), full,
                                            on_progress)  # fmt: skip
+                run.published = after_staging(
+                    settings, run, sleep=sleep, clock=clock, on_progress=on_progress
+                )
             finally:
                 if source is not None:
                     run.add_http_work(source.stats)
