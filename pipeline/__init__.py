@@ -5,7 +5,8 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py; sync, publish and migrate join them. The CLI imports everything from `pipeline`.
+refresh.py, report.py (with report_pages, report_quality, report_charts, report_html); sync, publish and
+migrate join them. The CLI imports everything from `pipeline`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pipeline.progress import (
     ignore_progress,
 )
 from pipeline.refresh import powerbi_client, refresh
+from pipeline.report import ReportResult, build_report
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
 from pipeline.validation import counted, parse_as_of, raise_if_invalid, validate_files, validate_sample
@@ -37,6 +39,8 @@ __all__ = [
     "ProgressEvent",
     "raise_if_invalid",
     "refresh",
+    "build_report",
+    "ReportResult",
     "RefreshPolled",
     "status",
     "Step",
