@@ -9,8 +9,9 @@ from connectors.reference_files import demo_geography_files, load_geography
 from emulator.demo.force import Force, generate_force
 from errors import SourceFormatError
 from powerbi_dataset.model import DATASET
-from transforms.analytics import Analytics, build_analytics, issue_top5
+from transforms.analytics import Analytics, AnalyticsOptions, build_analytics, issue_top5, resolve_issues
 from transforms.geography import Geography
+from transforms.theme_taxonomy import load_taxonomy
 from transforms.validate import validate_dataset
 
 
@@ -109,3 +110,25 @@ def test_issue_top5_on_a_hand_made_month() -> None:
     months = top[(top["issues_from"] == "EVENTS") & (top["level"] == "LPT_MONTH")]
     assert sorted(set(months["group_id"])) == ["CANNOCK/2026-01", "TAMWORTH/2026-02"]
     assert top[top["issues_from"] == "CCRS"].empty  # "no issues" is never an issue
+
+
+def test_structured_issues_win_and_free_text_fills_only_parents_without_any() -> None:
+    events = pd.DataFrame(
+        {
+            "event_id": ["e1", "e2", "e3"],
+            "issues_note": ["Burglary on the estate", "Boy racers speeding on the main road", None],
+        }
+    ).convert_dtypes()
+    structured = pd.DataFrame({"event_id": ["e1"], "theme_code": ["ASB"], "rank": [1]}).convert_dtypes()
+    options = AnalyticsOptions(taxonomy=load_taxonomy(), issue_text_columns={"events": "issues_note"})
+    rows, origin = resolve_issues(structured, events, "event_id", options, text_table="events")
+    assert sorted(zip(rows["event_id"], rows["theme_code"], strict=True)) == [
+        ("e1", "ASB"),  # e1's note (burglary) is not read: the officer's choices stand
+        ("e2", "SPEEDING_ROAD_SAFETY"),
+    ]
+    assert origin == {"structured": 1, "free_text": 1}
+    without = AnalyticsOptions(issue_text_columns={"events": "issues_note"})
+    with pytest.raises(ValueError, match="taxonomy"):
+        resolve_issues(structured, events, "event_id", without, text_table="events")
+    plain, counted = resolve_issues(structured, events, "event_id", AnalyticsOptions(), text_table="events")
+    assert list(plain["event_id"]) == ["e1"] and counted == {"structured": 1, "free_text": 0}
