@@ -61,7 +61,9 @@ def one_pass(paths: Paths, out: Path) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--ccrs", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=2)

@@ -20,7 +20,7 @@ from typing import Any
 from config.settings import Paths
 from connectors.reference_files import GeographyFiles, demo_geography_files, load_geography
 from connectors.staged_read import quarantine_by_rule, read_staged_tables, run_warnings
-from errors import CetkError
+from errors import ConfigError
 from pipeline.plans import apply
 from pipeline.report_html import document
 from pipeline.report_pages import dashboard_pages, headline_figures
@@ -85,7 +85,7 @@ def build_report(
 ) -> ReportResult:
     """Build the report from `paths.staging_dir` (and quarantine and state) and write out_dir/report.html."""
     if out_dir.exists() and not out_dir.is_dir():
-        raise CetkError(f"{out_dir} is not a directory", hint="name a directory for --out")
+        raise ConfigError(f"--out {out_dir} is a file, not a directory", hint="name a directory for --out")
     staged = frames_from_arrow(read_staged_tables(paths.staging_dir))
     reference = load_geography(geography or demo_geography_files())
     analytics = build_analytics(staged, reference, options)

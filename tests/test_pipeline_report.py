@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli import app
 from config.settings import Paths
 from connectors.staging import staged_path
-from errors import SourceFormatError
+from errors import ConfigError, SourceFormatError
 from pipeline import build_report
 from powerbi_dataset.model import DATASET
 from tests.demo_staging import DRIFT_WARNING, DemoReport
@@ -99,6 +99,14 @@ def test_no_staging_directory_is_an_actionable_error(tmp_path: Path) -> None:
     with pytest.raises(SourceFormatError, match="no staging directory") as caught:
         build_report(paths, tmp_path / "out")
     assert "cetk sync" in caught.value.hint
+
+
+def test_an_out_path_that_is_a_file_is_refused_before_any_work(tmp_path: Path) -> None:
+    taken = tmp_path / "taken"
+    taken.write_text("not a directory", encoding="utf-8")
+    paths = Paths(tmp_path / "missing", tmp_path / "missing" / "quarantine", tmp_path / "missing" / "state")
+    with pytest.raises(ConfigError, match="is a file, not a directory"):
+        build_report(paths, taken)
 
 
 def test_cli_report_json_is_the_library_result(demo_report: DemoReport, tmp_path: Path) -> None:
