@@ -16,6 +16,7 @@ from pipeline.progress import (
     OnProgress,
     ProgressEvent,
     RefreshPolled,
+    RowsRead,
     StepApplied,
     Validating,
     ignore_progress,
@@ -24,7 +25,15 @@ from pipeline.refresh import powerbi_client, refresh
 from pipeline.report import ReportResult, build_report
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
-from pipeline.validation import counted, parse_as_of, raise_if_invalid, validate_files, validate_sample
+from pipeline.validation import (
+    ReportingSource,
+    counted,
+    parse_as_of,
+    raise_if_invalid,
+    stable_fingerprinter,
+    validate_files,
+    validate_sample,
+)
 
 __all__ = [
     "apply",
@@ -42,6 +51,9 @@ __all__ = [
     "build_report",
     "ReportResult",
     "RefreshPolled",
+    "ReportingSource",
+    "RowsRead",
+    "stable_fingerprinter",
     "status",
     "Step",
     "StepApplied",

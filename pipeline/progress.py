@@ -10,13 +10,23 @@ from pipeline.steps import Step
 
 @dataclass(frozen=True)
 class Validating:
-    """Tables are read; validation starts."""
+    """Validation starts: the files are found and checked (regular files, within the size cap)."""
 
     tables: int
+
+    def describe(self) -> str:
+        return f"Validating {self.tables} table(s)"
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """Another record batch of a table was checked; `rows` so far."""
+
+    table: str
     rows: int
 
     def describe(self) -> str:
-        return f"Validating {self.rows} rows in {self.tables} table(s)"
+        return f"{self.table}: {self.rows:,} rows checked"
 
 
 @dataclass(frozen=True)
@@ -41,7 +51,7 @@ class RefreshPolled:
         return f"Refresh of '{self.dataset}': {self.status} after {self.waited_seconds:.0f} s"
 
 
-ProgressEvent = Validating | StepApplied | RefreshPolled
+ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled
 OnProgress = Callable[[ProgressEvent], None]
 
 

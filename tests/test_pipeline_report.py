@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-from cli import app
+from cli import app, main
 from config.settings import Paths
 from connectors.staging import staged_path
 from errors import ConfigError, SourceFormatError
@@ -120,3 +120,13 @@ def test_cli_report_json_is_the_library_result(demo_report: DemoReport, tmp_path
     assert "4 weeks before the action" in (out / "report.html").read_text(encoding="utf-8")
     plain = runner.invoke(app, ["report", "--staging", staging, "--out", str(out), "--dry-run"])
     assert plain.exit_code == 0 and plain.stdout.startswith(f"Would write {out / 'report.html'}")
+
+
+def test_cli_report_without_staging_exits_2_with_error_and_hint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["report", "--staging", str(tmp_path / "none"), "--out", str(tmp_path / "out")])
+    assert exited.value.code == 2
+    stderr = capsys.readouterr().err
+    assert "Error: no staging directory at" in stderr and "Hint: run `cetk sync`" in stderr
