@@ -27,6 +27,7 @@ from pipeline.report_pages import dashboard_pages, headline_figures
 from pipeline.report_quality import evaluation_page, quality_page
 from pipeline.status import status
 from pipeline.steps import Plan, WriteFile
+from pipeline.validation import counted
 from transforms.analytics import AnalyticsOptions, build_analytics, frames_from_arrow
 
 __all__ = ["REPORT_FILE_NAME", "ReportResult", "build_report"]
@@ -52,8 +53,9 @@ class ReportResult:
         pages = ", ".join(title for _anchor, title in self.pages)
         return (
             f"{verb} {self.path} ({self.size_bytes:,} bytes): {pages}.\n"
-            f"{self.suppressed_cells:,} suppressed cells; {self.quarantined_rows:,} quarantined rows by rule; "
-            f"{self.drift_warnings} schema drift warnings."
+            f"{counted(self.suppressed_cells, 'suppressed cell')}; "
+            f"{counted(self.quarantined_rows, 'quarantined row')} by rule; "
+            f"{counted(self.drift_warnings, 'schema drift warning')}."
         )
 
     def to_dict(self) -> dict[str, Any]:
