@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck unit secrets install dev clean data-dictionary problem-codes golden bench fmt
+.PHONY: demo test lint typecheck unit secrets install dev clean data-dictionary problem-codes golden bench fmt report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,13 @@ dev: $(DEV_STAMP)
 
 demo: $(STAMP)
 	$(BIN)/cetk demo
+
+# The offline HTML report of a staging directory (docs/report.md); `make demo` can call it after its sync:
+#   make report STAGING=path/to/staging REPORT_DIR=path/to/report
+STAGING ?= staging
+REPORT_DIR ?= report
+report: $(STAMP)
+	$(BIN)/cetk report --staging $(STAGING) --out $(REPORT_DIR)
 
 test: $(DEV_STAMP) lint typecheck unit secrets
 

@@ -24,13 +24,15 @@ from rich.text import Text
 from config.loader import Loaded, effective_log_level, load, parse_overrides
 from config.logs import Redactor, configure_logging
 from config.report import effective_settings
-from config.settings import LOG_LEVELS, cetk_version
+from config.settings import LOG_LEVELS, Paths, cetk_version
 from connectors.input_guard import describe_size
 from connectors.read_limits import DEFAULT_LIMITS, ReadLimits, parse_size
+from connectors.reference_files import GeographyFiles
 from errors import CetkError, ExitCode
 from pipeline import (
     ProgressEvent,
     apply,
+    build_report,
     check,
     parse_as_of,
     plan_init,
@@ -50,6 +52,7 @@ from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.refresh import DEFAULT_POLL_SECONDS, DEFAULT_TIMEOUT_SECONDS, RefreshResult
+from transforms.analytics import AnalyticsOptions
 from transforms.masking import Fingerprinter, printable
 from transforms.report import DEFAULT_MAX_LISTED, Problem, Report
 
@@ -568,6 +571,68 @@ def publish_command(
         compact=tuple(compact or ()),
         dry_run=dry_run,
         on_progress=run.on_progress,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
+
+
+# --- cetk report -----------------------------------------------------------------------------------------
+
+
+@app.command("report")
+def report_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Directory to write report.html into.")] = Path("report"),
+    staging: Annotated[
+        Path | None,
+        typer.Option(
+            "--staging",
+            help="Staging directory to read (with its quarantine/ and state/); default: the config's paths.",
+        ),
+    ] = None,
+    geography: Annotated[
+        Path | None,
+        typer.Option(
+            "--geography",
+            help="Folder with wards.csv, lsoas.csv, wards.geojson, lpts.geojson (default: the demo force's).",
+        ),
+    ] = None,
+    weeks: Annotated[
+        int,
+        typer.Option("--weeks", min=1, max=52, help="Evaluation window: weeks before and after an action."),
+    ] = AnalyticsOptions().evaluation_weeks,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Build the report; say what would be written.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Write an offline HTML report of what would be published, from the staged tables.
+
+    Five dashboard pages, the 'You said, we did' evaluation and a data-quality page, with the disclosure
+    control publishing applies. One self-contained file: no script, no CDN, no network. See docs/report.md.
+
+    Example: cetk report --out build/report
+    """
+    run = ctx.ensure_object(Run)
+    overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
+    loaded = load(run.config_path, os.environ, overrides, strict=False)
+    run.use_settings(loaded)
+    paths = loaded.settings.paths
+    if staging is not None:
+        paths = Paths(staging, staging / "quarantine", staging / "state")
+    files = None
+    if geography is not None:
+        files = GeographyFiles(
+            geography / "wards.csv",
+            geography / "lsoas.csv",
+            geography / "wards.geojson",
+            geography / "lpts.geojson",
+        )
+    run.progress(f"Building the report from {paths.staging_dir} ...")
+    result = build_report(
+        paths, out, geography=files, options=AnalyticsOptions(evaluation_weeks=weeks), dry_run=dry_run
     )
     if as_json:
         print_json(result.to_dict())

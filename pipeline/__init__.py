@@ -5,7 +5,8 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py, publish.py, sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py; migrate joins them.
+refresh.py, publish.py, sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py, report.py
+(with report_pages, report_quality, report_charts, report_html), demo.py; migrate joins them.
 The CLI imports everything from `pipeline`.
 """
 
@@ -28,6 +29,7 @@ from pipeline.progress import (
 )
 from pipeline.publish import PublishPlanned, plan_publish, publish, publish_staged
 from pipeline.refresh import powerbi_client, refresh
+from pipeline.report import ReportResult, build_report
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
 from pipeline.sync import SyncPlan, SyncResult, plan_sync, sync
@@ -63,6 +65,8 @@ __all__ = [
     "ProgressEvent",
     "raise_if_invalid",
     "refresh",
+    "build_report",
+    "ReportResult",
     "RefreshPolled",
     "ReportingSource",
     "RowsPosted",

@@ -226,3 +226,21 @@ DEMOGRAPHIC_DIMENSIONS = codes(
 SOURCE_SYSTEMS = codes(
     ("sp_list", "Microsoft Lists (PowerApp)"), ("forms_legacy", "Legacy Microsoft Forms export")
 )
+
+# --- analytics tables (issue 11): the published figures cetk computes from the staged tables --------------
+ISSUE_SOURCES = codes(("EVENTS", "Issues raised at events"), ("CCRS", "Issues raised in CCRs"))
+TOP_ISSUE_LEVELS = codes(
+    ("FORCE", "Whole force"),
+    ("LPT", "Local policing team"),
+    ("MONTH", "Month"),
+    ("LPT_MONTH", "Local policing team and month"),
+    ("EVENT", "Event"),
+)
+WORD_SOURCES = codes(("THEME", "Theme label"), ("KEYWORD", "Keyword from scrubbed text"))
+AREA_LEVELS = codes(("WARD", "Ward"), ("LPT", "Local policing team"))
+EVALUATION_COMPARISONS = codes(
+    ("FEWER_AFTER", "Raised less often after"),
+    ("MORE_AFTER", "Raised more often after"),
+    ("NO_CHANGE", "Raised as often after"),
+    ("NOT_COMPARABLE", "Not comparable (a count is suppressed or the weeks after have not ended)"),
+)

@@ -417,7 +417,11 @@ CCR_DEMOGRAPHICS_AGG = Table(
         Column("category", "String", "Answer code within the dimension", required=True, max_length=50),
         Column("count", "Int64", "Rounded count; empty when suppressed", minimum=0, summarize_by="sum"),
         Column(
-            "count_display", "String", "Count as shown: a multiple of 5, or <10", required=True, max_length=10
+            "count_display",
+            "String",
+            "Count as shown: a multiple of 5, or [c] when suppressed",
+            required=True,
+            max_length=10,
         ),
         flag("is_suppressed", "The cell was suppressed (primary or secondary)"),
         *lineage(),
@@ -535,6 +539,191 @@ RELATIONSHIPS = (
     _to("ccr_demographics_agg", "lpt_code", "areas"),
 )
 
+# --- Analytics tables (issue 11): figures cetk computes from the staged tables (transforms/analytics.py) ---
+# Never row-level and never special-category: counts of events, CCRs and words, under the rules of
+# docs/report.md (the evaluation's counts under the disclosure policy of docs/disclosure.md).
+
+ISSUE_TOP5 = Table(
+    "issue_top5",
+    "Top five issues raised per event, LPT, month and force, from event_issues and ccr_issues (aggregate)",
+    (
+        Column("issues_from", "String", "Which issue rows were counted", required=True, codes=c.ISSUE_SOURCES),
+        Column("level", "String", "What a group is", required=True, codes=c.TOP_ISSUE_LEVELS),
+        Column("group_id", "String", "FORCE, the LPT code, YYYY-MM, LPT/YYYY-MM or the event id", required=True,
+               max_length=100),
+        lpt(required=False, description="LPT of the group (LPT and LPT_MONTH levels)"),
+        local_date("month", "First day of the group's month (MONTH and LPT_MONTH levels)", required=False),
+        text_id("event_id", "Event of the group (EVENT level)", required=False),
+        Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES),
+        Column("rank", "Int64", "Rank in the group (1 = raised by the most)", required=True, minimum=1, maximum=5),
+        Column("count", "Int64", "Events or CCRs in the group that raised the theme", required=True, minimum=1),
+        *lineage(),
+    ),
+    key=("issues_from", "level", "group_id", "theme_code"),
+    row_level=False,
+)  # fmt: skip
+
+WORD_CLOUD = Table(
+    "word_cloud",
+    "Word-cloud weights: theme labels and scrubbed keywords used by at least the disclosure threshold of notes",
+    (
+        Column("word", "String", "Theme label or keyword", required=True, max_length=100),
+        Column("source", "String", "Where the word comes from", required=True, codes=c.WORD_SOURCES),
+        Column(
+            "count", "Int64", "Issue rows (labels) or notes (keywords) using it", required=True, minimum=1
+        ),
+        *lineage(),
+    ),
+    key=("word", "source"),
+    row_level=False,
+)
+
+YSWD_EVALUATION = Table(
+    "yswd_evaluation",
+    "Completed actions: the same theme raised in the same area in the weeks before and after (association only)",
+    (
+        text_id("action_id", "The completed 'You said, we did' action"),
+        Column("area_level", "String", "Area the counts cover", required=True, codes=c.AREA_LEVELS),
+        Column("area_code", "String", "Ward code or LPT code", required=True, max_length=20),
+        lpt(),
+        Column("theme_code", "String", "The action's theme", required=True, codes=c.THEMES),
+        local_date("actioned_date", "Date the action was taken"),
+        Column("weeks", "Int64", "Length of each window in weeks", required=True, minimum=1, maximum=52),
+        Column("before_count", "Int64", "Events and CCRs raising the theme in the weeks before; rounded, empty when suppressed", minimum=0),
+        Column("after_count", "Int64", "The same in the weeks from the action on; rounded, empty when suppressed", minimum=0),
+        Column("before_display", "String", "before_count as shown: a multiple of 5, or the suppression marker", required=True, max_length=10),
+        Column("after_display", "String", "after_count as shown, or 'not ended' while the weeks after are still running", required=True, max_length=10),
+        flag("after_complete", "The weeks after the action had ended by the last date in the data"),
+        Column("comparison", "String", "Published counts compared (an association, never a cause)", required=True,
+               codes=c.EVALUATION_COMPARISONS),
+        *lineage(),
+    ),
+    key=("action_id", "area_level"),
+    row_level=False,
+)  # fmt: skip
+
+
+COMPLETED_EVENTS = 'events[status] = "COMPLETED"'
+
+
+def _completed(expression: str, *filters: str) -> str:
+    """DAX: `expression` over completed events only (and any further filters)."""
+    return f"CALCULATE({expression}, {', '.join((COMPLETED_EVENTS, *filters))})"
+
+
+DAYS_TO_ACTION = "DATEDIFF(you_said_we_did[raised_date], you_said_we_did[actioned_date], DAY)"
+ACTIONED = 'you_said_we_did[status] = "COMPLETED" && NOT ISBLANK(you_said_we_did[actioned_date])'
+# Buckets of the time from raised to actioned, in days (inclusive); None: no upper bound.
+DAYS_TO_ACTION_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
+    ("Actioned within 7 days", 0, 7),
+    ("Actioned in 8 to 28 days", 8, 28),
+    ("Actioned in 29 to 90 days", 29, 90),
+    ("Actioned after 90 days", 91, None),
+)
+
+
+def _actioned_between(low: int, high: int | None) -> str:
+    window = f"{DAYS_TO_ACTION} >= {low}" + (f" && {DAYS_TO_ACTION} <= {high}" if high is not None else "")
+    return f"COUNTROWS(FILTER(you_said_we_did, {ACTIONED} && {window}))"
+
+
+ANALYTICS_MEASURES = (
+    Measure("Events recorded", "events", "COUNTROWS(events)", "Events of any status", "#,0"),
+    Measure(
+        "Officers submitting events",
+        "events",
+        "DISTINCTCOUNT(events[created_by_officer_key])",
+        "Different officers who booked events",
+        "#,0",
+    ),
+    Measure(
+        "Intelligence submissions",
+        "events",
+        _completed("SUM(events[intel_submissions])"),
+        "Intelligence submissions made at completed events",
+        "#,0",
+    ),
+    Measure(
+        "Events suitable for publishing",
+        "events",
+        _completed("COUNTROWS(events)", "events[suitable_for_publishing] = TRUE()"),
+        "Completed events marked suitable for publishing",
+        "#,0",
+    ),
+    Measure(
+        "Community links",
+        "event_communities",
+        _completed("COUNTROWS(event_communities)"),
+        "Communities supported, counted once per completed event",
+        "#,0",
+    ),
+    Measure(
+        "Officer attendances linked",
+        "event_officers",
+        "COUNTROWS(event_officers)",
+        "Officers linked to events, counted once per event (officer volume)",
+        "#,0",
+    ),
+    Measure(
+        "CCRs at events",
+        "ccr",
+        "CALCULATE(COUNTROWS(ccr), NOT ISBLANK(ccr[event_id]))",
+        "CCRs recorded at an engagement event",
+        "#,0",
+    ),
+    Measure(
+        "CCR officers", "ccr", "DISTINCTCOUNT(ccr[officer_key])", "Different officers recording CCRs", "#,0"
+    ),
+    Measure(
+        "CCRs raising an issue",
+        "ccr_issues",
+        'CALCULATE(DISTINCTCOUNT(ccr_issues[ccr_id]), ccr_issues[theme_code] <> "NO_ISSUES")',
+        "CCRs with at least one issue other than 'no issues'",
+        "#,0",
+    ),
+    Measure("Actions", "you_said_we_did", "COUNTROWS(you_said_we_did)", "'You said, we did' actions", "#,0"),
+    Measure(
+        "Actions completed",
+        "you_said_we_did",
+        'CALCULATE(COUNTROWS(you_said_we_did), you_said_we_did[status] = "COMPLETED")',
+        "Actions with status COMPLETED",
+        "#,0",
+    ),
+    Measure(
+        "Issues still open",
+        "you_said_we_did",
+        'CALCULATE(COUNTROWS(you_said_we_did), you_said_we_did[status] IN {"OPEN", "IN_PROGRESS"})',
+        "Actions not yet completed (open or in progress)",
+        "#,0",
+    ),
+    Measure(
+        "Median days to action",
+        "you_said_we_did",
+        f"MEDIANX(FILTER(you_said_we_did, {ACTIONED}), {DAYS_TO_ACTION})",
+        "Median days from raised to actioned, completed actions",
+        "#,0.0",
+    ),
+    *(
+        Measure(
+            name, "you_said_we_did", _actioned_between(low, high), f"Completed actions: {name.lower()}", "#,0"
+        )
+        for name, low, high in DAYS_TO_ACTION_BUCKETS
+    ),
+    Measure(
+        "Actions evaluated",
+        "yswd_evaluation",
+        "DISTINCTCOUNT(yswd_evaluation[action_id])",
+        "Completed actions with before-and-after counts (association, not cause)",
+        "#,0",
+    ),
+)
+
+ANALYTICS_RELATIONSHIPS = (
+    _to("issue_top5", "theme_code", "themes"),
+    _to("yswd_evaluation", "action_id", "you_said_we_did"),
+)
+
+
 DATASET = Dataset(
     "Community Engagement",
     (
@@ -549,8 +738,11 @@ DATASET = Dataset(
         CCR,
         CCR_ISSUES,
         CCR_DEMOGRAPHICS_AGG,
+        ISSUE_TOP5,
+        WORD_CLOUD,
+        YSWD_EVALUATION,
         LOADS,
     ),
-    relationships=RELATIONSHIPS,
-    measures=MEASURES,
+    relationships=RELATIONSHIPS + ANALYTICS_RELATIONSHIPS,
+    measures=MEASURES + ANALYTICS_MEASURES,
 )

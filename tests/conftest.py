@@ -7,11 +7,14 @@ import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.prerequisites import SWAGGER_PATH, missing
+
+if TYPE_CHECKING:
+    from tests.demo_staging import DemoReport
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 
@@ -74,3 +77,11 @@ def powerbi_swagger() -> dict[str, Any]:
             "or name its directory in SHARED_SPECS_DIR"
         )
     return json.loads(SWAGGER_PATH.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> DemoReport:
+    """The report written from a staged sync of the demo force (tests/demo_staging.py), built once."""
+    from tests.demo_staging import build_demo_report  # imported here: it loads the emulator and matplotlib
+
+    return build_demo_report(tmp_path_factory.mktemp("demo-report"))

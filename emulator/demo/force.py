@@ -36,7 +36,8 @@ __all__ = [
 ]
 
 AS_OF = datetime(2026, 10, 31, 23, 0, tzinfo=UTC)
-CANONICAL_TABLES = tuple(t.name for t in DATASET.tables if t.name not in ("_loads", "ccr_demographics_agg"))
+# The tables a source holds: not the publish ledger, nor the aggregates cetk derives (row_level=False).
+CANONICAL_TABLES = tuple(t.name for t in DATASET.tables if t.name != "_loads" and t.row_level)
 LIST_NAMES = ("events", "ccr", "you_said_we_did")
 DTYPES: dict[Kind, str] = {
     "String": "string",
