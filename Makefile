@@ -22,8 +22,9 @@ $(DEV_STAMP): $(BIN)/python pyproject.toml
 install: $(STAMP)
 dev: $(DEV_STAMP)
 
+# The whole pipeline on the local emulator: sync, publish, refresh, report, then a summary and the paths
 demo: $(STAMP)
-	$(BIN)/cetk demo
+	$(BIN)/cetk demo --out demo-output
 
 # The offline HTML report of a staging directory (docs/report.md); `make demo` can call it after its sync:
 #   make report STAGING=path/to/staging REPORT_DIR=path/to/report

@@ -42,6 +42,7 @@ from pipeline import (
     publish,
     raise_if_invalid,
     refresh,
+    run_demo,
     stable_fingerprinter,
     status,
     sync,
@@ -61,7 +62,7 @@ if TYPE_CHECKING:
 
 DEMO_NOTE = (
     "The sample data set contains deliberate errors, so the report above shows what validation catches; "
-    "`cetk demo` exits 0 all the same."
+    "`cetk demo --sample` exits 0 all the same."
 )
 
 app = typer.Typer(
@@ -393,25 +394,54 @@ def validate(
 @app.command("demo")
 def demo(
     ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Where the demo leaves its staging, state, emulator files and report."),
+    ] = Path("demo-output"),
+    events: Annotated[
+        int, typer.Option("--events", min=1, help="Engagement events in the demo force.")
+    ] = 300,
+    ccrs: Annotated[
+        int, typer.Option("--ccrs", min=1, help="Community contact records in the demo force.")
+    ] = 1500,
+    sample: Annotated[
+        bool,
+        typer.Option(
+            "--sample", help="Only validate the bundled sample data set and show its report (offline)."
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Run time for 'not in the future' rules.")
+        str | None, typer.Option("--as-of", help="With --sample: run time for 'not in the future' rules.")
     ] = None,
     stable: StableFingerprints = False,
 ) -> None:
-    """Validate the bundled sample data set and show the report (its errors are deliberate; exits 0).
+    """The whole pipeline on the local emulator's demo force: sync (read, stage, quarantine, publish to the
+    push dataset), refresh of the import model, then the offline HTML report; a summary and the paths.
 
-    Example: cetk demo
+    No tenant and no network: the emulator runs as a child process on loopback. The demo force carries
+    deliberate errors, so rows go to quarantine and the demo still exits 0; it exits 2 when a stage failed.
+    With --sample it only validates the bundled sample data set (its errors are deliberate; exits 0).
+
+    Example: cetk demo --out demo-output   (then open demo-output/report/report.html)
     """
     run = ctx.ensure_object(Run)
-    report = validate_sample(
-        parse_as_of(as_of), on_progress=run.on_progress, fingerprinter=_fingerprinter(run, stable)
-    )
-    if as_json:
-        print_json(report.to_dict())
+    if sample:
+        report = validate_sample(
+            parse_as_of(as_of), on_progress=run.on_progress, fingerprinter=_fingerprinter(run, stable)
+        )
+        if as_json:
+            print_json(report.to_dict())
+            return
+        render_report(report)
+        print_text(DEMO_NOTE)
         return
-    render_report(report)
-    print_text(DEMO_NOTE)
+    result = run_demo(out, events=events, ccrs=ccrs, on_progress=run.on_progress)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
+    raise typer.Exit(int(result.exit_code))
 
 
 def _fingerprinter(run: Run, stable: bool) -> Fingerprinter | None:
@@ -872,6 +902,12 @@ def emulator_serve(
         Path,
         typer.Option("--state-dir", help="Where the CA, app credential, Forms exports and cetk.yaml go."),
     ] = Path(".cetk-emulator"),
+    refresh_seconds: Annotated[
+        float,
+        typer.Option(
+            "--refresh-seconds", min=0, help="How long a dataset refresh runs (real ones take minutes)."
+        ),
+    ] = 60.0,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the connection details as one JSON line.")
     ] = False,
@@ -899,6 +935,7 @@ def emulator_serve(
         latency_ms=latency_ms,
         faults_file=faults,
         state_dir=state_dir,
+        refresh_seconds=refresh_seconds,
     )
     run.progress(f"Generating the demo force ({events} events, {ccrs} CCRs) and starting the emulator")
     with serving(options) as (_server, _stack, environment):

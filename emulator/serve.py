@@ -28,6 +28,7 @@ from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from emulator.demo.lists import DemoTenant, seed_lists
 from emulator.demo.site import SITE_PATH
 from emulator.faults.plan import FaultPlan, FaultRule
+from emulator.powerbi.model import PowerBIOptions
 from emulator.testing import DEFAULT_TENANT
 from errors import EmulatorError
 from transforms.forms_mapping import dump_forms_mapping
@@ -58,6 +59,7 @@ class ServeOptions:
     latency_ms: int = 0
     faults_file: Path | None = None
     state_dir: Path = Path(".cetk-emulator")
+    refresh_seconds: float = 60.0  # how long a dataset refresh runs (a real one takes minutes)
 
     @property
     def require_auth(self) -> bool:
@@ -121,7 +123,11 @@ def serving(options: ServeOptions) -> Iterator[tuple[RunningServer, EmulatorStac
         )
     ensure_private_dir(options.state_dir)  # 0700, before the TLS files go in below it
     stack = build_emulator(
-        faults=fault_plan(options), options=EmulatorOptions(require_auth=options.require_auth)
+        faults=fault_plan(options),
+        options=EmulatorOptions(
+            require_auth=options.require_auth,
+            powerbi=PowerBIOptions(refresh_duration_seconds=options.refresh_seconds),
+        ),
     )
     loaded = load_tenant(stack, options)
     try:

@@ -13,9 +13,11 @@ The CLI imports everything from `pipeline`.
 from __future__ import annotations
 
 from pipeline.check import Check, CheckReport, check
+from pipeline.demo import DemoResult, run_demo
 from pipeline.mapping import MappingProposal, plan_mapping_propose
 from pipeline.plans import apply, plan_init, plan_schema_export
 from pipeline.progress import (
+    DemoStage,
     ListSynced,
     ListSyncing,
     OnProgress,
@@ -44,6 +46,9 @@ from pipeline.validation import (
 )
 
 __all__ = [
+    "DemoResult",
+    "DemoStage",
+    "run_demo",
     "apply",
     "check",
     "Check",

@@ -91,7 +91,19 @@ class ListSynced:
         return f"{self.list_name}: {self.items_read} item(s) read, {self.quarantined} row(s) quarantined"
 
 
-ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled | RowsPosted | ListSyncing | ListSynced
+@dataclass(frozen=True)
+class DemoStage:
+    """A stage of `cetk demo` is starting."""
+
+    name: str
+
+    def describe(self) -> str:
+        return self.name
+
+
+ProgressEvent = (
+    Validating | RowsRead | StepApplied | RefreshPolled | RowsPosted | ListSyncing | ListSynced | DemoStage
+)
 OnProgress = Callable[[ProgressEvent], None]
 
 

@@ -186,11 +186,13 @@ def test_validate_bad_as_of_is_a_cetk_error(tmp_path: Path) -> None:
     assert "--as-of" in str(result.exception)
 
 
-def test_demo_exits_0_and_explains_the_deliberate_errors() -> None:
-    result = runner.invoke(app, ["demo", "--as-of", AS_OF])
+def test_demo_sample_exits_0_and_explains_the_deliberate_errors() -> None:
+    result = runner.invoke(app, ["demo", "--sample", "--as-of", AS_OF])
     assert result.exit_code == 0, result.output
     assert "deliberate errors" in result.stdout
-    as_json = runner.invoke(app, ["demo", "--json", "--as-of", AS_OF, "--stable-fingerprints"], env=KEY_ENV)
+    as_json = runner.invoke(
+        app, ["demo", "--sample", "--json", "--as-of", AS_OF, "--stable-fingerprints"], env=KEY_ENV
+    )
     as_of = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
     assert json.loads(as_json.stdout) == validate_sample(as_of, fingerprinter=KEYED).to_dict()
 

@@ -103,8 +103,10 @@ def test_validate(bad: bool, tmp_path: Path) -> None:
     assert result.stdout == as_json_text(expected)
 
 
-def test_demo(tmp_path: Path) -> None:
-    result = cetk("demo", "--json", "--as-of", AS_OF, "--stable-fingerprints", cwd=tmp_path, env=KEY_ENV)
+def test_demo_sample(tmp_path: Path) -> None:
+    result = cetk(
+        "demo", "--sample", "--json", "--as-of", AS_OF, "--stable-fingerprints", cwd=tmp_path, env=KEY_ENV
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout == as_json_text(validate_sample(parse_as_of(AS_OF), fingerprinter=KEYED).to_dict())
 

@@ -1,0 +1,38 @@
+"""`cetk demo` (what `make demo` runs): the whole pipeline on the emulator's demo force, in a child process
+as a newcomer runs it: sync with publish, refresh with wait, the report; a summary and every path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from emulator.serve import DEMO_IMPORT_DATASET_NAME
+from pipeline.demo import DEMO_IMPORT_DATASET
+from tests.test_cli_process import cetk
+
+
+def test_the_demo_runs_sync_publish_refresh_and_report_and_says_where_everything_is(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+
+    result = cetk("demo", "--out", str(out), "--events", "60", "--ccrs", "200", "--json", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert list(summary["stage_seconds"]) == ["emulator", "sync and publish", "refresh", "report"]
+    report = summary["sync"]["report"]
+    assert report["status"] == "partial"  # the demo force's deliberate errors are quarantined
+    assert report["counts"]["totals"]["quarantined"] > 0
+    published = report["publish"]
+    assert published["mode"] == "push" and published["status"] == "published"
+    staged_events = pq.read_table(Path(summary["staging_dir"]) / "events.parquet")
+    assert published["tables"]["events"]["rows"] == staged_events.num_rows
+    assert summary["refresh"]["status"] == "Completed"
+    assert Path(summary["report_file"]).is_file() and Path(summary["run_report"]).is_file()
+    assert any(Path(summary["quarantine_dir"]).glob("*.csv"))
+    assert "CETK_PSEUDONYMISATION_KEY" not in result.stdout + result.stderr
+
+
+def test_the_demo_refreshes_the_model_the_emulator_serves() -> None:
+    assert DEMO_IMPORT_DATASET == DEMO_IMPORT_DATASET_NAME
