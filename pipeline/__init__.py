@@ -5,13 +5,24 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py; sync, publish and migrate join them. The CLI imports everything from `pipeline`.
+refresh.py, migrate.py (with migrate_rows, migrate_list, migrate_init); sync and publish join them. The CLI imports everything from `pipeline`.
 """
 
 from __future__ import annotations
 
+from pipeline.migrate import (
+    MigrateOptions,
+    MigrateReport,
+    MigrationPlan,
+    load_mapping_file,
+    migrate,
+    migrate_forms,
+    plan_migrate,
+)
+from pipeline.migrate_init import MappingProposal, propose_forms_mapping
 from pipeline.plans import apply, plan_init, plan_schema_export
 from pipeline.progress import (
+    MigrateProgress,
     OnProgress,
     ProgressEvent,
     RefreshPolled,
@@ -27,6 +38,16 @@ from pipeline.validation import counted, parse_as_of, raise_if_invalid, validate
 __all__ = [
     "apply",
     "counted",
+    "load_mapping_file",
+    "MappingProposal",
+    "migrate",
+    "migrate_forms",
+    "MigrateOptions",
+    "MigrateProgress",
+    "MigrateReport",
+    "MigrationPlan",
+    "plan_migrate",
+    "propose_forms_mapping",
     "ignore_progress",
     "OnProgress",
     "parse_as_of",

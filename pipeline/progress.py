@@ -41,7 +41,23 @@ class RefreshPolled:
         return f"Refresh of '{self.dataset}': {self.status} after {self.waited_seconds:.0f} s"
 
 
-ProgressEvent = Validating | StepApplied | RefreshPolled
+@dataclass(frozen=True)
+class MigrateProgress:
+    """`cetk migrate forms`: exports read (`phase` "read", files) or responses written ("write", rows)."""
+
+    phase: str
+    done: int
+    total: int
+    what: str  # the file just read, or the target
+
+    def describe(self) -> str:
+        unit = "export(s)" if self.phase == "read" else "response(s)"
+        verb = "Read" if self.phase == "read" else f"Wrote to {self.what}:"
+        shown = f" ({self.what})" if self.phase == "read" else ""
+        return f"{verb} {self.done} of {self.total} {unit}{shown}"
+
+
+ProgressEvent = Validating | StepApplied | RefreshPolled | MigrateProgress
 OnProgress = Callable[[ProgressEvent], None]
 
 
