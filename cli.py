@@ -611,7 +611,7 @@ def migrate_forms_command(
         raise typer.BadParameter("give the reviewed mapping (or run `init` first)", param_hint="--mapping")
     if to not in ("staging", "list"):
         raise typer.BadParameter("use staging or list", param_hint="--to")
-    loaded = load(run.config_path, os.environ)
+    loaded = load(run.config_path, os.environ, strict=to == "list")  # staging needs no sign-in settings
     run.use_settings(loaded)
     options = MigrateOptions(
         target="list" if to == "list" else "staging", locale=choice[locale.lower()],

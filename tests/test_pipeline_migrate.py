@@ -39,8 +39,9 @@ from emulator.testing import (
 from pipeline import MigrateOptions, MigrateProgress, ProgressEvent, migrate, migrate_forms, plan_migrate
 from pipeline.migrate_init import propose_forms_mapping
 from pipeline.migrate_list import ListTarget, open_target
-from transforms.forms_mapping import FormsMapping, dump_forms_mapping
 from tests.connectors.conftest import ManualTime, Waits
+from transforms.forms_mapping import FormsMapping, dump_forms_mapping
+from transforms.list_mapping import dump_mapping
 
 KEY = "migration-test-pseudonym-key-0123456789"
 CCR_LIST = "Community Contact Records"
@@ -125,8 +126,6 @@ def make_site(tmp_path: Path, exports: Exports, faults: FaultPlan | None = None)
         mapping_file = tmp_path / "forms-mapping.yaml"
         mapping_file.write_text(dump_forms_mapping(exports.mapping), encoding="utf-8")
         list_mapping_file = tmp_path / "mapping.yaml"
-        from transforms.list_mapping import dump_mapping
-
         list_mapping_file.write_text(dump_mapping(DEMO_SITE_MAPPING), encoding="utf-8")
         settings = write_config(tmp_path, emu.base_url)
         yield Site(emu, tenant, settings, clock, waits, mapping_file, list_mapping_file)

@@ -234,7 +234,7 @@ def _versions(responses: pa.Table) -> pa.Array:
     """The response's version: its Last modified time when the export has one, else its Completion time."""
     modified = _array(responses.column("last_modified_time_utc"))
     completed = _array(responses.column("completion_time_utc"))
-    chosen = pc.coalesce(modified, completed)
+    chosen = pc.cast(pc.coalesce(modified, completed), pa.timestamp("s", tz="UTC"), safe=False)
     return pc.strftime(chosen, format="%Y-%m-%dT%H:%M:%SZ")
 
 
