@@ -76,7 +76,9 @@ def test_answers_become_codes_keys_and_lineage() -> None:
     assert {row["source_system"] for row in ccr} == {"forms_legacy"}
     assert [row["source_item_id"] for row in ccr] == ["1", "2", "3"]
     assert ccr[0]["source_version"] == "2024-05-01T09:00:00Z"
-    assert tuple(mapped.tables["ccr"].schema.names) == tuple(DATASET.table("ccr").column_names)  # every column, model order
+    assert tuple(mapped.tables["ccr"].schema.names) == tuple(
+        DATASET.table("ccr").column_names
+    )  # every column, model order
 
 
 def test_free_text_never_leaves_the_export() -> None:

@@ -121,7 +121,9 @@ def test_form_level_mistakes(example: FormsMapping) -> None:
 
 def test_respondent_feeds_an_officer_key_and_constants_may_be_flags(example: FormsMapping) -> None:
     form = example.forms[0]
-    flagged = replace(form, respondent="officer_key", constants=(*form.constants, ("smart_alert_signup", False)))
+    flagged = replace(
+        form, respondent="officer_key", constants=(*form.constants, ("smart_alert_signup", False))
+    )
     mapping = replace(example, forms=(flagged,))
     assert messages(mapping) == []
     assert load_forms_mapping(dump_forms_mapping(mapping), "x.yaml") == mapping
