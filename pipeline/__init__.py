@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pipeline.migrate import (
     MigrateOptions,
-    MigrateReport,
     MigrationPlan,
     load_mapping_file,
     migrate,
@@ -20,6 +19,7 @@ from pipeline.migrate import (
     plan_migrate,
 )
 from pipeline.migrate_init import MappingProposal, propose_forms_mapping
+from pipeline.migrate_report import MigrateReport
 from pipeline.plans import apply, plan_init, plan_schema_export
 from pipeline.progress import (
     MigrateProgress,

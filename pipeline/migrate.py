@@ -13,25 +13,30 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
 
-from config.settings import Settings
+from config.settings import Paths, Settings
 from connectors.forms_export import ReadOptions
 from connectors.forms_values import Locale
 from connectors.run_lock import LOCK_FILE_NAME, RunLock
 from connectors.safe_csv import output_path, write_csv
-from connectors.staging import StagedTableWriter, commit_list
+from connectors.staging import (
+    PreparedSnapshot,
+    StagedTableWriter,
+    commit_list,
+    current_sha256,
+    remove_leftovers,
+)
 from connectors.sync_records import ListCommit
 from connectors.sync_state import STATE_FILE_NAME, SyncState
 from errors import ConfigError
 from pipeline.migrate_list import ListTarget, ListWrite, connect_list, write_items
+from pipeline.migrate_report import MigrateReport, Target
 from pipeline.migrate_rows import ExportRead, MappedRows, RowIssue, read_and_map
 from pipeline.progress import MigrateProgress, OnProgress, ignore_progress
 from powerbi_dataset.model import DATASET
 from transforms.forms_mapping import FormsMapping, check_forms_mapping, load_forms_mapping
 from transforms.privacy import KEY_VARIABLE, require_key
 
-Target = Literal["staging", "list"]
 TARGETS: tuple[Target, ...] = ("staging", "list")
 QUARANTINE_FILE = "forms_quarantine.csv"
 QUARANTINE_HEADER = ("file", "row", "migration_key", "column", "code", "message")
@@ -72,56 +77,6 @@ class MigrationPlan:
             f"Would write {self.to_write} response(s) to {where}; {self.rows.quarantined} quarantined, "
             f"{self.rows.duplicates} duplicate(s) in the exports, {len(self.present)} already in the list."
         )
-
-
-@dataclass(frozen=True)
-class MigrateReport:
-    target: Target
-    dry_run: bool
-    files: tuple[ExportRead, ...]
-    read: int
-    mapped: int
-    quarantined: int
-    quarantined_by_rule: dict[str, int]
-    written: int
-    duplicates: int  # in-run duplicates plus responses already in the target
-    duplicates_in_exports: int
-    already_present: int
-    failed: int = 0  # refused by the service for good (listed in the quarantine file too)
-    bridge_rows_written: int = 0
-    quarantine_file: str | None = None
-
-    @property
-    def exit_code(self) -> int:
-        """0 all written; 1 some responses quarantined; 2 some could not be written."""
-        return 2 if self.failed else 1 if self.quarantined else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target, "dry_run": self.dry_run,
-            "files": [{"file": f.file, "form": f.form, "rows": f.rows, "notes": list(f.notes)} for f in self.files],
-            "read": self.read, "mapped": self.mapped, "quarantined": self.quarantined,
-            "quarantined_by_rule": self.quarantined_by_rule, "written": self.written,
-            "duplicates": self.duplicates, "duplicates_in_exports": self.duplicates_in_exports,
-            "already_present": self.already_present, "failed": self.failed,
-            "bridge_rows_written": self.bridge_rows_written, "quarantine_file": self.quarantine_file,
-            "exit_code": self.exit_code,
-        }  # fmt: skip
-
-    def describe(self) -> str:
-        verb = "Would write" if self.dry_run else "Wrote"
-        rules = ", ".join(f"{code} {count}" for code, count in self.quarantined_by_rule.items()) or "none"
-        lines = [
-            f"Read {self.read} response(s) from {len(self.files)} export(s); {self.mapped} mapped and valid.",
-            f"{verb} {self.written} to {self.target}; skipped {self.duplicates} duplicate(s) "
-            f"({self.duplicates_in_exports} in the exports, {self.already_present} already there).",
-            f"Quarantined {self.quarantined} (by rule: {rules}).",
-        ]
-        if self.failed:
-            lines.append(f"Refused by the service: {self.failed} (see the quarantine file).")
-        if self.quarantine_file:
-            lines.append(f"Quarantine list: {self.quarantine_file}")
-        return "\n".join(lines)
 
 
 def load_mapping_file(path: Path) -> FormsMapping:
@@ -250,8 +205,25 @@ def _stage(rows: MappedRows, settings: Settings) -> tuple[int, int]:
     parent_name = next(iter(rows.valid))
     parent_model = DATASET.table(parent_name)
     key = parent_model.key[0]
-    prepared = []
-    writers = []
+    prepared: list[PreparedSnapshot] = []
+    writers: list[StagedTableWriter] = []
+    with SyncState.open(paths.state_dir / STATE_FILE_NAME) as state:
+        state.recover(current_sha256(paths))  # a crashed sync's or migration's commit, settled first
+        remove_leftovers(paths.staging_dir)
+        _stage_tables(rows, paths, state, parent_name, key, writers, prepared)
+    bridge = sum(int(table.num_rows) for name, table in rows.valid.items() if name != parent_name)
+    return int(rows.valid[parent_name].num_rows), bridge
+
+
+def _stage_tables(
+    rows: MappedRows,
+    paths: Paths,
+    state: SyncState,
+    parent_name: str,
+    key: str,
+    writers: list[StagedTableWriter],
+    prepared: list[PreparedSnapshot],
+) -> None:
     try:
         for name, table in rows.valid.items():
             model = DATASET.table(name)
@@ -262,13 +234,10 @@ def _stage(rows: MappedRows, settings: Settings) -> tuple[int, int]:
                 writer.drop(rows.valid[parent_name].column(key).to_pylist())
             writer.add(table)
             prepared.append(writer.prepare())
-        with SyncState.open(paths.state_dir / STATE_FILE_NAME) as state:
-            commit_list(state, ListCommit(MIGRATION_STATE_ID), prepared)
+        commit_list(state, ListCommit(MIGRATION_STATE_ID), prepared)
     finally:
         for writer in writers:
             writer.close()
-    bridge = sum(int(table.num_rows) for name, table in rows.valid.items() if name != parent_name)
-    return int(rows.valid[parent_name].num_rows), bridge
 
 
 def _write_quarantine(directory: Path, issues: Sequence[RowIssue]) -> Path | None:

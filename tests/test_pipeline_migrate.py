@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
+import importlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+import connectors.staging as staging
 from config.loader import load
 from config.settings import Settings
 from connectors.graph_batch import GraphBatch
@@ -225,3 +227,53 @@ def test_inner_429s_are_resent_after_retry_after_and_create_each_item_once(
         assert report.written == report.mapped and report.failed == 0
         assert set(site.migrated_titles().values()) == {1}
         assert site.waits.seconds and set(site.waits.seconds) == {7.0}
+
+
+def test_init_proposes_the_demo_forms_own_targets(exports: Exports) -> None:
+    """Every question of the three demo forms (different wording, 16+1 ethnicity) gets the target, bridge and
+    codes of the demo's own mapping (emulator/demo/forms_mapping.py); free text is ignored."""
+    for proposed, variant in zip(exports.mapping.forms, VARIANTS, strict=True):
+        for known in variant.form.questions:
+            question = proposed.question(known.text)
+            if known.is_ignored:
+                assert question.is_ignored, known.text
+                continue
+            assert (question.to, question.bridge, question.multi) == (known.to, known.bridge, known.multi)
+            assert set(question.choices) <= set(known.choices), known.text  # every proposed code is right
+
+
+def test_a_staging_commit_killed_mid_way_is_settled_and_redone(
+    site: Site, exports: Exports, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Killed(Exception):
+        pass
+
+    steps: list[str] = []
+
+    def kill_after_first_rename(name: str) -> None:
+        steps.append(name)
+        if name.startswith("renamed"):
+            raise Killed
+
+    def killed_commit(state: Any, commit: Any, prepared: Any) -> None:
+        staging.commit_list(state, commit, prepared, on_step=kill_after_first_rename)
+
+    plan = plan_migrate(
+        exports.paths, exports.mapping, site.settings, MigrateOptions(pseudonym_key=KEY.encode())
+    )
+    module = importlib.import_module(
+        "pipeline.migrate"
+    )  # `pipeline.migrate` is also the re-exported function
+    monkeypatch.setattr(module, "commit_list", killed_commit)
+    with pytest.raises(Killed):
+        migrate(plan, site.settings)
+    assert steps == ["begun", "renamed ccr"]  # ccr_issues not yet renamed: the commit is half done
+    monkeypatch.undo()
+    report = migrate(plan, site.settings)
+    staged = pq.read_table(site.settings.paths.staging_dir / "ccr.parquet")
+    issues = pq.read_table(site.settings.paths.staging_dir / "ccr_issues.parquet")
+    assert (
+        staged.num_rows == report.written and len(set(staged.column("ccr_id").to_pylist())) == staged.num_rows
+    )
+    assert issues.num_rows == report.bridge_rows_written
+    assert not [p for p in site.settings.paths.staging_dir.iterdir() if p.name.startswith(".")]
