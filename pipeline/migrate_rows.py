@@ -167,9 +167,10 @@ def _collapse_and_split(
             bridges.setdefault(name, []).append(mapped.tables[name].append_column(ROW_COLUMN, origin))
         by_number = {int(number): index for index, number in enumerate(numbers)}
         keys = mapped.keys.to_pylist()
+        ignored = {question.text for question in form.questions if question.is_ignored}
         for found in export.problems:  # the reader's row problems: rows in the file, header = 1
             index = by_number.get(found.row)
-            if index is not None:
+            if index is not None and found.column not in ignored:  # an ignored answer is never written
                 issue = RowIssue(export.source, found.row, keys[index] or "", found.column, found.code,
                                  found.message)  # fmt: skip
                 issues.setdefault(offset + index, []).append(issue)
