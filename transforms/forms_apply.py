@@ -20,12 +20,15 @@ import pyarrow.compute as pc
 from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.schema import Column, Dataset, Table
 from transforms.forms_mapping import RESPONSE_KEY_TEMPLATE, FormMapping, QuestionMapping
+from transforms.local_time import local_dates
 from transforms.problems import UNKNOWN_LABEL, WRONG_TYPE
 from transforms.report import MASK, Problem
 
 SOURCE_SYSTEM = "forms_legacy"  # codes.SOURCE_SYSTEMS: where a migrated row came from
 KEY_HEX_CHARACTERS = 16  # model.KEY_16_HEX
 UTC_MICROS = pa.timestamp("us", tz="UTC")
+NUMBER_PATTERN = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?$"  # finite decimal numbers only
+LONDON = "Europe/London"  # Forms wrote the owner's wall-clock time, taken as London (docs/forms.md)
 # A date answer's text -> (the date, or None and the reader's problem code saying why).
 ParseDate = Callable[[str], tuple[dt.date | None, str | None]]
 
@@ -72,6 +75,11 @@ def map_export(
         columns[name] = pa.array([value] * rows, _storage(table.column(name)))
     if form.completion_time is not None:
         columns[form.completion_time] = _array(responses.column("completion_time_utc"))
+        local = form.completion_time.removesuffix("_utc") + "_local_date"
+        fed = {question.to for question in form.questions if not question.is_ignored}
+        if local != form.completion_time and local in table.column_names and local not in fed:
+            # as the list mapping does: a time feeding x_utc also feeds x_local_date when nothing else does
+            columns[local] = local_dates(columns[form.completion_time], LONDON)
     if form.respondent is not None:
         email_keys = _array(responses.column("respondent_email_key"))
         columns[form.respondent] = pc.utf8_slice_codeunits(email_keys, 0, KEY_HEX_CHARACTERS)
@@ -184,16 +192,17 @@ class _Run:
         return pa.array(values, UTC_MICROS)
 
     def _numbers(self, target: Column, text: pa.Array) -> pa.Array:
+        """Numbers as text (Forms' ratings), vectorised; anything else is `wrong-type` and empty."""
         storage = _storage(target)
-        values: list[float | int | None] = []
-        rows: list[int] = []
-        for row, value in enumerate(text.to_pylist()):
-            number = _number(value, integer=pa.types.is_integer(storage))
-            if value is not None and number is None:
-                rows.append(row)
-            values.append(number)
+        numeric = pc.fill_null(pc.match_substring_regex(text, NUMBER_PATTERN), False)
+        values = pc.cast(pc.if_else(numeric, text, pa.scalar(None, pa.string())), pa.float64())
+        if pa.types.is_integer(storage):
+            whole = pc.fill_null(pc.equal(pc.floor(values), values), False)
+            values = pc.if_else(whole, values, pa.scalar(None, pa.float64()))
+        wrong = pc.and_(pc.is_valid(text), pc.is_null(values))
+        rows = pc.indices_nonzero(wrong).to_pylist()
         self.report(self.table.name, rows, target.name, WRONG_TYPE.code, f"{target.name}: not a number")
-        return pa.array(values, storage)
+        return pc.cast(values, storage)
 
 
 def _unknown_message(question: QuestionMapping) -> str:
@@ -214,20 +223,6 @@ def _texts(raw: pa.Array) -> pa.Array:
 
 def _storage(column: Column) -> pa.DataType:
     return arrow_field(column).type
-
-
-def _number(value: str | None, *, integer: bool) -> float | int | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    if not np.isfinite(number):
-        return None
-    if integer:
-        return int(number) if number.is_integer() else None
-    return number
 
 
 def _versions(responses: pa.Table) -> pa.Array:

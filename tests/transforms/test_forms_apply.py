@@ -126,3 +126,18 @@ def test_unmapped_questions_are_listed_in_column_order() -> None:
         "New question",
         "Another",
     ]
+
+
+def test_completion_time_also_gives_the_local_date_when_no_question_does() -> None:
+    undated = FormMapping(
+        form="north", table="ccr", completion_time="recorded_utc",
+        questions=tuple(q for q in FORM.questions if q.to != "recorded_local_date"),
+    )  # fmt: skip
+    table = responses(["1"]).set_column(
+        3,
+        "completion_time_utc",
+        pa.array([dt.datetime(2024, 5, 1, 23, 30, tzinfo=UTC)], pa.timestamp("us", tz="UTC")),
+    )
+    mapped = map_export(table, ANSWERS.slice(0, 1), undated, DATASET, parse_date)
+    row = mapped.tables["ccr"].to_pylist()[0]
+    assert row["recorded_local_date"] == dt.datetime(2024, 5, 2, tzinfo=UTC)  # 00:30 BST on 2 May
