@@ -28,6 +28,7 @@ from connectors.graph_lists import GraphLists
 from connectors.http import RetryPolicy, build_session
 from emulator.demo.force import generate_force
 from emulator.demo.forms import VARIANTS, write_forms_exports
+from emulator.demo.forms_mapping import DEMO_FORMS_MAPPING
 from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from emulator.demo.lists import DemoTenant, seed_lists
 from emulator.testing import (
@@ -277,3 +278,13 @@ def test_a_staging_commit_killed_mid_way_is_settled_and_redone(
     )
     assert issues.num_rows == report.bridge_rows_written
     assert not [p for p in site.settings.paths.staging_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_the_emulators_own_forms_mapping_migrates_its_exports_without_unknown_answers(
+    site: Site, exports: Exports
+) -> None:
+    """What `cetk emulator serve` writes (STATE_DIR/forms/mapping.yaml) is a complete, working mapping."""
+    site.mapping_file.write_text(dump_forms_mapping(DEMO_FORMS_MAPPING), encoding="utf-8")
+    report = migrate_forms(exports.paths, site.mapping_file, site.settings)
+    assert report.written > 100 and "unknown-label" not in report.quarantined_by_rule
+    assert report.read == report.written + report.duplicates + report.quarantined
