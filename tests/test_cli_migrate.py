@@ -16,7 +16,7 @@ from pipeline import MigrateOptions, migrate_forms
 from pipeline.migrate_rows import UnmappedQuestions
 from transforms.forms_mapping import load_forms_mapping
 
-KEY = "cli-test-pseudonym-key-0123456789abcdef"
+KEY = "c" * 40  # a fake key, long enough for privacy.require_key
 runner = CliRunner()
 HEADER = ["ID", "Start time", "Completion time", "Email", "Name", "Date of contact", "Setting", "Comments"]
 ROWS = [

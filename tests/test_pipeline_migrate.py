@@ -46,7 +46,7 @@ from tests.connectors.conftest import ManualTime, Waits
 from transforms.forms_mapping import FormsMapping, dump_forms_mapping
 from transforms.list_mapping import dump_mapping
 
-KEY = "migration-test-pseudonym-key-0123456789"
+KEY = "m" * 40  # a fake key, long enough for privacy.require_key
 CCR_LIST = "Community Contact Records"
 
 
