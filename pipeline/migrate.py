@@ -241,7 +241,9 @@ def _stage_tables(
 
 
 def _write_quarantine(directory: Path, issues: Sequence[RowIssue]) -> Path | None:
+    """This run's quarantine list; a clean run removes the last run's, so the file never misleads."""
     if not issues:
+        (directory / QUARANTINE_FILE).unlink(missing_ok=True)
         return None
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = output_path(directory, QUARANTINE_FILE)

@@ -131,3 +131,19 @@ def test_an_over_long_answer_to_an_ignored_question_does_not_stop_its_response(t
     options = MigrateOptions(csv_time_locale=None)
     report = migrate_forms([tmp_path / "north_2024.csv"], tmp_path / "m.yaml", settings_in(tmp_path), options)
     assert (report.written, report.quarantined) == (1, 0)
+
+
+def test_a_clean_rerun_removes_the_last_runs_quarantine_list(tmp_path: Path) -> None:
+    bad = good_row(2)
+    bad[6] = "Rode past on a horse"
+    (tmp_path / "m.yaml").write_text(dump_forms_mapping(MAPPING), encoding="utf-8")
+    settings = settings_in(tmp_path)
+    options = MigrateOptions(csv_time_locale=None)
+    (tmp_path / "north_2024.csv").write_text(export([good_row(1), bad]), encoding="utf-8")
+    first = migrate_forms([tmp_path / "north_2024.csv"], tmp_path / "m.yaml", settings, options)
+    assert first.quarantined == 1 and Path(str(first.quarantine_file)).exists()
+    bad[6] = "Patrol"  # corrected at source
+    (tmp_path / "north_2024.csv").write_text(export([good_row(1), bad]), encoding="utf-8")
+    second = migrate_forms([tmp_path / "north_2024.csv"], tmp_path / "m.yaml", settings, options)
+    assert (second.written, second.quarantined, second.quarantine_file, second.exit_code) == (2, 0, None, 0)
+    assert not Path(str(first.quarantine_file)).exists()
