@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import threading
-import unicodedata
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,9 @@ from config.logs import Redactor, configure_logging
 from config.report import effective_settings
 from config.settings import LOG_LEVELS, cetk_version
 from connectors.forms_values import Locale
-from errors import CetkError
+from connectors.input_guard import describe_size
+from connectors.read_limits import DEFAULT_LIMITS, ReadLimits, parse_size
+from errors import CetkError, ExitCode
 from pipeline import (
     MigrateOptions,
     MigrateProgress,
@@ -39,6 +41,7 @@ from pipeline import (
     propose_forms_mapping,
     raise_if_invalid,
     refresh,
+    stable_fingerprinter,
     status,
     validate_files,
     validate_sample,
@@ -47,7 +50,8 @@ from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.refresh import DEFAULT_POLL_SECONDS, DEFAULT_TIMEOUT_SECONDS, RefreshResult
-from transforms.report import Problem, Report
+from transforms.masking import Fingerprinter, printable
+from transforms.report import DEFAULT_MAX_LISTED, Problem, Report
 
 if TYPE_CHECKING:
     from emulator.serve import DemoEnvironment
@@ -159,15 +163,21 @@ def root(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point: a CetkError becomes `Error:` and `Hint:` on stderr and exit 1."""
+    """Console-script entry point, and the one place a run's exit code is chosen (errors.ExitCode):
+    0 ok, 1 data problems found (ValidationFailed), 2 could not do the job (any other CetkError, as
+    `Error:` and `Hint:` on stderr; a usage error, from typer; a bug, with its traceback), 3 locked,
+    4 timed out, 130 interrupted."""
     run = Run()
     try:
         app(args=argv, prog_name="cetk", obj=run)
     except CetkError as error:
         message, hint = (" ".join(run.redactor.redact(text).split()) for text in (error.message, error.hint))
-        sys.stderr.write(f"Error: {message}\nHint: {hint}\n")
+        sys.stderr.write(f"Error: {printable(message)}\nHint: {printable(hint)}\n")
         sys.stderr.flush()
-        sys.exit(1)
+        sys.exit(int(error.exit_code))
+    except Exception:  # a bug: its traceback stays (never typer's locals), and the run did not do its job
+        traceback.print_exc()
+        sys.exit(int(ExitCode.FAILED))
 
 
 # --- cetk init, cetk config show ---------------------------------------------------------------------
@@ -314,6 +324,16 @@ def schema_export(
 # --- cetk validate, cetk demo ------------------------------------------------------------------------
 
 
+StableFingerprints = Annotated[
+    bool,
+    typer.Option(
+        "--stable-fingerprints",
+        help="Fingerprint keys with the pseudonymisation key (CETK_PSEUDONYMISATION_KEY or the keyring) so "
+        "they match across runs; default: a random salt for this report.",
+    ),
+]
+
+
 @app.command("validate")
 def validate(
     ctx: typer.Context,
@@ -328,15 +348,38 @@ def validate(
         str | None,
         typer.Option("--as-of", help="Run time for 'not in the future' rules (ISO 8601; default now)."),
     ] = None,
+    max_problems: Annotated[
+        int, typer.Option("--max-problems", min=1, help="Problems listed (counts stay exact beyond it).")
+    ] = DEFAULT_MAX_LISTED,
+    max_rows: Annotated[
+        int, typer.Option("--max-rows", min=1, help="Rows per file; a file with more is refused.")
+    ] = DEFAULT_LIMITS.max_rows,
+    max_file_size: Annotated[
+        str, typer.Option("--max-file-size", help="Largest file read, e.g. 500MiB or 4GiB.")
+    ] = describe_size(DEFAULT_LIMITS.max_file_bytes),
+    stable: StableFingerprints = False,
 ) -> None:
-    """Validate canonical-shape files against the model; exit 1 when any problem is found.
+    """Validate canonical-shape files against the model: exit 0 when valid, 1 when problems are found,
+    2 when a file cannot be read.
 
-    CSV cells are read as text (empty or whitespace-only = null) and parsed by the model's kinds. The report groups problems by table and rule; values are masked.
+    Files are read in batches, so memory does not grow with the file. CSV cells are read as text (empty or whitespace-only = null) and parsed by the model's kinds. The report counts problems by table and rule; values are masked and keys fingerprinted.
 
     Example: cetk validate staging/ --as-of 2026-03-31T00:00:00Z
     """
     run = ctx.ensure_object(Run)
-    report = validate_files(path, table=table, as_of=parse_as_of(as_of), on_progress=run.on_progress)
+    try:
+        size = parse_size(max_file_size)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--max-file-size") from None
+    report = validate_files(
+        path,
+        table=table,
+        as_of=parse_as_of(as_of),
+        on_progress=run.on_progress,
+        limits=ReadLimits(max_file_bytes=size, max_rows=max_rows),
+        max_problems=max_problems,
+        fingerprinter=_fingerprinter(run, stable),
+    )
     if as_json:
         print_json(report.to_dict())
     else:
@@ -351,12 +394,16 @@ def demo(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Run time for 'not in the future' rules.")
     ] = None,
+    stable: StableFingerprints = False,
 ) -> None:
     """Validate the bundled sample data set and show the report (its errors are deliberate; exits 0).
 
     Example: cetk demo
     """
-    report = validate_sample(parse_as_of(as_of), on_progress=ctx.ensure_object(Run).on_progress)
+    run = ctx.ensure_object(Run)
+    report = validate_sample(
+        parse_as_of(as_of), on_progress=run.on_progress, fingerprinter=_fingerprinter(run, stable)
+    )
     if as_json:
         print_json(report.to_dict())
         return
@@ -364,14 +411,30 @@ def demo(
     print_text(DEMO_NOTE)
 
 
+def _fingerprinter(run: Run, stable: bool) -> Fingerprinter | None:
+    """--stable-fingerprints: the settings' pseudonymisation key (a ConfigError when it is not set)."""
+    if not stable:
+        return None
+    loaded = load(run.config_path, os.environ, strict=False)
+    run.use_settings(loaded)
+    return stable_fingerprinter(loaded.settings)
+
+
 def render_report(report: Report) -> None:
-    """Counts per table and rule, each with one example (row, key, column, masked value)."""
+    """Exact counts per table and rule, each with one example (row, key fingerprint, column, value as the
+    masking rule shows it); input text is escaped before it reaches the terminal."""
     rows = sum(report.rows_checked.values())
     tables = len(report.rows_checked)
-    print_text(f"Checked {rows} rows in {tables} table(s): {len(report.problems)} problem(s).")
-    if report.problems:
+    print_text(f"Checked {rows:,} rows in {tables} table(s): {report.total_problems:,} problem(s).")
+    if report.problems_not_listed:
+        print_text(
+            f"The report lists {len(report.problems):,} of them and counts all "
+            f"({report.problems_not_listed:,} not listed; --max-problems lists more)."
+        )
+    if report.total_problems:
         table = Table(
-            title="Problems by table and rule (values masked; rows count from 0)", title_justify="left"
+            title="Problems by table and rule (values masked, keys fingerprinted; rows count from 0)",
+            title_justify="left",
         )
         for heading in ("Table", "Rule", "Count", "Example: row, key, column, value"):
             table.add_column(heading, overflow="fold", justify="right" if heading == "Count" else "left")
@@ -380,21 +443,20 @@ def render_report(report: Report) -> None:
             firsts.setdefault((problem.table, problem.code), problem)
         for name, by_code in report.counts().items():
             for code, count in by_code.items():
-                first = firsts[(name, code)]
-                where = "table" if first.row < 0 else f"row {first.row}"
-                value = f"value {first.value!r}" if first.value else ""
-                example = ", ".join(part for part in (where, first.key, first.column, value) if part)
+                first = firsts.get((name, code))
+                example, message = ("(not listed)", "") if first is None else _example(first)
                 rule = Text(code)
-                rule.append(f"\n{first.message}", style="dim")
-                table.add_row(Text(_printable(name)), rule, str(count), Text(_printable(example)))
+                rule.append(f"\n{message}", style="dim")
+                table.add_row(Text(printable(name)), rule, f"{count:,}", Text(printable(example)))
         print_table(table)
     if report.skipped_rules:
         print_text("Rules not checked (their inputs are missing): " + ", ".join(report.skipped_rules))
 
 
-def _printable(text: str) -> str:
-    """Control characters from the input (ESC sequences in a header or value) escaped, not sent to the terminal."""
-    return "".join(f"\\x{ord(char):02x}" if unicodedata.category(char) == "Cc" else char for char in text)
+def _example(problem: Problem) -> tuple[str, str]:
+    where = "table" if problem.row < 0 else f"row {problem.row}"
+    value = f"value {problem.value!r}" if problem.value else ""
+    return ", ".join(part for part in (where, problem.key, problem.column, value) if part), problem.message
 
 
 # --- cetk status ------------------------------------------------------------------------------------
@@ -450,7 +512,7 @@ def status_command(
         console = Console(highlight=False, soft_wrap=False, width=160)
     console.print(table)
     for line in errors:
-        print_text(_printable(line))
+        print_text(printable(line))
 
 
 def _short_time(text: str | None) -> str:
@@ -623,7 +685,7 @@ def migrate_forms_command(
         )
     print_json(report.to_dict()) if as_json else print_text(report.describe())
     if report.exit_code:
-        raise typer.Exit(report.exit_code)
+        raise typer.Exit(int(report.exit_code))
 
 
 # --- cetk emulator serve -----------------------------------------------------------------------------

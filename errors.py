@@ -1,7 +1,10 @@
-"""The whole cetk exception tree. The CLI turns any CetkError into an `Error:` and a `Hint:` line, exit 1.
+"""The whole cetk exception tree, and the exit codes of every command (ExitCode, declared once).
+
+The CLI turns any CetkError into an `Error:` and a `Hint:` line and exits with the error's `exit_code`:
+2 (could not do the job) unless the class says otherwise (ValidationFailed: 1, data problems found).
 
 ```
-CetkError               base; carries .hint; the CLI prints message + hint and exits 1
+CetkError               base; carries .hint and .exit_code; the CLI prints message + hint
 ├── ConfigError           a setting is missing or invalid (names the key and the env var to set)
 │   └── SecretInConfigError  a config file holds a secret value (names the variable to use instead)
 ├── ModelError            the canonical model declaration breaks a rule or a service limit
@@ -12,7 +15,7 @@ CetkError               base; carries .hint; the CLI prints message + hint and e
 │   ├── ThrottledError      still 429/503 after retries (.retry_after_seconds)
 │   └── AmbiguousWriteError a write timed out, lost its connection or got a 5xx: it MAY have been applied
 ├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
-├── ValidationFailed      carries the validation Report
+├── ValidationFailed      carries the validation Report; exit 1 (the run finished, the data has problems)
 ├── PublishError          Power BI rejected the definition or the rows
 │   └── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422: .status, .service_code)
 ├── RefreshError          a dataset refresh cannot be started (not refreshable, daily limit, capacity)
@@ -21,19 +24,33 @@ CetkError               base; carries .hint; the CLI prints message + hint and e
 └── RunLocked             another run holds the run lock (names the lock file, the holder's pid and start)
 ```
 
-Bugs are not CetkErrors: they raise with a traceback. Messages never contain secrets or personal
-values; callers pass masked values only.
+Bugs are not CetkErrors: they raise with a traceback (and exit 2). Messages never contain secrets or
+personal values; callers pass masked values only.
 """
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import Any
+
+
+class ExitCode(IntEnum):
+    """How every cetk command ends, as grep and diff do: 0 ok, 1 "found something", 2 trouble
+    (docs/cli.md#exit-codes). Scripts may rely on these numbers; never reuse one for another meaning."""
+
+    OK = 0  # done, including "nothing to do"
+    DATA_PROBLEMS = 1  # finished, but the data has problems (validate; later a sync that quarantined rows)
+    FAILED = 2  # could not do the job: usage, config, unreadable input, sign-in or service failure, a bug
+    LOCKED = 3  # another run holds the lock (issue 8)
+    TIMED_OUT = 4  # gave up waiting (issue 9: refresh --wait)
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it; typer's own convention)
 
 
 class CetkError(Exception):
     """Base of every error the toolkit expects and explains."""
 
     default_hint = "run the command with --help for usage"
+    exit_code = ExitCode.FAILED
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -114,6 +131,7 @@ class SourceFormatError(CetkError):
 
 class ValidationFailed(CetkError):
     default_hint = "see the report; rejected rows are quarantined with their reasons"
+    exit_code = ExitCode.DATA_PROBLEMS
 
     def __init__(self, message: str, *, report: Any, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
@@ -161,6 +179,7 @@ class StateError(CetkError):
 class RunLocked(CetkError):
     """A second run while one is in progress (exit code 3 in the project's exit table)."""
 
+    exit_code = ExitCode.LOCKED
     default_hint = "wait for the other run to finish; a lock left by a dead process is released automatically"
 
     def __init__(

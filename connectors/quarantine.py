@@ -11,6 +11,7 @@ columns and free-text columns show `***`). Both files are 0600 and replaced atom
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
@@ -48,6 +49,8 @@ REASON_TYPE = pa.list_(
         ]
     )
 )
+# transforms.list_mapping.ITEM_KEY_TEMPLATE: "sp:{list_id}:{item_id}"
+SHAREPOINT_ITEM_KEY = re.compile(r"sp:[0-9A-Fa-f-]{36}:[0-9]{1,10}")
 CSV_HEADER = ("table", "item_key", "column", "rule", "value", "message")
 MASK = "***"  # as transforms/report.py (and the masking module of i7-validate) show a hidden value
 
@@ -85,6 +88,14 @@ def csv_value(problem: Problem, table: Table) -> str:
     except KeyError:
         return MASK
     return MASK if column.personal != "none" or _is_free_text(column, table) else problem.value
+
+
+def item_reference(key: object, fingerprint: str) -> str:
+    """How a person finds the row at source: a SharePoint item key (list GUID and item number, nothing
+    about a person) as it is; any other key only as the report's fingerprint (the one masking rule)."""
+    if isinstance(key, str) and SHAREPOINT_ITEM_KEY.fullmatch(key):
+        return key
+    return fingerprint
 
 
 def _is_free_text(column: Column, table: Table) -> bool:
@@ -203,8 +214,9 @@ class Quarantine:
         ]
         stored = rows.select(schema.names).cast(schema).append_column(REASONS, pa.array(reasons, REASON_TYPE))
         order = pc.sort_indices(stored, sort_keys=[(name, "ascending") for name in model.key])
+        item_keys = rows.column(model.key[0]).to_pylist() if model.key else [None] * rows.num_rows
         lines = [
-            (table, p.key, p.column, p.code, csv_value(p, model), p.message)
+            (table, item_reference(item_keys[row], p.key), p.column, p.code, csv_value(p, model), p.message)
             for row in order.to_pylist()
             for p in by_row[row]
         ]

@@ -26,6 +26,7 @@ from pipeline.progress import (
     OnProgress,
     ProgressEvent,
     RefreshPolled,
+    RowsRead,
     StepApplied,
     Validating,
     ignore_progress,
@@ -33,7 +34,15 @@ from pipeline.progress import (
 from pipeline.refresh import powerbi_client, refresh
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
-from pipeline.validation import counted, parse_as_of, raise_if_invalid, validate_files, validate_sample
+from pipeline.validation import (
+    ReportingSource,
+    counted,
+    parse_as_of,
+    raise_if_invalid,
+    stable_fingerprinter,
+    validate_files,
+    validate_sample,
+)
 
 __all__ = [
     "apply",
@@ -59,6 +68,9 @@ __all__ = [
     "raise_if_invalid",
     "refresh",
     "RefreshPolled",
+    "ReportingSource",
+    "RowsRead",
+    "stable_fingerprinter",
     "status",
     "Step",
     "StepApplied",

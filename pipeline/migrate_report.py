@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from errors import ExitCode
 from pipeline.migrate_rows import ExportRead
 
 Target = Literal["staging", "list"]
@@ -28,9 +29,11 @@ class MigrateReport:
     quarantine_file: str | None = None
 
     @property
-    def exit_code(self) -> int:
-        """0 all written; 1 some responses quarantined; 2 some could not be written."""
-        return 2 if self.failed else 1 if self.quarantined else 0
+    def exit_code(self) -> ExitCode:
+        """OK: all written or already there; DATA_PROBLEMS: some quarantined; FAILED: some refused."""
+        if self.failed:
+            return ExitCode.FAILED
+        return ExitCode.DATA_PROBLEMS if self.quarantined else ExitCode.OK
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,7 +44,7 @@ class MigrateReport:
             "duplicates": self.duplicates, "duplicates_in_exports": self.duplicates_in_exports,
             "already_present": self.already_present, "failed": self.failed,
             "bridge_rows_written": self.bridge_rows_written, "quarantine_file": self.quarantine_file,
-            "exit_code": self.exit_code,
+            "exit_code": int(self.exit_code),
         }  # fmt: skip
 
     def describe(self) -> str:

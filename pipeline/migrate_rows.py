@@ -9,7 +9,6 @@ a row with any error (the reader's, the mapping's or the model's) is quarantined
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -33,6 +32,7 @@ from transforms.validate import validate
 
 ROW_COLUMN = "__row"  # a row's number across every file of the run, while rows are collapsed
 VERSION_COLUMN = "__version"
+EVERY_PROBLEM = 2**62  # validate's max_listed: a migration must see every problem, not a report's sample
 
 
 @dataclass(frozen=True)
@@ -192,23 +192,23 @@ def _collapse_and_split(
     duplicates = read - len(survivors) - int(pc.sum(keyless).as_py() or 0)
     chosen_rows = chosen.column(ROW_COLUMN).to_pylist()
     candidate = chosen.drop_columns([ROW_COLUMN, VERSION_COLUMN])
-    for problem in _errors(validate(candidate, model_parent).problems):
+    keys = candidate.column(model_parent.key[0]).to_pylist()
+    # every problem listed, not a report's sample: each one decides a response's fate
+    for problem in _errors(validate(candidate, model_parent, max_listed=EVERY_PROBLEM).problems):
         row = chosen_rows[problem.row]
         file, number = where[row]
-        issues.setdefault(row, []).append(_issue(file, number, problem))
-    keys = candidate.column(model_parent.key[0]).to_pylist()
+        issues.setdefault(row, []).append(_issue(file, number, str(keys[problem.row]), problem))
     row_of_key = {key: row for key, row in zip(keys, chosen_rows, strict=True)}
     survivor_rows = pa.array(chosen_rows, pa.int64())
     bridge_tables = {
         name: _from_rows(pa.concat_tables(parts), survivor_rows) for name, parts in bridges.items()
     }
     for name, bridge in bridge_tables.items():
-        for problem in _errors(validate(bridge, dataset.table(name)).problems):
+        for problem in _errors(validate(bridge, dataset.table(name), max_listed=EVERY_PROBLEM).problems):
             parent = bridge.column(0)[problem.row].as_py()
             row = row_of_key[parent]
             file, number = where[row]
-            issue = dataclasses.replace(_issue(file, number, problem), key=str(parent))
-            issues.setdefault(row, []).append(issue)
+            issues.setdefault(row, []).append(_issue(file, number, str(parent), problem))
     for row in pc.indices_nonzero(keyless).to_pylist():
         if row not in issues:  # a response without an ID always carries the reader's problem; be sure
             file, number = where[row]
@@ -257,5 +257,5 @@ def _errors(problems: Sequence[Problem]) -> list[Problem]:
     return [p for p in problems if p.code not in PROBLEM_TYPES or PROBLEM_TYPES[p.code].severity == "error"]
 
 
-def _issue(file: str, number: int, problem: Problem) -> RowIssue:
-    return RowIssue(file, number, problem.key, problem.column, problem.code, problem.message)
+def _issue(file: str, number: int, key: str, problem: Problem) -> RowIssue:
+    return RowIssue(file, number, key, problem.column, problem.code, problem.message)

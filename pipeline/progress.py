@@ -10,13 +10,23 @@ from pipeline.steps import Step
 
 @dataclass(frozen=True)
 class Validating:
-    """Tables are read; validation starts."""
+    """Validation starts: the files are found and checked (regular files, within the size cap)."""
 
     tables: int
+
+    def describe(self) -> str:
+        return f"Validating {self.tables} table(s)"
+
+
+@dataclass(frozen=True)
+class RowsRead:
+    """Another record batch of a table was checked; `rows` so far."""
+
+    table: str
     rows: int
 
     def describe(self) -> str:
-        return f"Validating {self.rows} rows in {self.tables} table(s)"
+        return f"{self.table}: {self.rows:,} rows checked"
 
 
 @dataclass(frozen=True)
@@ -57,7 +67,7 @@ class MigrateProgress:
         return f"{verb} {self.done} of {self.total} {unit}{shown}"
 
 
-ProgressEvent = Validating | StepApplied | RefreshPolled | MigrateProgress
+ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled | MigrateProgress
 OnProgress = Callable[[ProgressEvent], None]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-from errors import RefreshError, RequestRefusedError
+from errors import ExitCode, RefreshError, RequestRefusedError
 from powerbi_dataset.refresh_budget import (
     REFRESHES_PER_DAY_SHARED,
     RefreshBudget,
@@ -30,7 +30,7 @@ DAILY_LIMIT_CODE = "Request Throttled"
 DEFAULT_TIMEOUT_SECONDS = 2 * 3600.0  # a shared-capacity refresh is stopped after 2 hours
 DEFAULT_POLL_SECONDS = 30.0
 # Exit codes (errors.ExitCode on i7-validate): 0 ok, 2 could not do the job, 4 timed out waiting.
-EXIT_OK, EXIT_FAILED, EXIT_TIMED_OUT = 0, 2, 4
+EXIT_OK, EXIT_FAILED, EXIT_TIMED_OUT = ExitCode.OK, ExitCode.FAILED, ExitCode.TIMED_OUT
 Outcome = Literal["completed", "failed", "disabled", "cancelled", "timed_out", "running"]
 FINISHED_OUTCOMES: dict[str, Outcome] = {
     "Completed": "completed",

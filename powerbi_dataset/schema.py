@@ -65,6 +65,17 @@ class Column:
         return frozenset(code.code for code in self.codes)
 
     @property
+    def safe_to_show(self) -> bool:
+        """Whether a valid value of this column says nothing about a person: a code, a patterned public code
+        (ONS), a date, a number or a flag, in a column not marked personal. Free text and ids are never
+        safe; transforms/masking.py still checks each value's shape before showing it."""
+        if self.personal != "none":
+            return False
+        if self.kind == "String":
+            return bool(self.codes) or self.pattern is not None
+        return True
+
+    @property
     def effective_max_length(self) -> int | None:
         """Declared maximum, never above the Power BI string cap."""
         if self.kind != "String":

@@ -21,6 +21,7 @@ from config.report import effective_settings
 from connectors.sync_records import RunCounts, RunError, TableCounts
 from connectors.sync_state import STATE_FILE_NAME, SyncState
 from emulator.serve import DemoEnvironment
+from errors import ExitCode
 from pipeline import parse_as_of, plan_init, plan_schema_export, status, validate_files, validate_sample
 from powerbi_dataset.codes import THEMES
 from powerbi_dataset.dictionary import schema_summary
@@ -28,10 +29,13 @@ from powerbi_dataset.export import ArrowPurpose, ExportFormat
 from powerbi_dataset.model import DATASET
 from tests.prerequisites import missing
 from tests.themes import themes_csv
+from transforms.masking import Fingerprinter
 
 CETK = Path(sys.executable).parent / "cetk"  # the console script installed beside this interpreter
 AS_OF = "2026-06-01T00:00:00Z"
 SECRET = "SUPERSECRET-123"
+KEY_ENV = {"CETK_PSEUDONYMISATION_KEY": "process-test-pseudonymisation-key"}
+KEYED = Fingerprinter.from_pseudonymisation_key(KEY_ENV["CETK_PSEUDONYMISATION_KEY"])
 
 
 def cetk(
@@ -92,15 +96,17 @@ def test_validate(bad: bool, tmp_path: Path) -> None:
     path.write_text(
         "theme_code,theme_label,load_id\nASB,x,\n" + ("BAD,y,\n" if bad else ""), encoding="utf-8"
     )
-    result = cetk("validate", str(path), "--json", "--as-of", AS_OF, cwd=tmp_path)
-    assert result.returncode == (1 if bad else 0), result.stderr
-    assert result.stdout == as_json_text(validate_files(path, as_of=parse_as_of(AS_OF)).to_dict())
+    args = ("validate", str(path), "--json", "--as-of", AS_OF, "--stable-fingerprints")
+    result = cetk(*args, cwd=tmp_path, env=KEY_ENV)
+    assert result.returncode == (ExitCode.DATA_PROBLEMS if bad else ExitCode.OK), result.stderr
+    expected = validate_files(path, as_of=parse_as_of(AS_OF), fingerprinter=KEYED).to_dict()
+    assert result.stdout == as_json_text(expected)
 
 
 def test_demo(tmp_path: Path) -> None:
-    result = cetk("demo", "--json", "--as-of", AS_OF, cwd=tmp_path)
+    result = cetk("demo", "--json", "--as-of", AS_OF, "--stable-fingerprints", cwd=tmp_path, env=KEY_ENV)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == as_json_text(validate_sample(parse_as_of(AS_OF)).to_dict())
+    assert result.stdout == as_json_text(validate_sample(parse_as_of(AS_OF), fingerprinter=KEYED).to_dict())
 
 
 def test_dry_runs_print_the_plan_the_library_makes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,9 +153,9 @@ def test_version_exits_0() -> None:
     assert result.stdout.startswith("cetk ")
 
 
-def test_cetk_error_is_two_clean_lines_and_exit_1() -> None:
+def test_cetk_error_is_two_clean_lines_and_exit_2() -> None:
     result = cetk("schema", "show", "no_such_table")
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILED
     lines = result.stderr.splitlines()
     assert len(lines) == 2, result.stderr
     assert lines[0] == "Error: no table 'no_such_table' in the model"
@@ -158,16 +164,16 @@ def test_cetk_error_is_two_clean_lines_and_exit_1() -> None:
 
 
 def test_usage_error_exits_2() -> None:
-    assert cetk("schema", "export", "--format", "bogus").returncode == 2
-    assert cetk("no-such-command").returncode == 2
+    assert cetk("schema", "export", "--format", "bogus").returncode == ExitCode.FAILED == 2
+    assert cetk("no-such-command").returncode == ExitCode.FAILED
     bad_level = cetk("--log-level", "bogus", "schema", "show")
-    assert bad_level.returncode == 2
+    assert bad_level.returncode == ExitCode.FAILED
     assert "--log-level" in bad_level.stderr
 
 
 def test_bad_log_level_from_the_environment_is_a_config_error() -> None:
     result = cetk("schema", "show", env={"CETK_LOG_LEVEL": "bogus"})
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILED
     assert result.stderr.startswith("Error: setting 'log_level'")
 
 
@@ -188,14 +194,14 @@ def test_a_config_file_cetk_cannot_read_does_not_stop_commands_that_need_no_sett
     (tmp_path / "cetk.yaml").write_text("log_level: [unclosed\n", encoding="utf-8")
     assert cetk("schema", "show", "themes", cwd=tmp_path).returncode == 0
     shown = cetk("config", "show", cwd=tmp_path)
-    assert shown.returncode == 1
+    assert shown.returncode == ExitCode.FAILED
     assert shown.stderr.startswith("Error: config file cetk.yaml, line 2")
 
 
 def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
     (tmp_path / "cetk.yaml").write_text(f"client_secret: {SECRET}\n", encoding="utf-8")
     result = cetk("config", "show", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILED
     lines = result.stderr.splitlines()
     assert lines[0].startswith("Error: config file cetk.yaml holds a secret at key 'client_secret'")
     assert "CETK_CLIENT_SECRET" in lines[1]
@@ -205,7 +211,7 @@ def test_secret_in_config_refused_in_a_process(tmp_path: Path) -> None:
 def test_validation_failure_exit_1_with_counts(tmp_path: Path) -> None:
     path = themes_csv(tmp_path / "themes.csv", "NOT_A_THEME,Bad,")
     result = cetk("validate", str(path), "--as-of", AS_OF)
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.DATA_PROBLEMS
     assert result.stderr.splitlines() == [
         f"Error: validation found 1 problem in {len(THEMES) + 1} rows",
         "Hint: fix the rows named in the report (rules: docs/data-dictionary.md); --json lists every problem",
@@ -260,7 +266,7 @@ def test_status_on_corrupt_state_is_a_two_line_error(tmp_path: Path) -> None:
     (state_dir / STATE_FILE_NAME).write_bytes(b"garbage" * 100)
     (tmp_path / "cetk.yaml").write_text(f"paths:\n  state_dir: {state_dir}\n", encoding="utf-8")
     result = cetk("status", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == ExitCode.FAILED
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith(f"Error: sync state {state_dir / STATE_FILE_NAME}")
     assert "cetk sync --full" in lines[1]

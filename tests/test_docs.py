@@ -13,6 +13,7 @@ from cli import app
 from config.report import secrets_markdown
 from config.secrets import SECRET_ENV_VARS
 from config.settings import FIELDS
+from errors import ExitCode
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -61,3 +62,11 @@ def test_every_setting_and_secret_is_in_config_docs() -> None:
     assert secrets_markdown() in text, (
         "docs/config.md's secrets table is stale: paste config.report.secrets_markdown()"
     )
+
+
+def test_every_exit_code_is_documented_once() -> None:
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    section = text.split("## Exit codes\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line.split("`") for line in section.splitlines() if line.startswith("| `")]
+    documented = {row[3]: int(row[1]) for row in rows}
+    assert documented == {code.name: int(code) for code in ExitCode}

@@ -11,10 +11,12 @@ import pytest
 
 from config.report import example_config_text
 from connectors.files import sample_data_dir
+from connectors.read_limits import ReadLimits
 from errors import CetkError, ConfigError, SourceFormatError, ValidationFailed
 from pipeline import (
     Plan,
     ProgressEvent,
+    RowsRead,
     StepApplied,
     Validating,
     WriteFile,
@@ -111,9 +113,20 @@ def test_validate_files_reports_progress_and_returns_the_report(tmp_path: Path) 
         tmp_path / "themes.csv", "ASB,Anti-social behaviour,", "NOT_A_THEME,Bad,", every_theme=False
     )
     report = validate_files(path, on_progress=events.append)
-    assert events == [Validating(tables=1, rows=2)]
-    assert events[0].describe() == "Validating 2 rows in 1 table(s)"
+    assert events == [Validating(tables=1), RowsRead("themes", 2)]
+    assert [event.describe() for event in events] == ["Validating 1 table(s)", "themes: 2 rows checked"]
     assert report.counts() == {"themes": {"unknown-code": 1}}
+
+
+def test_validate_files_reports_each_batch_as_it_is_read(tmp_path: Path) -> None:
+    events: list[ProgressEvent] = []
+    rows = [f"ASB,Label {n} {'x' * 60}," for n in range(3_000)]  # ~230 kB: four 64 KiB blocks
+    path = themes_csv(tmp_path / "themes.csv", *rows, every_theme=False)
+    report = validate_files(path, on_progress=events.append, limits=ReadLimits(block_bytes=2**16))
+    counts = [event.rows for event in events if isinstance(event, RowsRead)]
+    assert len(counts) >= 3 and counts == sorted(counts) and counts[-1] == 3_000
+    assert report.rows_checked == {"themes": 3_000}
+    assert report.counts() == {"themes": {"duplicate-key": 2_999}}
 
 
 def test_validate_files_says_how_to_name_the_table_of_one_file(tmp_path: Path) -> None:

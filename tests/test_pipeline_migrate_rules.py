@@ -15,6 +15,7 @@ from config.loader import load
 from config.settings import Settings
 from pipeline import MigrateOptions, migrate_forms
 from transforms.forms_mapping import FormMapping, FormsMapping, QuestionMapping, dump_forms_mapping
+from transforms.report import DEFAULT_MAX_LISTED
 
 KEY = "r" * 40  # a fake key, long enough for privacy.require_key
 HEADER = [
@@ -147,3 +148,16 @@ def test_a_clean_rerun_removes_the_last_runs_quarantine_list(tmp_path: Path) -> 
     second = migrate_forms([tmp_path / "north_2024.csv"], tmp_path / "m.yaml", settings, options)
     assert (second.written, second.quarantined, second.quarantine_file, second.exit_code) == (2, 0, None, 0)
     assert not Path(str(first.quarantine_file)).exists()
+
+
+def test_every_bad_row_is_quarantined_past_a_reports_listing_cap(tmp_path: Path) -> None:
+    """validate lists at most DEFAULT_MAX_LISTED problems; the migration must still see every one."""
+    count = DEFAULT_MAX_LISTED + 1_500
+    rows = [good_row(number) for number in range(1, count + 1)]
+    for row in rows:
+        row[3], row[4] = "anonymous", ""  # no officer: missing-value on officer_key
+    (tmp_path / "north_2024.csv").write_text(export(rows), encoding="utf-8")
+    (tmp_path / "m.yaml").write_text(dump_forms_mapping(MAPPING), encoding="utf-8")
+    options = MigrateOptions(csv_time_locale=None)
+    report = migrate_forms([tmp_path / "north_2024.csv"], tmp_path / "m.yaml", settings_in(tmp_path), options)
+    assert (report.written, report.quarantined) == (0, count)

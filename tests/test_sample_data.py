@@ -11,7 +11,7 @@ from connectors.files import read_tables
 from emulator.demo.force import AS_OF, CANONICAL_TABLES
 from emulator.demo.sample import MANIFEST_NAME, SAMPLE_DIR, sample_force, write_sample
 from powerbi_dataset.model import DATASET
-from tests.manifest import expected, reported
+from tests.manifest import FINGERPRINTER, expected, reported
 from transforms.validate import validate_dataset
 
 MAX_FILE_BYTES = 300_000
@@ -69,7 +69,7 @@ def test_manifest_covers_every_code_that_typed_rows_can_carry() -> None:
 
 
 def test_validator_finds_exactly_the_manifest_in_the_sample() -> None:
-    report = validate_dataset(read_sample(), as_of=AS_OF)
+    report = validate_dataset(read_sample(), as_of=AS_OF, fingerprinter=FINGERPRINTER)
     assert reported(report) == expected(
         (r["table"], r["key"], r["column"], r["code"]) for r in read_manifest()
     )

@@ -144,10 +144,11 @@ def _parse_typed(array: pa.Array, kind: Kind) -> Parsed:
             return _all_wrong(array, kind)
     if kind == "Int64":
         if pa.types.is_integer(kind_type):
-            ok = pc.less_equal(array, 2**63 - 1) if pa.types.is_unsigned_integer(kind_type) else None
-            if ok is None:
+            if not pa.types.is_unsigned_integer(kind_type):
                 return Parsed(array.cast(pa.int64()), None)
-            return _result(_keep(array, ok).cast(pa.int64()), ok, array)
+            unsigned = array.cast(pa.uint64())  # compared as uint64: Arrow would cast 2**64-1 to int64
+            ok = pc.less_equal(unsigned, pa.scalar(2**63 - 1, pa.uint64()))
+            return _result(_keep(unsigned, ok).cast(pa.int64()), ok, array)
         if pa.types.is_floating(kind_type):
             whole = pc.and_(
                 pc.equal(pc.floor(array), array), pc.less_equal(pc.abs(array), MAX_INT64_AS_FLOAT)

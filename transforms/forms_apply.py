@@ -21,8 +21,9 @@ from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.schema import Column, Dataset, Table
 from transforms.forms_mapping import RESPONSE_KEY_TEMPLATE, FormMapping, QuestionMapping
 from transforms.local_time import local_dates
+from transforms.masking import MASK
 from transforms.problems import UNKNOWN_LABEL, WRONG_TYPE
-from transforms.report import MASK, Problem
+from transforms.report import Problem
 
 SOURCE_SYSTEM = "forms_legacy"  # codes.SOURCE_SYSTEMS: where a migrated row came from
 KEY_HEX_CHARACTERS = 16  # model.KEY_16_HEX

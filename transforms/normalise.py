@@ -103,7 +103,7 @@ def normalise_page(
     fields: list[Mapping[str, Any]] = [item.get("fields") or {} for item in live]
     lookups = context.lookups
     table = plan.table
-    log = ProblemLog()
+    log = ProblemLog(dataset)
     columns: dict[str, pa.Array] = {}
     gated = {name for gate in plan.gates for name in gate.columns}
     ordered = sorted(plan.columns, key=lambda one: one.targets[0].name in gated)  # consent read first

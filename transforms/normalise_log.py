@@ -14,10 +14,13 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from powerbi_dataset.model import DATASET
+from powerbi_dataset.schema import Column, Dataset
 from transforms.coerce import Mask
+from transforms.masking import MASK, shown_value
 from transforms.minimise import scrub_texts
 from transforms.problems import ProblemType
-from transforms.report import MASK, Problem, Report, mask_value
+from transforms.report import Problem, Report
 
 __all__ = ["ProblemLog"]
 
@@ -37,6 +40,7 @@ class _Flag:
 
 @dataclass
 class ProblemLog:
+    dataset: Dataset = DATASET  # whose columns say which values are safe to show
     flags: list[_Flag] = field(default_factory=list)
 
     def add(
@@ -77,7 +81,7 @@ class ProblemLog:
         `keys` gives each table's key column and whether it is personal (then shown as ***).
         """
         built: list[tuple[str, int, int, Problem]] = []
-        shown_by_flag = _shown(self.flags)
+        shown_by_flag = _shown(self.flags, self.dataset)
         for order, (flag, shown_values) in enumerate(zip(self.flags, shown_by_flag, strict=True)):
             key_values, personal = keys.get(flag.table, (pa.array([], pa.string()), False))
             for row, shown in zip(flag.rows.tolist(), shown_values, strict=True):
@@ -93,7 +97,7 @@ class ProblemLog:
         return Report(tuple(entry[3] for entry in built), dict(rows))
 
 
-def _shown(flags: Sequence[_Flag]) -> list[tuple[str, ...]]:
+def _shown(flags: Sequence[_Flag], dataset: Dataset) -> list[tuple[str, ...]]:
     """Each flag's values as report text: *** when secret, else scrubbed (one pass for the page) and cut."""
     texts = [value for flag in flags if not flag.secret for value in flag.values if isinstance(value, str)]
     scrubbed = scrub_texts(texts) if texts else []
@@ -103,13 +107,31 @@ def _shown(flags: Sequence[_Flag]) -> list[tuple[str, ...]]:
         if flag.secret:
             shown.append(tuple("" if value is None else MASK for value in flag.values))
             continue
+        column = _canonical_column(dataset, flag.table, flag.column)
         shown.append(
             tuple(
-                mask_value(_compact(next(cleaned) if isinstance(value, str) else value), None)
+                _shown_value(_compact(next(cleaned) if isinstance(value, str) else value), column)
                 for value in flag.values
             )
         )
     return shown
+
+
+def _canonical_column(dataset: Dataset, table: str, column: str) -> Column | None:
+    """The model's column a flag is about (`bridge.column` for a bridge table's); None when undeclared."""
+    if "." in column:
+        table, column = column.split(".", 1)
+    declared = next((item for item in dataset.tables if item.name == table), None)
+    if declared is None:
+        return None
+    return next((item for item in declared.columns if item.name == column), None)
+
+
+def _shown_value(value: object, column: Column | None) -> str:
+    """The one masking rule (transforms/masking.py): shown only in a column safe to show, with a safe shape."""
+    if value is None:
+        return ""
+    return MASK if column is None else shown_value(value, column, "value")
 
 
 def _compact(value: object) -> object:

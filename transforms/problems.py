@@ -46,6 +46,13 @@ DUPLICATE_COLUMN = ProblemType(
     "The input has two columns of the same name; neither is checked, as which one is meant is unknown.",
     "table",
 )
+HEADER_LOOKS_LIKE_DATA = ProblemType(
+    "header-looks-like-data",
+    "Header looks like data",
+    "The first row holds values (emails, numbers, dates, free text) or no column of the model, so it is "
+    "not read as column names and the table is not checked; its cells are never shown.",
+    "table",
+)
 UNKNOWN_TABLE = ProblemType(
     "unknown-table", "Unknown table", "The input names a table the model does not declare.", "table"
 )
@@ -166,6 +173,7 @@ NORMALISE_CHECKS: tuple[ProblemType, ...] = (
 
 CHECKS: tuple[ProblemType, ...] = (
     UNKNOWN_TABLE,
+    HEADER_LOOKS_LIKE_DATA,
     MISSING_COLUMN,
     UNEXPECTED_COLUMN,
     DUPLICATE_COLUMN,

@@ -1,13 +1,14 @@
 """The cross-field rule engine: evaluates a table's declared rules over parsed columns, vectorised.
 
-Rules read parsed values, so a value that failed to parse counts as empty here. Cross-table rules
-(CountNotAbove) are evaluated by validate_dataset, which has both tables.
+Rules read parsed values, so a value that failed to parse counts as empty here. Rules that need more
+than one record batch are evaluated once the table has been read: Exclusive (rows sharing a parent,
+transforms/table_run.py) and CountNotAbove (two tables, transforms/validate.py).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,25 +65,26 @@ def condition_mask(condition: Condition, values: pa.Array) -> Mask:
     return held
 
 
+def can_check(rule: Rule, present: Collection[str], as_of: dt.datetime | None) -> bool:
+    """Whether the rule's inputs are in the input (and, for a 'not in the future' rule, a run time is set)."""
+    return all(name in present for name in rule.inputs) and not (
+        isinstance(rule, NotAfterAsOf) and as_of is None
+    )
+
+
 def check_rules(
     table: Table,
     parsed: Mapping[str, pa.Array],
     missing: Mapping[str, Mask],
     as_of: dt.datetime | None,
-) -> tuple[list[Finding], list[str]]:
-    """Findings of every in-table rule, and the "table:code" of rules that could not run."""
-    findings: list[Finding] = []
-    skipped: list[str] = []
-    for rule in table.rules:
-        if isinstance(rule, CountNotAbove):
+) -> list[tuple[int, Finding]]:
+    """Findings of every rule that one batch can decide, each with the rule's position in the table."""
+    findings: list[tuple[int, Finding]] = []
+    for index, rule in enumerate(table.rules):
+        if isinstance(rule, CountNotAbove | Exclusive) or not can_check(rule, parsed, as_of):
             continue
-        if any(name not in parsed for name in rule.inputs) or (
-            isinstance(rule, NotAfterAsOf) and as_of is None
-        ):
-            skipped.append(f"{table.name}:{rule.code}")
-            continue
-        findings.extend(_check_rule(rule, parsed, missing, as_of))
-    return findings, skipped
+        findings.extend((index, finding) for finding in _check_rule(rule, parsed, missing, as_of))
+    return findings
 
 
 def _check_rule(
@@ -115,17 +117,4 @@ def _check_rule(
         if rule.when is not None:
             failed &= condition_mask(rule.when, parsed[rule.when.column])
         return [Finding(rule.code, rule.column, rule.message, rows_of(failed))]
-    if isinstance(rule, Exclusive):
-        return [_check_exclusive(rule, parsed)]
     raise TypeError(f"no check for rule {rule!r}")  # a new rule type needs its check here
-
-
-def _check_exclusive(rule: Exclusive, parsed: Mapping[str, pa.Array]) -> Finding:
-    groups = parsed[rule.group_by].dictionary_encode().indices
-    group_ids = np.asarray(pc.fill_null(groups, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
-    grouped = group_ids >= 0
-    sizes = np.bincount(group_ids[grouped], minlength=1)
-    shared = np.zeros(len(group_ids), dtype=np.bool_)
-    shared[grouped] = sizes[group_ids[grouped]] > 1
-    holds_value = condition_mask(Condition(rule.column, "eq", rule.value), parsed[rule.column])
-    return Finding(rule.code, rule.column, rule.message, rows_of(holds_value & shared))

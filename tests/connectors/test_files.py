@@ -8,7 +8,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from connectors.csv_source import CsvSource, first_nul, header_record
 from connectors.files import read_tables, sample_data_dir
+from connectors.read_limits import ReadLimits
 from errors import SourceFormatError
 
 
@@ -85,12 +87,12 @@ def test_a_ragged_row_is_named_by_number_and_its_text_is_not_echoed(tmp_path: Pa
     assert "quote fields" in caught.value.hint
 
 
-def test_a_non_utf8_csv_names_the_line_and_column_and_says_how_to_fix_it(tmp_path: Path) -> None:
+def test_a_non_utf8_csv_names_the_row_and_column_and_says_how_to_fix_it(tmp_path: Path) -> None:
     path = tmp_path / "themes.csv"
     path.write_bytes("theme_code,theme_label\nASB,ok\nASB,caf\xe9\n".encode("latin-1"))
     with pytest.raises(SourceFormatError) as caught:
         read_tables(path)
-    assert caught.value.message == f"CSV file {path} is not UTF-8 text (line 3, column 'theme_label')"
+    assert caught.value.message == f"CSV file {path} is not UTF-8 text (row 3, column 'theme_label')"
     assert "UTF-8" in caught.value.hint
 
 
@@ -114,5 +116,47 @@ def test_a_row_bigger_than_a_read_block_is_explained(tmp_path: Path) -> None:
     path = tmp_path / "themes.csv"
     path.write_text("theme_code,theme_label\nASB," + "x" * 3_000_000 + "\n", encoding="utf-8")
     with pytest.raises(SourceFormatError, match="has a row longer than 1 MiB") as caught:
-        read_tables(path)
+        read_tables(path, limits=ReadLimits(block_bytes=2**20))
     assert "4,000 chars" in caught.value.hint
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b"a,b\n1,2\n", {"a": ["1"], "b": ["2"]}),
+        (b"\xef\xbb\xbf\r\n\na,b\r\n1,2\r\n", {"a": ["1"], "b": ["2"]}),  # BOM, then empty lines
+        (b'"x\ny",b\n1,2\n', {"x\ny": ["1"], "b": ["2"]}),  # a line break inside a quoted name
+        (b"a,b", {"a": [], "b": []}),  # only a header, no line break
+        (b"a,a,b\n1,2,3\n", None),  # repeated names: read_tables refuses, validate reads by position
+    ],
+)
+def test_the_header_record_is_cut_from_the_bytes(tmp_path: Path, data: bytes, expected: object) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    if expected is None:
+        with pytest.raises(SourceFormatError, match="repeats a column name in its header: 'a'"):
+            read_tables(path)
+        assert CsvSource(path, ReadLimits()).header() == ["a", "a", "b"]
+        return
+    assert read_tables(path)["t"].to_pydict() == expected
+
+
+def test_header_record_respects_quotes() -> None:
+    assert header_record(b'"a,""b\n",c\r\nrest') == (b'"a,""b\n",c', 0)
+    assert header_record(b"\n\r\n\ra\n") == (b"a", 3)
+    assert header_record(b'"unterminated\nstill') == (None, 0)
+
+
+def test_first_nul_finds_the_value_in_a_sliced_string_array() -> None:
+    values = pa.array(["ab", "c\x00d", "", None, "e\x00"])
+    assert first_nul(values) == 1
+    assert first_nul(values.slice(2)) == 2  # "e\x00", counted from the slice
+    assert first_nul(values.slice(2, 2)) is None
+    assert first_nul(pa.array(["plain", "text"])) is None
+
+
+def test_a_header_wider_than_pyarrow_s_default_block_is_read(tmp_path: Path) -> None:
+    names = [f"extra_column_{n:06d}" for n in range(100_000)]  # ~2 MB of names: beyond a 1 MiB block
+    path = tmp_path / "themes.csv"
+    path.write_text(",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n", encoding="utf-8")
+    assert CsvSource(path, ReadLimits(block_bytes=4 * 2**20)).header() == names

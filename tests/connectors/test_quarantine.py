@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import stat
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from connectors.quarantine import REASONS, Quarantine, quarantine_schema, split_by_problems
+from connectors.quarantine import REASONS, Quarantine, item_reference, quarantine_schema, split_by_problems
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.model import CCR, EVENTS
 from tests.transforms.clean_rows import CCR as CLEAN_CCR
@@ -90,15 +91,16 @@ def test_csv_is_for_people_masked_and_safe_in_excel(tmp_path: Path) -> None:
     files = quarantine.replace_quarantine("events", split.invalid, split.problems)
     lines = csv_lines(files.csv)
     assert lines[0] == ["table", "item_key", "column", "rule", "value", "message"]
-    assert sorted(lines[1:]) == sorted(
-        [
-            ["events", "'" + FORMULA_KEY, "end_utc", "end-before-start", "2024-05-01T09:00:00+00:00",
-             "event ends before it starts"],
-            ["events", "e3", "event_name", "too-long", "***", "text is longer than 200 chars"],
-            ["events", "e4", "end_utc", "completed-in-future", "2026-12-01T12:00:00+00:00",
-             "event is COMPLETED but ends in the future"],
-        ]
-    )  # fmt: skip
+    rows = sorted(lines[1:], key=lambda line: line[3])
+    assert [line[:1] + line[2:] for line in rows] == [
+        ["events", "end_utc", "completed-in-future", "2026-12-01T12:00:00+00:00",
+         "event is COMPLETED but ends in the future"],
+        ["events", "end_utc", "end-before-start", "2024-05-01T09:00:00+00:00", "event ends before it starts"],
+        ["events", "event_name", "too-long", "***", "text is longer than 200 chars"],
+    ]  # fmt: skip
+    # keys that are not SharePoint item keys are shown only as fingerprints (the one masking rule)
+    assert all(re.fullmatch(r"#[0-9a-f]{12}", line[1]) for line in rows)
+    assert FORMULA_KEY not in files.csv.read_text(encoding="utf-8")
     text = files.csv.read_text(encoding="utf-8") + str(files.to_dict())
     assert "Jane" not in text and "07700" not in text
     for path in (files.csv, files.parquet):
@@ -179,3 +181,10 @@ def test_the_csv_masks_personal_values_even_when_a_problem_arrives_unmasked(tmp_
         ["lpt_code", "unknown-code", "NOWHERE"],
         ["no_such_column", "unknown-code", "***"],
     ]
+
+
+def test_a_sharepoint_item_key_is_shown_so_a_person_can_find_the_item() -> None:
+    key = "sp:8cf61445-0fcf-46ab-b7a9-0054667b96af:29"
+    assert item_reference(key, "#0123456789ab") == key
+    assert item_reference("sp:not-a-guid:29", "#0123456789ab") == "#0123456789ab"
+    assert item_reference("Jane Smith", "#0123456789ab") == "#0123456789ab"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from connectors.run_lock import LOCK_FILE_NAME, RunLock, lock_holder
-from errors import RunLocked
+from errors import ExitCode, RunLocked
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 30  # a guard against a hang (a blocking lock), not a timed assertion
@@ -102,6 +102,9 @@ def test_this_process_is_refused_while_another_process_holds_the_lock(lock_path:
             pass
         assert refused.value.holder_pid == holder.pid
         assert refused.value.lock_path == str(lock_path)
+        assert (
+            refused.value.exit_code == ExitCode.LOCKED == 3
+        )  # the CLI exits 3: "another run holds the lock"
         assert dt.datetime.fromisoformat(refused.value.holder_started_utc or "").tzinfo is not None
         holder_seen = lock_holder(lock_path)
         assert holder_seen is not None and holder_seen.pid == holder.pid

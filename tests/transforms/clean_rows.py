@@ -10,7 +10,7 @@ import pyarrow as pa
 from powerbi_dataset.kinds import KIND_TYPES
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Code, Column, Table
-from transforms.report import value_text
+from transforms.masking import value_text
 
 Row = dict[str, Any]
 

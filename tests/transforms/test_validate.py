@@ -7,8 +7,11 @@ import pyarrow as pa
 import pytest
 
 from powerbi_dataset.model import DATASET, THEMES
+from powerbi_dataset.schema import Column, Dataset, Relationship, Table
 from tests.transforms.clean_rows import AS_OF, ROOMS, as_text, as_typed, clean_rows, rooms
-from transforms.validate import validate, validate_dataset
+from tests.transforms.test_validate_all_codes import build
+from transforms.masking import Fingerprinter
+from transforms.validate import ArrowSource, reading_order, validate, validate_dataset, validate_sources
 
 FIELDS = ["row", "column", "code"]
 
@@ -204,13 +207,13 @@ def test_whitespace_only_text_counts_as_missing() -> None:
     ]
 
 
-def test_a_pasted_text_in_the_key_column_is_shortened_in_the_report() -> None:
+def test_a_pasted_text_in_the_key_column_is_a_length_and_its_key_a_fingerprint() -> None:
     report = validate(rooms(room_id=["x" * 5_000], seats=["0"]), ROOMS)
     assert report.flatten(["column", "code", "value"]) == [
         ["room_id", "too-long", "<5000 chars>"],
         ["seats", "out-of-range", "0"],
     ]
-    assert {len(problem.key) for problem in report.problems} == {100}
+    assert {len(problem.key) for problem in report.problems} == {13}
 
 
 @pytest.mark.parametrize("shape", ["arrow", "pandas"])
@@ -221,3 +224,35 @@ def test_a_repeated_input_column_is_a_table_problem_not_an_exception(shape: str)
     )
     data = arrow if shape == "arrow" else pd.DataFrame([["ASB", "x", None, "y"]], columns=names)
     assert validate(data, THEMES).flatten(FIELDS) == [[-1, "theme_code", "duplicate-column"]]
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 5])
+def test_batches_of_any_size_give_the_same_report_as_one_batch(batch_rows: int) -> None:
+    """Duplicate keys, references, counts and exclusive codes span batches: only hashes cross them."""
+    tables, _expected = build()
+    keyed = Fingerprinter.from_pseudonymisation_key("batch-test")
+    whole = validate_dataset(tables, as_of=AS_OF, fingerprinter=keyed)
+    sources = {name: ArrowSource(table, batch_rows=batch_rows) for name, table in tables.items()}
+    assert validate_sources(sources, as_of=AS_OF, fingerprinter=keyed) == whole
+    assert whole.counts()["events"]["duplicate-key"] == 1
+
+
+def test_tables_are_read_targets_first_and_a_cycle_is_broken_in_input_order() -> None:
+    assert reading_order(["ccr_issues", "ccr", "officers", "areas"], DATASET) == [
+        "officers",
+        "areas",
+        "ccr",
+        "ccr_issues",
+    ]
+    a = Table("a", "A", (Column("id", "String", "Key"), Column("b_id", "String", "B")), key=("id",))
+    b = Table("b", "B", (Column("id", "String", "Key"), Column("a_id", "String", "A")), key=("id",))
+    cyclic = Dataset(
+        "cycle",
+        (a, b),
+        relationships=(Relationship("a", "b_id", "b", "id"), Relationship("b", "a_id", "a", "id")),
+    )
+    assert reading_order(["b", "a"], cyclic) == ["b", "a"]
+    tables = {"b": pa.table({"id": ["b1"], "a_id": ["a9"]}), "a": pa.table({"id": ["a1"], "b_id": ["b9"]})}
+    report = validate_dataset(tables, cyclic)
+    assert report.flatten(["table", "column", "code"]) == [["a", "b_id", "orphan-reference"]]
+    assert report.skipped_rules == ("b:orphan-reference",)  # b was read before a: its references unchecked

@@ -13,7 +13,13 @@ from powerbi_dataset.model import DATASET
 from tests.transforms.clean_rows import ACTION, AS_OF, CCR, EVENT, KEY_1, KEY_2, as_text, clean_rows, utc
 from transforms.validate import validate_dataset
 
-TABLE_CODES = {"missing-column", "unexpected-column", "unknown-table", "duplicate-column"}
+TABLE_CODES = {
+    "missing-column",
+    "unexpected-column",
+    "unknown-table",
+    "duplicate-column",
+    "header-looks-like-data",
+}
 COLUMN_CODES = {
     "wrong-type",
     "missing-value",
@@ -104,8 +110,13 @@ def build() -> tuple[dict[str, pa.Table], list[list[Any]]]:
     tables["areas"] = tables["areas"].append_column(
         "lpt_name", pa.array(["Again"] * tables["areas"].num_rows)
     )
+    loads = tables["_loads"]  # saved without its header: the first row's values are its column names
+    tables["_loads"] = loads.rename_columns(
+        [str(value) for value in loads.slice(0, 1).to_pylist()[0].values()]
+    )
     table_level = [
         ["venues", -1, "", "unknown-table"],
+        ["_loads", -1, "", "header-looks-like-data"],
         ["areas", -1, "lpt_name", "duplicate-column"],
         ["themes", -1, "load_id", "missing-column"],
         ["themes", -1, "colour", "unexpected-column"],

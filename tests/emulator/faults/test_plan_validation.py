@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from emulator.faults.plan import FaultPlan
-from errors import EmulatorError
+from errors import EmulatorError, ExitCode
 
 BAD_PLANS = {
     "unknown top-level key": ("rulez: []\n", "rulez"),
@@ -99,7 +99,7 @@ def test_cetk_emulator_serve_reports_a_bad_faults_file_cleanly(tmp_path: Path, c
 
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, check=False)
 
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == ExitCode.FAILED, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.splitlines()
     assert lines[0].startswith("Error: ") and str(path) in lines[0]

@@ -1,0 +1,53 @@
+"""transforms/keys.py: exact duplicate, membership and group-size answers over 128-bit hashes, also when
+the first 64 bits collide (forced here, as real collisions are too rare to meet)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from transforms.keys import Counter128, HashSet, combine, group_sizes, hashes_of, repeated_after_first
+
+U = np.uint64
+
+
+def words(*values: int) -> np.ndarray:
+    return np.array(values, dtype=U)
+
+
+def test_repeats_after_the_first_with_colliding_first_halves() -> None:
+    first = words(7, 7, 7, 1, 7, 1)
+    second = words(1, 2, 1, 5, 2, 5)
+    present = np.array([True, True, True, True, True, False])
+    assert repeated_after_first(first, second, present).tolist() == [2, 4]  # row 5 is absent
+
+
+def test_membership_is_exact_when_first_halves_collide() -> None:
+    known = HashSet(words(3, 3, 9, 3), words(1, 2, 4, 1))
+    assert len(known) == 3
+    assert known.contains(words(3, 3, 3, 9, 9, 4), words(1, 2, 3, 4, 1, 1)).tolist() == [
+        True, True, False, True, False, False,
+    ]  # fmt: skip
+
+
+def test_group_sizes_and_child_counts() -> None:
+    first, second = words(5, 5, 6, 5), words(1, 1, 1, 2)
+    assert group_sizes(first, second, np.array([True, True, True, False])).tolist() == [2, 2, 1, 0]
+    counter = Counter128()
+    counter.hashes.add(*hashes_of(pa.array(["e1", "e1", "e2", None])))
+    parents = hashes_of(pa.array(["e1", "e2", "e3", None]))
+    assert counter.counts_for(*parents).tolist() == [2, 1, 0, 0]
+
+
+def test_composite_keys_depend_on_the_order_of_their_parts() -> None:
+    a = hashes_of(pa.array(["x", "y"]))
+    b = hashes_of(pa.array(["y", "x"]))
+    first, _second = combine([(a[0], a[1]), (b[0], b[1])])
+    assert first[0] != first[1]  # (x, y) is not (y, x)
+
+
+def test_text_and_numbers_hash_by_value() -> None:
+    text, _, present = hashes_of(pa.array(["a", "b", "a", None]))
+    assert text[0] == text[2] != text[1] and present.tolist() == [True, True, True, False]
+    numbers, _, _ = hashes_of(pa.array([1.0, -0.0, 0.0, 1.0]))
+    assert numbers[0] == numbers[3] and numbers[1] == numbers[2]

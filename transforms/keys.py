@@ -1,0 +1,187 @@
+"""What validation keeps across record batches: 128-bit hashes of key columns, never whole rows.
+
+A file is checked batch by batch; the checks that need more than one batch (duplicate keys, orphan
+references, officer counts, exclusive codes) keep 16 bytes per row and column involved
+(masking.value_hashes), and run when the table (or the dataset) has been read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from transforms.masking import Hashes, value_hashes
+
+Rows = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Words = npt.NDArray[np.uint64]
+MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: combines the parts of a composite key
+
+
+def hashes_of(values: pa.Array) -> tuple[Words, Words, Bools]:
+    """Both hash halves of each value and whether it is present."""
+    first, second = value_hashes(values)
+    present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=np.bool_)
+    return first, second, present
+
+
+def combine(parts: list[Hashes]) -> Hashes:
+    """One 128-bit hash per row from the hashes of a composite key's parts (order matters)."""
+    first, second = parts[0]
+    for part_first, part_second in parts[1:]:
+        first = first * MIX + part_first
+        second = second * MIX + part_second
+    return first, second
+
+
+@dataclass
+class ColumnHashes:
+    """A column's hashes for every row of a table, appended batch by batch."""
+
+    _first: list[Words] = field(default_factory=list)
+    _second: list[Words] = field(default_factory=list)
+    _present: list[Bools] = field(default_factory=list)
+
+    def add(self, first: Words, second: Words, present: Bools) -> None:
+        self._first.append(first)
+        self._second.append(second)
+        self._present.append(present)
+
+    def arrays(self) -> tuple[Words, Words, Bools]:
+        if not self._first:
+            empty = np.zeros(0, dtype=np.uint64)
+            return empty, empty, np.zeros(0, dtype=np.bool_)
+        first, second, present = (_join(chunks) for chunks in (self._first, self._second, self._present))
+        self._first, self._second, self._present = [first], [second], [present]
+        return first, second, present
+
+
+def _join(chunks: list[npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """One array from the chunks, each chunk freed once copied (not twice the memory at the end)."""
+    joined = np.empty(sum(len(chunk) for chunk in chunks), dtype=chunks[0].dtype)
+    start = 0
+    while chunks:
+        chunk = chunks.pop(0)
+        joined[start : start + len(chunk)] = chunk
+        start += len(chunk)
+    return joined
+
+
+class HashSet:
+    """Distinct 128-bit hashes, sorted, with a vectorised exact membership test."""
+
+    def __init__(self, first: Words, second: Words) -> None:
+        order = _ordered(first, second)
+        first, second = first[order], second[order]
+        keep = np.ones(len(first), dtype=np.bool_)
+        keep[1:] = (first[1:] != first[:-1]) | (second[1:] != second[:-1])
+        self.first, self.second = first[keep], second[keep]
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    def positions(self, first: Words, second: Words) -> Rows:
+        """Where each hash is in the set, or -1."""
+        left = np.searchsorted(self.first, first, side="left")
+        right = np.searchsorted(self.first, first, side="right")
+        found = np.full(len(first), -1, dtype=np.int64)
+        single = (right - left) == 1
+        hit = single.copy()
+        hit[single] = self.second[left[single]] == second[single]
+        found[hit] = left[hit]
+        for index in np.flatnonzero(right - left > 1):  # a 64-bit collision: almost never
+            run = np.arange(left[index], right[index])
+            match = run[self.second[run] == second[index]]
+            if len(match):
+                found[index] = match[0]
+        return found
+
+    def contains(self, first: Words, second: Words) -> Bools:
+        return self.positions(first, second) >= 0
+
+
+def _ordered(first: Words, second: Words) -> Rows:
+    """A stable order by (first, second); sorting by `first` alone, then the rare runs of equal `first`
+    by both, is several times faster than a two-key sort over millions of rows."""
+    order = np.argsort(first, kind="stable")
+    ranked = first[order]
+    equal = ranked[1:] == ranked[:-1]
+    if not equal.any():
+        return order
+    in_run = np.zeros(len(order), dtype=np.bool_)
+    in_run[1:] |= equal
+    in_run[:-1] |= equal
+    runs = np.flatnonzero(in_run)  # positions (in `order`) of rows sharing their `first` with another
+    members = order[runs]
+    order[runs] = members[np.lexsort((members, second[members], first[members]))]
+    return order
+
+
+def repeated_after_first(first: Words, second: Words, present: Bools) -> Rows:
+    """Rows (in order) whose present hash equals that of an earlier row.
+
+    Only rows whose first half occurs more than once are ordered (one sorted copy of the first halves
+    finds them), so the memory this takes is 8 bytes a row, not the 40 a full argsort needs.
+    """
+    ranked = np.sort(first[present] if not present.all() else first)
+    repeated = ranked[1:][ranked[1:] == ranked[:-1]]
+    del ranked
+    rows = np.flatnonzero(present & _among(first, np.unique(repeated)))  # duplicates, and rare collisions
+    order = _ordered(first[rows], second[rows])  # stable: earlier rows first within equal hashes
+    ranked_first, ranked_second = first[rows][order], second[rows][order]
+    same = np.zeros(len(rows), dtype=np.bool_)
+    same[1:] = (ranked_first[1:] == ranked_first[:-1]) & (ranked_second[1:] == ranked_second[:-1])
+    return np.sort(rows[order][same]).astype(np.int64)
+
+
+def _among(values: Words, sorted_set: Words, chunk: int = 1 << 20) -> Bools:
+    """Whether each value is in the sorted set, a million at a time (small temporaries)."""
+    found = np.zeros(len(values), dtype=np.bool_)
+    if not len(sorted_set):
+        return found
+    for start in range(0, len(values), chunk):
+        part = values[start : start + chunk]
+        at = np.minimum(np.searchsorted(sorted_set, part), len(sorted_set) - 1)
+        found[start : start + chunk] = sorted_set[at] == part
+    return found
+
+
+def group_sizes(first: Words, second: Words, present: Bools) -> npt.NDArray[np.int64]:
+    """For each row, how many rows share its hash (0 where absent)."""
+    rows = np.flatnonzero(present)
+    sizes = np.zeros(len(first), dtype=np.int64)
+    if not len(rows):
+        return sizes
+    order = _ordered(first[rows], second[rows])
+    ranked_first, ranked_second = first[rows][order], second[rows][order]
+    starts = np.ones(len(rows), dtype=np.bool_)
+    starts[1:] = (ranked_first[1:] != ranked_first[:-1]) | (ranked_second[1:] != ranked_second[:-1])
+    group = np.cumsum(starts) - 1
+    counts = np.bincount(group)
+    sizes[rows[order]] = counts[group]
+    return sizes
+
+
+class Counter128:
+    """How many rows hold each hash (a child table's references, for a parent's count rule)."""
+
+    def __init__(self) -> None:
+        self.hashes = ColumnHashes()
+
+    def counts_for(self, first: Words, second: Words, present: Bools) -> npt.NDArray[np.int64]:
+        child_first, child_second, child_present = self.hashes.arrays()
+        distinct = HashSet(child_first[child_present], child_second[child_present])
+        position = distinct.positions(first, second)
+        sizes = np.zeros(len(distinct), dtype=np.int64)
+        if len(distinct):
+            where = distinct.positions(child_first[child_present], child_second[child_present])
+            sizes = np.bincount(where, minlength=len(distinct)).astype(np.int64)
+        found = (position >= 0) & present
+        result = np.zeros(len(first), dtype=np.int64)
+        result[found] = sizes[position[found]]
+        return result

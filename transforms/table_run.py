@@ -1,0 +1,363 @@
+"""One table's validation, record batch by record batch, in memory that does not grow with the rows:
+the header's checks, every column check and in-batch rule per batch, and for the checks that need the
+whole table (duplicate keys, exclusive codes, references, counts) only 128-bit hashes (transforms/keys.py).
+
+Problems are built only for the rows the collector lists; every value passes the masking rule.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from powerbi_dataset.rules import Condition, CountNotAbove, Exclusive
+from powerbi_dataset.schema import Column, Dataset, Relationship, Table
+from transforms.checks import check_column
+from transforms.coerce import Mask, parse, plain, to_mask
+from transforms.keys import (
+    Bools,
+    ColumnHashes,
+    Counter128,
+    HashSet,
+    Rows,
+    Words,
+    combine,
+    group_sizes,
+    hashes_of,
+    repeated_after_first,
+)
+from transforms.masking import (
+    Display,
+    Fingerprinter,
+    column_display,
+    header_looks_like_data,
+    identifier_columns,
+    length_text,
+    shown_name,
+    shown_value,
+)
+from transforms.problems import (
+    DUPLICATE_COLUMN,
+    DUPLICATE_KEY,
+    HEADER_LOOKS_LIKE_DATA,
+    MISSING_COLUMN,
+    ORPHAN_REFERENCE,
+    TOO_LONG,
+    UNEXPECTED_COLUMN,
+)
+from transforms.report import Problem, ProblemCollector
+from transforms.rules import Finding, can_check, check_rules, condition_mask, rows_of
+
+Batch: TypeAlias = pa.RecordBatch | pa.Table
+Hashed = tuple[Words, Words, Bools]
+Rank = tuple[int, ...]  # (stage, ...): the order a row's problems are listed in
+COLUMN_STAGE, KEY_STAGE, RULE_STAGE, COUNT_STAGE, REFERENCE_STAGE = range(5)
+
+
+class TableSource(Protocol):
+    """A table to validate: its header first, then record batches of the columns asked for."""
+
+    @property
+    def label(self) -> str: ...  # how messages name it: a file path, or "the input"
+
+    def header(self) -> Sequence[str]: ...
+
+    def batches(self, positions: Sequence[int]) -> Iterable[Batch]: ...  # exactly these columns, in order
+
+
+@dataclass
+class RunContext:
+    """What the tables of one validation share."""
+
+    dataset: Dataset
+    collector: ProblemCollector
+    fingerprinter: Fingerprinter
+    as_of: dt.datetime | None
+    given: Sequence[str]  # the model tables in the input
+    done: dict[str, TableRun] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+    child_counts: dict[tuple[str, int], Counter128] = field(default_factory=dict)  # (parent, rule index)
+
+
+class TableRun:
+    def __init__(self, model: Table, index: int, context: RunContext) -> None:
+        self.name, self.model, self.index, self.context = model.name, model, index, context
+        identifiers = identifier_columns(model, context.dataset)
+        self.display = {c.name: column_display(c, identifier=c.name in identifiers) for c in model.columns}
+        self.readable = False
+        self.rows = 0
+        self.columns: list[str] = []  # the model columns read: present exactly once in the header
+        self.hashes: dict[str, ColumnHashes] = {}  # the columns a cross-batch check needs
+        self.feeds: list[tuple[str, Counter128]] = []  # this table as a count rule's child
+        self.limits: dict[int, list[npt.NDArray[np.float64]]] = {}  # count rule -> its limits
+        self.holds: dict[int, list[Mask]] = {}  # exclusive rule -> rows holding its value
+        self.references: list[tuple[int, Relationship, HashSet]] = []
+        self.targets: dict[str, HashSet] = {}  # column -> its distinct values, once read
+        self._table_problems = 0
+
+    # --- the header --------------------------------------------------------------------------------
+
+    def read(self, source: TableSource) -> None:
+        header = [str(name) for name in source.header()]
+        known = frozenset(self.model.column_names)
+        if header_looks_like_data(header, known):
+            message = (
+                f"the first row of {source.label} does not look like a header (values, not column names)"
+            )
+            self._table_problem(HEADER_LOOKS_LIKE_DATA.code, "", message)
+            return
+        seen = Counter(header)  # one pass: a 20,000-column header is checked in linear time
+        first_at: dict[str, int] = {}
+        for position, name in enumerate(header):
+            first_at.setdefault(name, position)
+        for column in self.model.columns:
+            if column.name not in seen:
+                self._table_problem(MISSING_COLUMN.code, column.name, "column is missing from the input")
+        for name, position in first_at.items():
+            if name not in known:
+                shown = shown_name(name, position, known)
+                self._table_problem(UNEXPECTED_COLUMN.code, shown, "column is not in the model")
+        for name, position in first_at.items():
+            if seen[name] > 1:  # which copy is meant is unknown, so neither is checked
+                message = "column appears more than once in the input"
+                self._table_problem(DUPLICATE_COLUMN.code, shown_name(name, position, known), message)
+        self.columns = [column.name for column in self.model.columns if seen.get(column.name) == 1]
+        self.readable = True
+        self._prepare()
+        for batch in source.batches([first_at[name] for name in self.columns]):
+            self._check_batch(batch)
+        self._finish()
+
+    def _table_problem(self, code: str, column: str, message: str) -> None:
+        collector = self.context.collector
+        collector.count(self.name, code, 1)
+        self._table_problems += 1
+        if collector.wanted(self.name, code, 1):
+            problem = Problem(self.name, -1, "", column, code, message, "")
+            collector.add((self.index, 0, self._table_problems), problem)
+
+    # --- what the cross-batch checks keep ------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        present, context = set(self.columns), self.context
+        keep = set(self.model.key) if all(name in present for name in self.model.key) else set()
+        for index, rule in enumerate(self.model.rules):
+            if isinstance(rule, CountNotAbove):
+                if can_check(rule, present, None):
+                    keep.add(rule.key)
+                    self.limits[index] = []
+            elif not can_check(rule, present, context.as_of):
+                context.skipped.append(f"{self.name}:{rule.code}")
+            elif isinstance(rule, Exclusive):
+                keep.add(rule.group_by)
+                self.holds[index] = []
+        for (parent, index), counter in context.child_counts.items():
+            rule = context.dataset.table(parent).rules[index]
+            if isinstance(rule, CountNotAbove) and rule.child_table == self.name and rule.key in present:
+                self.feeds.append((rule.key, counter))
+        for index, relationship in enumerate(context.dataset.relationships):
+            if self._is_target(relationship) and relationship.to_column in present:
+                keep.add(relationship.to_column)
+            if relationship.from_table == self.name and relationship.from_column in present:
+                target = context.done.get(relationship.to_table)
+                if target is not None and relationship.to_column in target.targets:
+                    self.references.append((index, relationship, target.targets[relationship.to_column]))
+                elif target is None and relationship.to_table in context.given:  # a cycle: read later
+                    context.skipped.append(f"{self.name}:{ORPHAN_REFERENCE.code}")
+        self.hashes = {name: ColumnHashes() for name in sorted(keep)}
+
+    def _is_target(self, relationship: Relationship) -> bool:
+        """Whether a table still to be read refers to this one through `relationship`."""
+        source = relationship.from_table
+        given, done = self.context.given, self.context.done
+        return relationship.to_table == self.name and source in given and source not in done
+
+    # --- one batch --------------------------------------------------------------------------------------
+
+    def _check_batch(self, batch: Batch) -> None:
+        offset, self.rows = self.rows, self.rows + batch.num_rows
+        raw: dict[str, pa.Array] = {}
+        parsed: dict[str, pa.Array] = {}
+        missing: dict[str, Mask] = {}
+        findings: list[tuple[Rank, Finding]] = []
+        for position, name in enumerate(self.columns):
+            column = self.model.column(name)
+            raw[name] = plain(batch.column(position))
+            result = parse(raw[name], column.kind)
+            parsed[name] = result.values
+            if column.required:
+                missing[name] = to_mask(pc.is_null(raw[name]))
+            at = self.model.columns.index(column)
+            checks = check_column(column, result, missing.get(name))
+            findings += [((COLUMN_STAGE, at, number), finding) for number, finding in enumerate(checks)]
+        needed = {*self.hashes, *(name for name, _ in self.feeds)}
+        needed |= {relationship.from_column for _, relationship, _ in self.references}
+        hashed = {name: hashes_of(parsed[name]) for name in needed}
+        for name, store in self.hashes.items():
+            store.add(*hashed[name])
+        for name, counter in self.feeds:
+            counter.hashes.add(*hashed[name])
+        for number, (index, finding) in enumerate(
+            check_rules(self.model, parsed, missing, self.context.as_of)
+        ):
+            findings.append(((RULE_STAGE, index, number), finding))
+        for index, holding in self.holds.items():
+            rule = self.model.rules[index]
+            assert isinstance(rule, Exclusive)
+            holding.append(condition_mask(Condition(rule.column, "eq", rule.value), parsed[rule.column]))
+        for index, limits in self.limits.items():
+            rule = self.model.rules[index]
+            assert isinstance(rule, CountNotAbove)
+            limits.append(_floats(parsed[rule.limit_column]))
+        for index, relationship, target in self.references:
+            first, second, present = hashed[relationship.from_column]
+            orphan = present & ~target.contains(first, second)
+            message = f"no {relationship.to_table} row has this {relationship.to_column}"
+            finding = Finding(ORPHAN_REFERENCE.code, relationship.from_column, message, rows_of(orphan))
+            findings.append(((REFERENCE_STAGE, index, 0), finding))
+        for rank, finding in findings:
+            self._emit(finding, rank, offset, raw, parsed, hashed)
+
+    def _emit(
+        self,
+        finding: Finding,
+        rank: Rank,
+        offset: int,
+        raw: dict[str, pa.Array],
+        parsed: dict[str, pa.Array],
+        hashed: dict[str, Hashed],
+    ) -> None:
+        chosen = self._chosen(finding)
+        if not len(chosen):
+            return
+        column = self.model.column(finding.column)
+        indices = pa.array(chosen)
+        values = raw[column.name].take(indices).to_pylist()
+        if finding.code == TOO_LONG.code:
+            texts = [length_text(value) for value in values]
+        else:
+            display = self.display[column.name]
+            prints = [""] * len(values)
+            if display == "fingerprint":
+                prints = self.context.fingerprinter.of_array(parsed[column.name].take(indices))
+            texts = _shown_values(values, column, display, prints)
+        keys = self._keys(
+            {name: _pick(hashed[name], chosen) for name in self.model.key if name in hashed}, len(chosen)
+        )
+        self._add(finding, rank, (chosen + offset).tolist(), keys, texts)
+
+    def _chosen(self, finding: Finding) -> Rows:
+        collector = self.context.collector
+        collector.count(self.name, finding.code, len(finding.rows))
+        return finding.rows[: collector.wanted(self.name, finding.code, len(finding.rows))]
+
+    def _add(self, finding: Finding, rank: Rank, rows: list[int], keys: list[str], texts: list[str]) -> None:
+        name, column, code, message = self.name, finding.column, finding.code, finding.message
+        problems = [
+            Problem(name, row, key, column, code, message, text)
+            for row, key, text in zip(rows, keys, texts, strict=True)
+        ]
+        self.context.collector.add_many(name, code, [(self.index, 1, row, *rank) for row in rows], problems)
+
+    def _keys(self, hashes: dict[str, Hashed], count: int) -> list[str]:
+        """Each row's key as fingerprints joined with '|' ('' for an empty or unparseable part)."""
+        if not self.model.key or any(name not in hashes for name in self.model.key):
+            return [""] * count
+        parts = []
+        for name in self.model.key:
+            first, second, present = hashes[name]
+            shown = self.context.fingerprinter.of_hashes(first.tolist(), second.tolist())
+            parts.append([text if ok else "" for text, ok in zip(shown, present.tolist(), strict=True)])
+        return ["|".join(row) for row in zip(*parts, strict=True)]
+
+    # --- once the table is read ------------------------------------------------------------------------
+
+    def _finish(self) -> None:
+        key = self.model.key
+        if key and all(name in self.hashes for name in key):
+            parts = [self.hashes[name].arrays() for name in key]
+            first, second = combine([(part[0], part[1]) for part in parts])
+            present = np.logical_and.reduce([part[2] for part in parts])
+            rows = repeated_after_first(first, second, present)
+            finding = Finding(DUPLICATE_KEY.code, key[0], "the primary key repeats an earlier row", rows)
+            self.emit_deferred(finding, (KEY_STAGE, 0, 0), None)
+        for index, holding in self.holds.items():
+            rule = self.model.rules[index]
+            assert isinstance(rule, Exclusive)
+            sizes = group_sizes(*self.hashes[rule.group_by].arrays())
+            rows = rows_of(np.concatenate(holding) & (sizes > 1))
+            shown = shown_value(rule.value, self.model.column(rule.column), self.display[rule.column])
+            self.emit_deferred(
+                Finding(rule.code, rule.column, rule.message, rows), (RULE_STAGE, index, 0), shown
+            )
+        for relationship in self.context.dataset.relationships:
+            column = relationship.to_column
+            if self._is_target(relationship) and column in self.hashes and column not in self.targets:
+                first, second, present = self.hashes[column].arrays()
+                self.targets[column] = HashSet(first[present], second[present])
+        kept = {*key, *(rule.key for rule in self.model.rules if isinstance(rule, CountNotAbove))}
+        self.hashes = {name: store for name, store in self.hashes.items() if name in kept}
+
+    def emit_deferred(self, finding: Finding, rank: Rank, value: str | None) -> None:
+        """Problems found once whole tables are read: keys (and, without `value`, the value) as fingerprints."""
+        chosen = self._chosen(finding)
+        if not len(chosen):
+            return
+        stored = {name: self.hashes[name].arrays() for name in self.model.key if name in self.hashes}
+        keys = self._keys({name: _pick(hashes, chosen) for name, hashes in stored.items()}, len(chosen))
+        texts = [value if value is not None else key.split("|")[0] for key in keys]
+        self._add(finding, rank, chosen.tolist(), keys, texts)
+
+    def check_count(self, index: int, counter: Counter128) -> None:
+        """A count rule, once its child table is read: rows whose limit is below their linked rows."""
+        rule = self.model.rules[index]
+        assert isinstance(rule, CountNotAbove)
+        counts = counter.counts_for(*self.hashes[rule.key].arrays())
+        limits = np.concatenate(self.limits[index]) if self.limits[index] else np.zeros(0)
+        rows = rows_of(~np.isnan(limits) & (limits < counts))
+        finding = Finding(rule.code, rule.limit_column, rule.message, rows)
+        chosen = self._chosen(finding)
+        if not len(chosen):
+            return
+        column = self.model.column(rule.limit_column)
+        display = self.display[rule.limit_column]
+        texts = [shown_value(_number(limit), column, display) for limit in limits[chosen].tolist()]
+        stored = {name: self.hashes[name].arrays() for name in self.model.key if name in self.hashes}
+        keys = self._keys({name: _pick(hashes, chosen) for name, hashes in stored.items()}, len(chosen))
+        self._add(finding, (COUNT_STAGE, index, 0), chosen.tolist(), keys, texts)
+
+
+def _shown_values(values: list[object], column: Column, display: Display, prints: list[str]) -> list[str]:
+    """shown_value for each value, once per distinct (value, fingerprint): many rows repeat a value."""
+    done: dict[tuple[type, object, str], str] = {}  # the type too: True == 1, but they show differently
+    shown = []
+    for value, fingerprint in zip(values, prints, strict=True):
+        if not isinstance(value, str | int | float | dt.date) and value is not None:
+            shown.append(shown_value(value, column, display, fingerprint))  # a list or a struct
+            continue
+        seen = (type(value), value, fingerprint)
+        text = done.get(seen)
+        if text is None:
+            text = done[seen] = shown_value(value, column, display, fingerprint)
+        shown.append(text)
+    return shown
+
+
+def _pick(hashed: Hashed, rows: Rows) -> Hashed:
+    return hashed[0][rows], hashed[1][rows], hashed[2][rows]
+
+
+def _number(value: float) -> int | float:
+    return int(value) if value.is_integer() else value
+
+
+def _floats(values: pa.Array) -> npt.NDArray[np.float64]:
+    return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
