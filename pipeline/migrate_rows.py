@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +103,8 @@ def read_and_map(
     exports: list[tuple[FormsExport, FormMapping]] = []
     unmapped: list[str] = []
     for number, path in enumerate(paths, start=1):
-        export = read_export(path, csv_options if path.suffix.lower() == ".csv" else options)
+        chosen = csv_options if path.suffix.lower() == ".csv" else options
+        export = read_export(path, replace(chosen, keep_questions=_used_questions(mapping, path.name)))
         form = _form_of(mapping, path.name, export)
         unmapped += [f"{path.name}: '{text}'" for text in unmapped_questions(form, _names(export))]
         if exports and form.table != exports[0][1].table:
@@ -121,6 +122,14 @@ def read_and_map(
             hint="map each one (`to:`) or ignore it with a reason (`ignore:`), as `cetk migrate forms init` proposes",
         )
     return _collapse_and_split(exports, parse_answer_date(options.locale), dataset)
+
+
+def _used_questions(mapping: FormsMapping, name: str) -> frozenset[str] | None:
+    """The questions whose answers the mapping uses, when the file's name picks its form; else all."""
+    forms = forms_for_export(mapping, name, ())
+    if len(forms) != 1 or not forms[0].files:
+        return None
+    return frozenset(question.text for question in forms[0].questions if not question.is_ignored)
 
 
 def _form_of(mapping: FormsMapping, name: str, export: FormsExport) -> FormMapping:
