@@ -39,6 +39,7 @@ from pipeline import (
     plan_init,
     plan_schema_export,
     propose_forms_mapping,
+    publish,
     raise_if_invalid,
     refresh,
     stable_fingerprinter,
@@ -203,7 +204,7 @@ def init(
         print_text(plan.describe())
         return
     for step in apply(plan):
-        print_text(f"Wrote {step.path}; edit it, then run `cetk config show`.")
+        print_text(f"{step.done()}; edit it, then run `cetk config show`.")
 
 
 @config_app.command("show")
@@ -518,6 +519,61 @@ def status_command(
 def _short_time(text: str | None) -> str:
     """An ISO UTC time as `2026-11-30 02:00:05`; empty for a run that has not ended."""
     return text[:19].replace("T", " ") if text else ""
+
+
+# --- cetk publish ----------------------------------------------------------------------------------------
+
+
+@app.command("publish")
+def publish_command(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the plan (steps, rows and POSTs per table, expected duration)."
+        ),
+    ] = False,
+    recreate: Annotated[
+        bool,
+        typer.Option(
+            "--recreate",
+            help="Delete the dataset and create it again (a change PutTable cannot make; reports must be re-pointed).",
+        ),
+    ] = False,
+    compact: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compact", help="Empty TABLE and load its current rows now (a maintenance window). Repeatable."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan or the publish report as JSON.")
+    ] = False,
+) -> None:
+    """Publish the staged tables to the Power BI push dataset, as one load committed by its `_loads` row.
+
+    Only changed rows are posted (a run with no change posts nothing), in chunks of at most 10,000, paced
+    under the push limits; reports see a load only once every chunk was acknowledged. A crash or a POST
+    with no answer never duplicates a row: the next load posts the changes again (docs/publishing.md).
+    Exit codes: 0 published (or nothing to publish), 2 could not publish (nothing committed for this
+    load), 3 another run holds the lock.
+
+    Example: cetk publish --dry-run
+    """
+    run = ctx.ensure_object(Run)
+    loaded = load(run.config_path, os.environ)
+    run.use_settings(loaded)
+    result = publish(
+        loaded.settings,
+        recreate=recreate,
+        compact=tuple(compact or ()),
+        dry_run=dry_run,
+        on_progress=run.on_progress,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
 
 
 # --- cetk refresh ----------------------------------------------------------------------------------------

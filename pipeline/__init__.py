@@ -5,7 +5,8 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py, migrate.py (with migrate_rows, migrate_list, migrate_init); sync and publish join them. The CLI imports everything from `pipeline`.
+refresh.py, publish.py, migrate.py (with migrate_rows, migrate_list, migrate_init, migrate_report); sync joins
+them. The CLI imports everything from `pipeline`.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from pipeline.progress import (
     OnProgress,
     ProgressEvent,
     RefreshPolled,
+    RowsPosted,
     RowsRead,
     StepApplied,
     Validating,
     ignore_progress,
 )
+from pipeline.publish import PublishPlanned, plan_publish, publish, publish_staged
 from pipeline.refresh import powerbi_client, refresh
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
@@ -62,13 +65,18 @@ __all__ = [
     "parse_as_of",
     "Plan",
     "plan_init",
+    "plan_publish",
     "plan_schema_export",
     "powerbi_client",
+    "publish",
+    "publish_staged",
+    "PublishPlanned",
     "ProgressEvent",
     "raise_if_invalid",
     "refresh",
     "RefreshPolled",
     "ReportingSource",
+    "RowsPosted",
     "RowsRead",
     "stable_fingerprinter",
     "status",

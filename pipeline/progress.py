@@ -52,6 +52,18 @@ class RefreshPolled:
 
 
 @dataclass(frozen=True)
+class RowsPosted:
+    """A chunk of a publish load was acknowledged."""
+
+    table: str
+    posts_done: int
+    posts_planned: int
+
+    def describe(self) -> str:
+        return f"Posted {self.posts_done}/{self.posts_planned} row requests (now {self.table})"
+
+
+@dataclass(frozen=True)
 class MigrateProgress:
     """`cetk migrate forms`: exports read (`phase` "read", files) or responses written ("write", rows)."""
 
@@ -67,7 +79,9 @@ class MigrateProgress:
         return f"{verb} {self.done} of {self.total} {unit}{shown}"
 
 
-ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled | MigrateProgress
+ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled | RowsPosted | MigrateProgress
+
+
 OnProgress = Callable[[ProgressEvent], None]
 
 

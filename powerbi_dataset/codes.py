@@ -226,5 +226,3 @@ DEMOGRAPHIC_DIMENSIONS = codes(
 SOURCE_SYSTEMS = codes(
     ("sp_list", "Microsoft Lists (PowerApp)"), ("forms_legacy", "Legacy Microsoft Forms export")
 )
-
-LOAD_STATUSES = codes(("COMMITTED", "Committed"))
