@@ -5,12 +5,15 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py, publish.py, migrate.py (with migrate_rows, migrate_list, migrate_init, migrate_report); sync joins
-them. The CLI imports everything from `pipeline`.
+refresh.py, publish.py, sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py,
+migrate.py (with migrate_rows, migrate_list, migrate_init, migrate_report). The CLI imports everything from
+`pipeline`.
 """
 
 from __future__ import annotations
 
+from pipeline.check import Check, CheckReport, check
+from pipeline.mapping import MappingProposal, plan_mapping_propose
 from pipeline.migrate import (
     MigrateOptions,
     MigrationPlan,
@@ -19,10 +22,12 @@ from pipeline.migrate import (
     migrate_forms,
     plan_migrate,
 )
-from pipeline.migrate_init import MappingProposal, propose_forms_mapping
+from pipeline.migrate_init import FormsMappingProposal, propose_forms_mapping
 from pipeline.migrate_report import MigrateReport
 from pipeline.plans import apply, plan_init, plan_schema_export
 from pipeline.progress import (
+    ListSynced,
+    ListSyncing,
     MigrateProgress,
     OnProgress,
     ProgressEvent,
@@ -37,6 +42,7 @@ from pipeline.publish import PublishPlanned, plan_publish, publish, publish_stag
 from pipeline.refresh import powerbi_client, refresh
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
+from pipeline.sync import SyncPlan, SyncResult, plan_sync, sync
 from pipeline.validation import (
     ReportingSource,
     counted,
@@ -49,9 +55,14 @@ from pipeline.validation import (
 
 __all__ = [
     "apply",
-    "counted",
-    "load_mapping_file",
+    "check",
+    "Check",
+    "CheckReport",
     "MappingProposal",
+    "plan_mapping_propose",
+    "counted",
+    "FormsMappingProposal",
+    "load_mapping_file",
     "migrate",
     "migrate_forms",
     "MigrateOptions",
@@ -82,6 +93,12 @@ __all__ = [
     "status",
     "Step",
     "StepApplied",
+    "sync",
+    "SyncPlan",
+    "SyncResult",
+    "plan_sync",
+    "ListSynced",
+    "ListSyncing",
     "validate_files",
     "validate_sample",
     "Validating",

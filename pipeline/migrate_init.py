@@ -29,7 +29,7 @@ _SLUG = re.compile(r"[^a-z0-9_-]+")
 
 
 @dataclass(frozen=True)
-class MappingProposal:
+class FormsMappingProposal:
     mapping: FormsMapping
     text: str  # the mapping file
     forms: dict[str, list[str]]  # form id -> its export files
@@ -56,7 +56,7 @@ def propose_forms_mapping(
     locale: Locale | None = "en-GB",
     csv_time_locale: Locale | None = "en-US",
     out: Path | None = None,
-) -> MappingProposal:
+) -> FormsMappingProposal:
     """Read the exports, group them by their questions, propose each form's mapping; write it to `out`."""
     groups: dict[tuple[str, ...], list[tuple[Path, FormsExport]]] = {}
     for path in files:
@@ -83,7 +83,7 @@ def propose_forms_mapping(
     )
     if out is not None:
         _write_private(out, text)
-    return MappingProposal(mapping, text, listed, tuple(review), problems, str(out) if out else None)
+    return FormsMappingProposal(mapping, text, listed, tuple(review), problems, str(out) if out else None)
 
 
 def _form_id(prefix: str, index: int) -> str:

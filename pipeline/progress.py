@@ -64,6 +64,34 @@ class RowsPosted:
 
 
 @dataclass(frozen=True)
+class ListSyncing:
+    """A list's pages are being read: `items` so far (a terminal shows a bar per list; cron shows nothing)."""
+
+    list_name: str
+    items: int
+    full_read: bool
+
+    def describe(self) -> str:
+        how = "full read" if self.full_read else "changes"
+        return f"{self.list_name}: {self.items} item(s) read ({how})"
+
+
+@dataclass(frozen=True)
+class ListSynced:
+    """A list is done: staged, quarantined, or stopped (drift, a refused request)."""
+
+    list_name: str
+    status: str  # "ok" | "failed"
+    items_read: int
+    quarantined: int
+
+    def describe(self) -> str:
+        if self.status != "ok":
+            return f"{self.list_name}: stopped (see the run report)"
+        return f"{self.list_name}: {self.items_read} item(s) read, {self.quarantined} row(s) quarantined"
+
+
+@dataclass(frozen=True)
 class MigrateProgress:
     """`cetk migrate forms`: exports read (`phase` "read", files) or responses written ("write", rows)."""
 
@@ -79,9 +107,16 @@ class MigrateProgress:
         return f"{verb} {self.done} of {self.total} {unit}{shown}"
 
 
-ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled | RowsPosted | MigrateProgress
-
-
+ProgressEvent = (
+    Validating
+    | RowsRead
+    | StepApplied
+    | RefreshPolled
+    | RowsPosted
+    | ListSyncing
+    | ListSynced
+    | MigrateProgress
+)
 OnProgress = Callable[[ProgressEvent], None]
 
 
