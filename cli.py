@@ -25,20 +25,25 @@ from config.loader import Loaded, effective_log_level, load, parse_overrides
 from config.logs import Redactor, configure_logging
 from config.report import effective_settings
 from config.settings import LOG_LEVELS, Paths, cetk_version
+from connectors.forms_values import Locale
 from connectors.input_guard import describe_size
 from connectors.read_limits import DEFAULT_LIMITS, ReadLimits, parse_size
 from connectors.reference_files import GeographyFiles
 from errors import CetkError, ExitCode
 from pipeline import (
+    MigrateOptions,
+    MigrateProgress,
     ProgressEvent,
     apply,
     build_report,
     check,
+    migrate_forms,
     parse_as_of,
     plan_init,
     plan_mapping_propose,
     plan_schema_export,
     plan_sync,
+    propose_forms_mapping,
     publish,
     raise_if_invalid,
     refresh,
@@ -73,6 +78,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
 schema_app = typer.Typer(help="Show and export the canonical model.", no_args_is_help=True)
+migrate_app = typer.Typer(help="Migrate legacy data into the model and the live lists.", no_args_is_help=True)
 mapping_app = typer.Typer(help="Propose the list mapping from the site's lists.", no_args_is_help=True)
 emulator_app = typer.Typer(
     help="The local Microsoft emulator: rehearse syncs, migrations and publishing with no tenant.",
@@ -864,6 +870,107 @@ def refresh_command(
         raise typer.Exit(result.exit_code)
 
 
+# --- cetk migrate forms -----------------------------------------------------------------------------
+
+
+class ProgressBar:
+    """A bar on stderr for MigrateProgress events, only for a person at a terminal and never with --quiet."""
+
+    def __init__(self, run: Run) -> None:
+        from rich.progress import Progress
+
+        console = Console(stderr=True, highlight=False)
+        self.bar = (
+            Progress(console=console, transient=True) if console.is_terminal and not run.quiet else None
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> ProgressBar:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def on_progress(self, event: ProgressEvent) -> None:
+        if self.bar is None or not isinstance(event, MigrateProgress):
+            return
+        if event.phase not in self.tasks:
+            label = "Reading exports" if event.phase == "read" else f"Writing to {event.what}"
+            self.tasks[event.phase] = self.bar.add_task(label, total=event.total)
+        self.bar.update(self.tasks[event.phase], completed=event.done, total=event.total)
+
+
+@migrate_app.command("forms")
+def migrate_forms_command(
+    ctx: typer.Context,
+    files: Annotated[
+        list[Path], typer.Argument(help="Forms exports (.xlsx, .csv); `init FILE...` proposes a mapping.")
+    ],
+    mapping: Annotated[
+        Path | None, typer.Option("--mapping", help="The reviewed Forms mapping (docs/mapping.md).")
+    ] = None,
+    to: Annotated[
+        str, typer.Option("--to", help="staging (Parquet beside the sync's) or list (the live CCR list).")
+    ] = "staging",
+    list_mapping: Annotated[
+        Path | None,
+        typer.Option("--list-mapping", help="--to list: the list mapping (how CCR columns are written)."),
+    ] = None,
+    locale: Annotated[
+        str, typer.Option("--locale", help="How d/m/y answers read: en-GB, en-US or none.")
+    ] = "en-GB",
+    csv_times: Annotated[
+        str,
+        typer.Option(
+            "--csv-times", help="How CSV exports write times: en-US (Forms' m/d/yy), en-GB or none."
+        ),
+    ] = "en-US",
+    out: Annotated[Path | None, typer.Option("--out", help="init: write the proposed mapping here.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read, map and check; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Migrate legacy Microsoft Forms exports, once per response; `init` proposes the mapping to review.
+
+    Exit 0 when every response was written or was already there, 1 when some were quarantined (the
+    quarantine CSV says where and why), 2 when the service refused some. Rerunning writes nothing new.
+
+    Example: cetk migrate forms init exports/*.xlsx --out forms-mapping.yaml
+    Example: cetk migrate forms exports/*.xlsx --mapping forms-mapping.yaml --to list --dry-run
+    """
+    run = ctx.ensure_object(Run)
+    choice: dict[str, Locale | None] = {"en-gb": "en-GB", "en-us": "en-US", "none": None}
+    if locale.lower() not in choice or csv_times.lower() not in choice:
+        raise typer.BadParameter("use en-GB, en-US or none", param_hint="--locale / --csv-times")
+    if files and files[0] == Path("init"):
+        proposal = propose_forms_mapping(
+            files[1:], locale=choice[locale.lower()], csv_time_locale=choice[csv_times.lower()], out=out
+        )
+        print_json(proposal.to_dict()) if as_json else print_text(
+            proposal.text if out is None else proposal.describe()
+        )
+        return
+    if mapping is None:
+        raise typer.BadParameter("give the reviewed mapping (or run `init` first)", param_hint="--mapping")
+    if to not in ("staging", "list"):
+        raise typer.BadParameter("use staging or list", param_hint="--to")
+    loaded = load(run.config_path, os.environ, strict=to == "list")  # staging needs no sign-in settings
+    run.use_settings(loaded)
+    options = MigrateOptions(
+        target="list" if to == "list" else "staging", locale=choice[locale.lower()],
+        csv_time_locale=choice[csv_times.lower()], list_mapping=list_mapping,
+    )  # fmt: skip
+    with ProgressBar(run) as bar:
+        report = migrate_forms(
+            files, mapping, loaded.settings, options, dry_run=dry_run, on_progress=bar.on_progress
+        )
+    print_json(report.to_dict()) if as_json else print_text(report.describe())
+    if report.exit_code:
+        raise typer.Exit(int(report.exit_code))
+
+
 # --- cetk emulator serve -----------------------------------------------------------------------------
 
 
@@ -968,5 +1075,6 @@ def describe_environment(environment: DemoEnvironment) -> str:
 
 app.add_typer(config_app, name="config")
 app.add_typer(schema_app, name="schema")
+app.add_typer(migrate_app, name="migrate")
 app.add_typer(mapping_app, name="mapping")
 app.add_typer(emulator_app, name="emulator")

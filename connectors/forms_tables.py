@@ -64,6 +64,9 @@ class ReadOptions:
     batch_cells: int = 200_000  # cells held as Python objects at once: 8,000 rows of 25, 1,000 of 200
     # python-calamine holds a whole sheet (~100 bytes a cell); past this many cells, stream instead (R19)
     calamine_max_cells: int = 3_000_000
+    # Only these questions' answers are kept (by column name); None keeps all. `questions` still lists
+    # every question. A migration reads only what its mapping uses: R19 memory on wide exports.
+    keep_questions: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -103,7 +106,9 @@ class TableBuilder:
         response_batches: list[pa.RecordBatch] = []
         # one RecordBatch a batch, not an Array per question: long-lived Python wrappers made inside
         # the loop pin the allocator's arenas between the batch's short-lived cells (R19 memory)
-        answer_schema = pa.schema([(question.name, pa.string()) for question in layout.questions])
+        wanted = self.options.keep_questions
+        kept = [q for q in layout.questions if wanted is None or q.name in wanted]
+        answer_schema = pa.schema([(question.name, pa.string()) for question in kept])
         answer_batches: list[pa.RecordBatch] = []
         count = 0
         for batch in iter_batches(
@@ -119,7 +124,7 @@ class TableBuilder:
             response_batches.append(self._responses(batch, layout))
             answer_batches.append(
                 pa.RecordBatch.from_arrays(
-                    [self._answers(batch, question) for question in layout.questions], schema=answer_schema
+                    [self._answers(batch, question) for question in kept], schema=answer_schema
                 )
             )
         if self.locale_mismatch:
@@ -134,9 +139,11 @@ class TableBuilder:
         responses = pa.Table.from_batches(response_batches, schema=RESPONSE_SCHEMA)
         text_columns = pa.Table.from_batches(answer_batches, schema=answer_schema).columns
         del answer_batches  # from here each text column is held once, and freed as it is replaced
-        questions, columns = self._finish_answers(layout.questions, text_columns)
+        finished, columns = self._finish_answers(kept, text_columns)
+        by_name = {question.name: question for question in finished}
+        questions = tuple(by_name.get(question.name, question) for question in layout.questions)
         if columns:
-            answers = pa.Table.from_arrays(columns, names=[question.name for question in questions])
+            answers = pa.Table.from_arrays(columns, names=[question.name for question in finished])
         else:  # a form without questions still has its rows
             answers = pa.table({"_": pa.nulls(responses.num_rows)}).drop_columns(["_"])
         self.problems.sort(key=lambda problem: (problem.row, problem.column))

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors import forms_problems as codes
+from transforms.privacy import require_key
 
 LONDON = ZoneInfo("Europe/London")
 UTC_TIMESTAMP = pa.timestamp("us", tz="UTC")
@@ -157,8 +158,8 @@ def split_multi_select(answer: str) -> list[str]:
 def pseudonymise(value: str, key: bytes, purpose: str) -> str:
     """Keyed HMAC-SHA256 of a normalised personal value; `purpose` keeps one field's keys from another's.
 
-    Minimal local version: the integrator swaps it for transforms/privacy.py's helper.
+    The key is held to transforms/privacy.py's floor (a short key is a ConfigError naming the setting).
     """
     normalised = value.strip().casefold()
     message = purpose.encode("utf-8") + b"\x00" + normalised.encode("utf-8")
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hmac.new(require_key(key), message, hashlib.sha256).hexdigest()

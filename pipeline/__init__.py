@@ -6,8 +6,8 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
 refresh.py, publish.py, sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py, report.py
-(with report_pages, report_quality, report_charts, report_html), demo.py; migrate joins them.
-The CLI imports everything from `pipeline`.
+(with report_pages, report_quality, report_charts, report_html), demo.py, migrate.py (with migrate_rows,
+migrate_list, migrate_init, migrate_report). The CLI imports everything from `pipeline`.
 """
 
 from __future__ import annotations
@@ -15,11 +15,22 @@ from __future__ import annotations
 from pipeline.check import Check, CheckReport, check
 from pipeline.demo import DemoResult, run_demo
 from pipeline.mapping import MappingProposal, plan_mapping_propose
+from pipeline.migrate import (
+    MigrateOptions,
+    MigrationPlan,
+    load_mapping_file,
+    migrate,
+    migrate_forms,
+    plan_migrate,
+)
+from pipeline.migrate_init import FormsMappingProposal, propose_forms_mapping
+from pipeline.migrate_report import MigrateReport
 from pipeline.plans import apply, plan_init, plan_schema_export
 from pipeline.progress import (
     DemoStage,
     ListSynced,
     ListSyncing,
+    MigrateProgress,
     OnProgress,
     ProgressEvent,
     RefreshPolled,
@@ -56,6 +67,16 @@ __all__ = [
     "MappingProposal",
     "plan_mapping_propose",
     "counted",
+    "FormsMappingProposal",
+    "load_mapping_file",
+    "migrate",
+    "migrate_forms",
+    "MigrateOptions",
+    "MigrateProgress",
+    "MigrateReport",
+    "MigrationPlan",
+    "plan_migrate",
+    "propose_forms_mapping",
     "ignore_progress",
     "OnProgress",
     "parse_as_of",

@@ -101,8 +101,32 @@ class DemoStage:
         return self.name
 
 
+@dataclass(frozen=True)
+class MigrateProgress:
+    """`cetk migrate forms`: exports read (`phase` "read", files) or responses written ("write", rows)."""
+
+    phase: str
+    done: int
+    total: int
+    what: str  # the file just read, or the target
+
+    def describe(self) -> str:
+        unit = "export(s)" if self.phase == "read" else "response(s)"
+        verb = "Read" if self.phase == "read" else f"Wrote to {self.what}:"
+        shown = f" ({self.what})" if self.phase == "read" else ""
+        return f"{verb} {self.done} of {self.total} {unit}{shown}"
+
+
 ProgressEvent = (
-    Validating | RowsRead | StepApplied | RefreshPolled | RowsPosted | ListSyncing | ListSynced | DemoStage
+    Validating
+    | RowsRead
+    | StepApplied
+    | RefreshPolled
+    | RowsPosted
+    | ListSyncing
+    | ListSynced
+    | MigrateProgress
+    | DemoStage
 )
 OnProgress = Callable[[ProgressEvent], None]
 

@@ -16,7 +16,13 @@ from typing import Any
 
 from powerbi_dataset.schema import Column, Dataset, Table
 from transforms.mapping_file import Entry, MappingProblem, read_version, read_yaml, write_yaml
-from transforms.mapping_targets import bridge_problem, find_column, find_table, iter_code_problems
+from transforms.mapping_targets import (
+    bridge_problem,
+    find_column,
+    find_table,
+    iter_code_problems,
+    officer_key_columns,
+)
 
 FORMS_MAPPING_VERSION = 1
 # A migrated response's canonical key: the form's identity and the export's response ID.
@@ -24,7 +30,9 @@ RESPONSE_KEY_TEMPLATE = "forms:{form}:{response_id}"
 FORM_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,59}$")  # keeps RESPONSE_KEY_TEMPLATE within model ids (100)
 HEADER = "# cetk Forms mapping: legacy Forms export questions -> canonical columns. Format: docs/mapping.md\n"
 _QUESTION_KEYS = frozenset({"to", "choices", "multi", "bridge", "ignore", "confidence"})
-_FORM_KEYS = frozenset({"form", "title", "table", "files", "constants", "completion_time", "questions"})
+_FORM_KEYS = frozenset(
+    {"form", "title", "table", "files", "constants", "completion_time", "respondent", "questions"}
+)
 
 
 @dataclass(frozen=True)
@@ -49,8 +57,13 @@ class FormMapping:
     questions: tuple[QuestionMapping, ...]
     title: str | None = None
     files: tuple[str, ...] = ()  # glob patterns of this form's export file names
-    constants: tuple[tuple[str, str], ...] = ()  # canonical column -> code every response gets
+    constants: tuple[
+        tuple[str, str | bool], ...
+    ] = ()  # canonical column -> code (or flag) every response gets
     completion_time: str | None = None  # canonical column fed by the export's "Completion time"
+    respondent: str | None = (
+        None  # an officer-key column fed by the keyed pseudonym of the respondent's Email
+    )
 
     def question(self, text: str) -> QuestionMapping:
         for question in self.questions:
@@ -96,7 +109,7 @@ def dump_forms_mapping(mapping: FormsMapping) -> str:
     for form in mapping.forms:
         document: dict[str, Any] = {"form": form.form, "title": form.title, "table": form.table,
                                     "files": list(form.files) or None, "constants": dict(form.constants) or None,
-                                    "completion_time": form.completion_time}  # fmt: skip
+                                    "completion_time": form.completion_time, "respondent": form.respondent}  # fmt: skip
         document = {key: value for key, value in document.items() if value is not None}
         document["questions"] = {question.text: _question_document(question) for question in form.questions}
         forms.append(document)
@@ -142,6 +155,10 @@ class _FormCheck:
             column = self._feed(table, form.completion_time, "completion_time")
             if column is not None and (column.kind != "DateTime" or column.date_only):
                 self.add("completion_time", f"{table.name}.{column.name} is not a date-time column")
+        if form.respondent is not None:
+            column = self._feed(table, form.respondent, "respondent")
+            if column is not None and (table.name, column.name) not in officer_key_columns(self.dataset):
+                self.add("respondent", f"{table.name}.{column.name} does not hold officer keys")
         for question in form.questions:
             if not question.is_ignored:
                 self._question(table, question)
@@ -194,8 +211,9 @@ def _form(raw: Any, source: str, index: int) -> FormMapping:
         questions=questions,
         title=entry.optional_text("title"),
         files=entry.texts("files") if entry.has("files") else (),
-        constants=entry.pairs("constants", (str,)),
+        constants=entry.pairs("constants", (str, bool)),
         completion_time=entry.optional_text("completion_time"),
+        respondent=entry.optional_text("respondent"),
     )
 
 

@@ -43,7 +43,7 @@ class FormVariant:
 
     @property
     def lpt_code(self) -> str:
-        return dict(self.form.constants)["lpt_code"]
+        return str(dict(self.form.constants)["lpt_code"])
 
     def question_to(self, column: str) -> str:
         """The wording of the question that feeds a canonical column."""

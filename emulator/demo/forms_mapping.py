@@ -58,9 +58,11 @@ def questions(wording: dict[str, str], *, legacy: bool = False) -> tuple[Questio
 def form(
     number: int, form_id: str, title: str, lpt_code: str, wording: dict[str, str], *, legacy: bool = False
 ) -> FormMapping:
+    # The legacy forms never asked about information submitted or Smart Alert: recorded as not done.
+    constants = (("lpt_code", lpt_code), ("information_submitted", False), ("smart_alert_signup", False))
     return FormMapping(
         form=form_id, table="ccr", title=title, files=(f"forms_export_{number:02d}_*",),
-        constants=(("lpt_code", lpt_code),), completion_time="recorded_utc",
+        constants=constants, completion_time="recorded_utc", respondent="officer_key",
         questions=questions(wording, legacy=legacy),
     )  # fmt: skip
 

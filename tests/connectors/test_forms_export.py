@@ -220,3 +220,13 @@ def test_an_empty_file_and_a_header_only_file() -> None:
 def test_an_unknown_locale_is_refused() -> None:
     with pytest.raises(SourceFormatError, match="unknown locale 'fr-FR'"):
         parse_export(xlsx_bytes(), "a.xlsx", ReadOptions(locale="fr-FR"))  # type: ignore[arg-type]
+
+
+def test_keep_questions_holds_only_those_answers_and_still_lists_every_question() -> None:
+    text = "ID,Start time,Completion time,Email,Name,Issues,Comments,Age\r\n1,9/25/26 9:00:00,9/25/26 9:05:00,,,A;B;,hello,30\r\n"
+    export = csv_export(
+        text, options=ReadOptions(locale="en-US", keep_questions=frozenset({"Issues", "Age"}))
+    )
+    assert [q.text for q in export.questions] == ["Issues", "Comments", "Age"]
+    assert export.answers.column_names == ["Issues", "Age"]
+    assert export.questions[0].multi_select and export.answers.column("Issues").to_pylist() == [["A", "B"]]

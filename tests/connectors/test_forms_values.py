@@ -16,6 +16,7 @@ from connectors.forms_values import (
     pseudonymise,
     split_multi_select,
 )
+from errors import ConfigError
 
 
 @pytest.mark.parametrize(
@@ -147,3 +148,8 @@ def test_pseudonyms_are_keyed_normalised_and_kept_apart_by_purpose() -> None:
     assert email != pseudonymise("Officer.One@force.police.uk", b"j" * 32, "email")
     assert email != pseudonymise("Officer.One@force.police.uk", key, "name")
     assert "officer" not in email.lower() and len(email) == 64
+
+
+def test_a_short_pseudonym_key_is_refused() -> None:
+    with pytest.raises(ConfigError, match="CETK_PSEUDONYMISATION_KEY"):
+        pseudonymise("Officer.One@force.police.uk", b"short", "email")

@@ -38,7 +38,8 @@ def with_question(mapping: FormsMapping, question: QuestionMapping) -> FormsMapp
 def test_the_documented_example_loads_and_checks_clean(example: FormsMapping) -> None:
     assert messages(example) == []
     form = example.forms[0]
-    assert form.constants == (("lpt_code", "STOKE_N"),)
+    assert form.constants == (("lpt_code", "STOKE_N"), ("smart_alert_signup", False))
+    assert form.respondent == "officer_key"
     consent = form.question("Did the person consent to the diversity questions?")
     assert consent.choices == (("Yes", True), ("No", False))
     issues = form.question("What issues did the person raise?")
@@ -117,3 +118,17 @@ def test_form_level_mistakes(example: FormsMapping) -> None:
     assert any(
         "completion_time: ccr.recorded_local_date is not a date-time column" in m for m in messages(dated)
     )
+
+
+def test_respondent_feeds_an_officer_key_and_constants_may_be_flags(example: FormsMapping) -> None:
+    form = example.forms[0]
+    flagged = replace(
+        form, respondent="officer_key", constants=(*form.constants, ("information_submitted", True))
+    )
+    mapping = replace(example, forms=(flagged,))
+    assert messages(mapping) == []
+    assert load_forms_mapping(dump_forms_mapping(mapping), "x.yaml") == mapping
+    wrong = replace(example, forms=(replace(form, respondent="contact_setting"),))
+    assert any("respondent: ccr.contact_setting does not hold officer keys" in m for m in messages(wrong))
+    not_a_flag = replace(example, forms=(replace(form, constants=(("smart_alert_signup", "no"),)),))
+    assert any("ccr.smart_alert_signup is Boolean" in m for m in messages(not_a_flag))
