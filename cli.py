@@ -33,13 +33,18 @@ from pipeline import (
     ProgressEvent,
     apply,
     build_report,
+    check,
     parse_as_of,
     plan_init,
+    plan_mapping_propose,
     plan_schema_export,
+    plan_sync,
+    publish,
     raise_if_invalid,
     refresh,
     stable_fingerprinter,
     status,
+    sync,
     validate_files,
     validate_sample,
 )
@@ -67,6 +72,7 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
 schema_app = typer.Typer(help="Show and export the canonical model.", no_args_is_help=True)
+mapping_app = typer.Typer(help="Propose the list mapping from the site's lists.", no_args_is_help=True)
 emulator_app = typer.Typer(
     help="The local Microsoft emulator: rehearse syncs, migrations and publishing with no tenant.",
     no_args_is_help=True,
@@ -200,7 +206,7 @@ def init(
         print_text(plan.describe())
         return
     for step in apply(plan):
-        print_text(f"Wrote {step.path}; edit it, then run `cetk config show`.")
+        print_text(f"{step.done()}; edit it, then run `cetk config show`.")
 
 
 @config_app.command("show")
@@ -579,6 +585,188 @@ def report_command(
         print_text(result.describe())
 
 
+# --- cetk publish ----------------------------------------------------------------------------------------
+
+
+@app.command("publish")
+def publish_command(
+    ctx: typer.Context,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Print the plan (steps, rows and POSTs per table, expected duration)."
+        ),
+    ] = False,
+    recreate: Annotated[
+        bool,
+        typer.Option(
+            "--recreate",
+            help="Delete the dataset and create it again (a change PutTable cannot make; reports must be re-pointed).",
+        ),
+    ] = False,
+    compact: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compact", help="Empty TABLE and load its current rows now (a maintenance window). Repeatable."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan or the publish report as JSON.")
+    ] = False,
+) -> None:
+    """Publish the staged tables to the Power BI push dataset, as one load committed by its `_loads` row.
+
+    Only changed rows are posted (a run with no change posts nothing), in chunks of at most 10,000, paced
+    under the push limits; reports see a load only once every chunk was acknowledged. A crash or a POST
+    with no answer never duplicates a row: the next load posts the changes again (docs/publishing.md).
+    Exit codes: 0 published (or nothing to publish), 2 could not publish (nothing committed for this
+    load), 3 another run holds the lock.
+
+    Example: cetk publish --dry-run
+    """
+    run = ctx.ensure_object(Run)
+    loaded = load(run.config_path, os.environ)
+    run.use_settings(loaded)
+    result = publish(
+        loaded.settings,
+        recreate=recreate,
+        compact=tuple(compact or ()),
+        dry_run=dry_run,
+        on_progress=run.on_progress,
+    )
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
+
+
+# --- cetk sync ----------------------------------------------------------------------------------------
+
+
+@app.command("sync")
+def sync_command(
+    ctx: typer.Context,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full", help="Read every list whole and rebuild the staged tables (and a corrupt state)."
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check the lists' columns and say how each would be read; write nothing."
+        ),
+    ] = False,
+    lists: Annotated[
+        list[str] | None,
+        typer.Option("--lists", help="Only these lists (display names, comma-separated or repeated)."),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the run report (or the plan) as JSON.")
+    ] = False,
+) -> None:
+    """Sync the mapped SharePoint lists into staged Parquet (minimised, validated; bad rows quarantined).
+
+    The first run reads every list; later runs read only what changed (deleted items included). A list
+    whose mapped column is gone or retyped stops with the diff; the others go on. A JSON run report is
+    always written (state_dir/runs/). Exit codes: 0 ok, 1 done but rows were quarantined, 2 failed
+    (a list stopped, sign-in, a service or config error), 3 another run holds the lock.
+
+    Example: cetk sync --lists "Engagement Events" --json   (first: cetk sync --dry-run)
+    """
+    run = ctx.ensure_object(Run)
+    overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
+    loaded = load(run.config_path, os.environ, overrides)
+    run.use_settings(loaded)
+    names = [name.strip() for item in lists or [] for name in item.split(",") if name.strip()] or None
+    if dry_run:
+        plan = plan_sync(loaded.settings, full=full, lists=names)
+        if as_json:
+            print_json(plan.to_dict())
+        else:
+            print_text(plan.describe())
+        return
+    result = sync(loaded.settings, full=full, lists=names, on_progress=run.on_progress)
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
+    if result.error is not None:
+        message, hint = (
+            " ".join(run.redactor.redact(text).split()) for text in (result.error.message, result.error.hint)
+        )
+        sys.stderr.write(f"Error: {printable(message)}\nHint: {printable(hint)}\n")
+        sys.stderr.flush()
+    raise typer.Exit(result.exit_code)
+
+
+# --- cetk check, cetk mapping propose -----------------------------------------------------------------
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
+) -> None:
+    """Check that a sync can run: config, sign-in per resource, the site and its lists (and the permission to
+    read them), the mapping against the live columns, and access to the Power BI workspace.
+
+    Every check runs; it reads only. Exit 0 when none failed (warnings allowed), 2 when one did.
+
+    Example: cetk check --json
+    """
+    run = ctx.ensure_object(Run)
+    overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
+    loaded = load(run.config_path, os.environ, overrides, strict=False)
+    run.use_settings(loaded)
+    report = check(loaded)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        table = Table(title="cetk check", title_justify="left")
+        for heading in ("Area", "Item", "Status", "Detail"):
+            table.add_column(heading, overflow="fold")
+        for one in report.checks:
+            style = {"ok": "green", "warning": "yellow", "failed": "red"}[one.status]
+            table.add_row(
+                Text(one.area), Text(one.item), Text(one.status, style=style), Text(printable(one.detail))
+            )
+        console = Console(highlight=False, soft_wrap=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, soft_wrap=False, width=160)
+        console.print(table)
+    raise typer.Exit(report.exit_code)
+
+
+@mapping_app.command("propose")
+def mapping_propose(
+    ctx: typer.Context,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write it (default: sharepoint.mapping_file).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the proposal; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the proposal's summary as JSON.")] = False,
+) -> None:
+    """Read the site's lists and columns and write a proposed mapping file, each entry with a confidence, for a
+    person to review before the first sync (docs/mapping.md). An existing file is kept unless --force.
+
+    Example: cetk mapping propose --out proposed-mapping.yaml
+    """
+    run = ctx.ensure_object(Run)
+    overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
+    loaded = load(run.config_path, os.environ, overrides)
+    run.use_settings(loaded)
+    proposed = plan_mapping_propose(loaded.settings, out, force=force)
+    if not dry_run:
+        apply(proposed.plan, on_progress=run.on_progress)
+    if as_json:
+        print_json({"written": not dry_run, **proposed.to_dict()})
+    else:
+        print_text(proposed.describe(written=not dry_run))
+
+
 # --- cetk refresh ----------------------------------------------------------------------------------------
 
 
@@ -735,10 +923,13 @@ def describe_environment(environment: DemoEnvironment) -> str:
         f"Legacy Forms exports: {len(environment.forms_exports)} files\n"
         f"Client config: {environment.config_file}{trust}\n"
         f"Try: cetk --config {environment.config_file} config show\n"
+        f"Sync it (list mapping: {environment.list_mapping_file}): export CETK_PSEUDONYMISATION_KEY=<16+ random "
+        f"characters>; cetk --config {environment.config_file} sync\n"
         "Press Ctrl-C to stop."
     )
 
 
 app.add_typer(config_app, name="config")
 app.add_typer(schema_app, name="schema")
+app.add_typer(mapping_app, name="mapping")
 app.add_typer(emulator_app, name="emulator")

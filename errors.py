@@ -17,7 +17,8 @@ CetkError               base; carries .hint and .exit_code; the CLI prints messa
 ├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
 ├── ValidationFailed      carries the validation Report; exit 1 (the run finished, the data has problems)
 ├── PublishError          Power BI rejected the definition or the rows
-│   └── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422: .status, .service_code)
+│   ├── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422: .status, .service_code)
+│   └── DataRefusedError     a staged value may not be published (privacy, 4,000 characters): nothing was sent
 ├── RefreshError          a dataset refresh cannot be started (not refreshable, daily limit, capacity)
 ├── EmulatorError         the local emulator cannot start or was given a bad fault plan
 ├── StateError            the sync state cannot be trusted (corrupt, newer, or a staged file gone astray)
@@ -160,6 +161,12 @@ class RequestRefusedError(PublishError):
         self.status = status
         self.service_code = service_code
         self.request_id = request_id
+
+
+class DataRefusedError(PublishError):
+    """A staged value may not reach Power BI (special-category, not pseudonymised, over 4,000 characters)."""
+
+    default_hint = "fix the row at source (or the model), sync again, then publish; nothing was sent"
 
 
 class RefreshError(CetkError):

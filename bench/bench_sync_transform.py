@@ -1,15 +1,20 @@
 """Benchmark the sync's transform stage on recorded Graph pages: decode, normalise, validate, write Parquet.
 
-Run by hand: `.venv/bin/python -m bench.bench_sync_transform [--events N] [--ccrs N] [--repeat K]`; record
-the figures in docs/performance.md (## Sync transform stage). Target 150,000 items/s, floor 50,000.
+Run by hand: `.venv/bin/python -m bench.bench_sync_transform [--events N] [--ccrs N] [--repeat K]
+[--compare REV] [--decoders ...] [--keep DIR]`; record the figures in docs/performance.md (## Sync
+transform stage). Target 150,000 items/s, floor 50,000.
 
 Recording (once, not timed): the demo force is seeded into the emulator, served over loopback, and every
-list is paged with `$expand=fields&$top=5000` through `connectors.http.iter_pages`; each page's body is
-kept as the bytes Graph sent, in a temporary directory. Timed: for each decoder (the standard library's
-json and orjson, side by side in the same process), every list in mapping order is read back page by
-page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate)
-and written as a Parquet row group (pyarrow). Lookup keys and staff numbers come from the lists read
-before, as a sync does.
+list is paged with `$expand=fields&$top=5000` (requests, following `@odata.nextLink`); each page's body is
+kept as the bytes Graph sent, in a temporary directory (or `--keep DIR`, reused when it holds a manifest).
+Timed, in a child process per replay (so its peak RSS is its own and excludes the recording): for each
+decoder (the standard library's json and orjson, plain, with the cyclic collector paused during the
+decode, or paused for the whole call from decode to Parquet write), every list in mapping order is read
+back page by page: bytes decoded, items normalised (transforms.normalise), each table validated
+(transforms.validate) and written as a Parquet row group (pyarrow). Lookup keys and staff numbers come
+from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
+with git archive, first on PYTHONPATH) in the same rounds, alternating which side goes first, so before and
+after are measured side by side on the same machine at the same moment.
 """
 
 from __future__ import annotations
@@ -21,7 +26,10 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -97,7 +105,13 @@ class Timing:
 
 
 def transform(
-    directory: Path, manifest: dict[str, Any], loads: Loads, out: Path, per_page: bool, pages_per_call: int
+    directory: Path,
+    manifest: dict[str, Any],
+    loads: Loads,
+    out: Path,
+    per_page: bool,
+    pages_per_call: int,
+    pause_per_call: bool = False,
 ) -> Timing:
     """One pass over the recorded lists, `pages_per_call` Graph pages to each normalise_page call (the
     sync streams: a call never holds more than those pages). Validation runs on each list's candidate
@@ -120,6 +134,8 @@ def transform(
             info["pages"][i : i + pages_per_call] for i in range(0, len(info["pages"]), pages_per_call)
         ]
         for batch in batches:
+            if pause_per_call:  # from the decode until the call's items are dropped (see PER_CALL)
+                gc.disable()
             items = []
             for name in batch:
                 clock = CLOCK()
@@ -148,6 +164,9 @@ def transform(
             timing.seconds["write"] += CLOCK() - clock
             timing.problems += len(page.problems.problems)
             list_items += len(items)
+            if pause_per_call:
+                del items, page
+                gc.enable()
         clock = CLOCK()
         for table_name, tables in staged.items() if not per_page else ():
             candidate = pa.concat_tables(tables)
@@ -177,15 +196,28 @@ def paused_collector(loads: Loads) -> Loads:
     return decode
 
 
+PER_CALL = "collector paused per call"
+DECODERS = (
+    "json",
+    "json, collector paused",
+    "orjson",
+    "orjson, collector paused",
+    f"json, {PER_CALL}",
+    f"orjson, {PER_CALL}",
+)
+
+
 def decoders() -> dict[str, Loads]:
     found: dict[str, Loads] = {"json": json.loads, "json, collector paused": paused_collector(json.loads)}
+    found[f"json, {PER_CALL}"] = json.loads
     try:
         import orjson
 
         found["orjson"] = orjson.loads
         found["orjson, collector paused"] = paused_collector(orjson.loads)
+        found[f"orjson, {PER_CALL}"] = orjson.loads
     except ImportError:  # the bench says so instead of failing
-        print("orjson is not installed: only the standard library's json is measured")
+        print("orjson is not installed: only the standard library's json is measured", file=sys.stderr)
     return found
 
 
@@ -194,6 +226,76 @@ def reference_seconds() -> float:
     start = CLOCK()
     sum(range(10_000_000))
     return CLOCK() - start
+
+
+def replay(directory: Path, names: list[str], per_page: bool, pages_per_call: int) -> dict[str, Any]:
+    """One pass per decoder over the recorded pages, in this process; figures as JSON-ready data."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    found = decoders()
+    passes = {}
+    for name in names:
+        minimise.clear_memo()  # each pass scrubs as a first run would
+        out = directory / f"out-{os.getpid()}-{name.split(',')[0]}"
+        out.mkdir(exist_ok=True)
+        timing = transform(directory, manifest, found[name], out, per_page, pages_per_call, PER_CALL in name)
+        shutil.rmtree(out)
+        passes[name] = {"items": timing.items, "seconds": timing.seconds, "problems": timing.problems,
+                        "per_list": timing.per_list}  # fmt: skip
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "passes": passes,
+        "peak_mib": peak,
+        "reference": reference_seconds(),
+        "transforms": transforms_from(),
+    }
+
+
+def transforms_from() -> str:
+    import transforms
+
+    return str(Path(transforms.__file__).parent)
+
+
+def run_side(
+    directory: Path, side: str, arguments: argparse.Namespace, before: Path | None
+) -> dict[str, Any]:
+    """One replay in a child process (its own peak RSS, no recording in it). The `before` side runs the
+    transforms package exported from git (`--compare REV`) ahead of this checkout on PYTHONPATH, from a
+    working directory outside the checkout so that nothing else shadows it."""
+    here = Path(__file__).resolve().parent.parent
+    path = [str(before)] if side == "before" and before is not None else []
+    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([*path, str(here)])}
+    command = [sys.executable, "-m", "bench.bench_sync_transform", "--child", str(directory),
+               "--decoders", *arguments.decoders, "--validate", arguments.validate,
+               "--pages-per-call", str(arguments.pages_per_call)]  # fmt: skip
+    done = subprocess.run(command, env=environ, cwd=directory, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"the {side} replay failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+def export(revision: str, into: Path) -> Path:
+    """The transforms package as it was at `revision` (git archive), to run the old code side by side."""
+    here = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(["git", "-C", str(here), "archive", revision, "transforms"], capture_output=True,
+                             check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def report(side: str, name: str, runs: list[dict[str, Any]], peaks: list[float]) -> None:
+    totals = [sum(run["seconds"].values()) for run in runs]
+    best = runs[totals.index(min(totals))]
+    items = best["items"]
+    median = statistics.median(totals)
+    phases = ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in best["seconds"].items())
+    print(f"\n[{side}] {name}: {items:,} items; best {min(totals):.2f} s ({items / min(totals):,.0f} items/s), "
+          f"median {median:.2f} s ({items / median:,.0f} items/s); problems {best['problems']:,}; "
+          f"peak RSS {max(peaks):,.0f} MiB")  # fmt: skip
+    print(f"  best run by phase: {phases}")
+    for list_name, (count, seconds) in best["per_list"].items():
+        print(f"  {list_name:<28} {count:>8,} items {seconds:7.2f} s {count / seconds:>10,.0f} items/s")
 
 
 def main() -> None:
@@ -211,7 +313,16 @@ def main() -> None:
     parser.add_argument(
         "--keep", type=Path, help="record into (or replay from) this directory instead of a temporary one"
     )
+    parser.add_argument("--compare", metavar="REV", help="also replay the transforms of git revision REV")
+    parser.add_argument("--decoders", nargs="+", default=list(DECODERS), choices=list(DECODERS))
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one replay, JSON on stdout
     arguments = parser.parse_args()
+    if arguments.child is not None:
+        figures = replay(
+            arguments.child, arguments.decoders, arguments.validate == "page", arguments.pages_per_call
+        )
+        print(json.dumps(figures))
+        return
     print(
         f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, Python {platform.python_version()}, pyarrow {pa.__version__}"
     )
@@ -221,51 +332,36 @@ def main() -> None:
     with (
         contextlib.nullcontext(str(keep))
         if keep
-        else tempfile.TemporaryDirectory(prefix="cetk-bench-") as temporary
+        else tempfile.TemporaryDirectory(prefix="cetk-bench-") as temporary,
+        tempfile.TemporaryDirectory(prefix="cetk-bench-before-") as before_directory,
     ):
         directory = Path(temporary)
         saved = directory / "manifest.json"
         started = time.perf_counter()
-        if saved.exists():
-            manifest = json.loads(saved.read_text())
-        else:
-            manifest = record(directory, arguments.events, arguments.ccrs)
-            saved.write_text(json.dumps(manifest))
+        if not saved.exists():
+            saved.write_text(json.dumps(record(directory, arguments.events, arguments.ccrs)))
+        manifest = json.loads(saved.read_text())
         size = sum(path.stat().st_size for path in directory.glob("list*.json"))
         items = sum(info["items"] for info in manifest["lists"].values())
         print(f"recorded {items:,} items in {sum(len(i['pages']) for i in manifest['lists'].values())} pages, "
               f"{size / 1e6:.1f} MB, in {time.perf_counter() - started:.1f} s (wall)")  # fmt: skip
-        results: dict[str, list[Timing]] = {name: [] for name in decoders()}
-        for _round in range(arguments.repeat):
-            for name, loads in decoders().items():
-                minimise.clear_memo()  # each round scrubs as a first run would
-                out = directory / f"out-{name.split(',')[0]}"
-                out.mkdir(exist_ok=True)
-                results[name].append(
-                    transform(
-                        directory,
-                        manifest,
-                        loads,
-                        out,
-                        arguments.validate == "page",
-                        arguments.pages_per_call,
-                    )
-                )
-        for name, timings in results.items():
-            best = min(timings, key=lambda timing: timing.total)
-            median = statistics.median(timing.total for timing in timings)
-            phases = ", ".join(f"{phase} {seconds:.2f} s" for phase, seconds in best.seconds.items())
-            print(f"\n{name}: {best.items:,} items; best {best.total:.2f} s ({best.items / best.total:,.0f} items/s), "
-                  f"median {median:.2f} s ({best.items / median:,.0f} items/s); problems {best.problems:,}")  # fmt: skip
-            print(f"  best run by phase: {phases}")
-            for list_name, (count, seconds) in best.per_list.items():
-                print(
-                    f"  {list_name:<28} {count:>8,} items {seconds:7.2f} s {count / seconds:>10,.0f} items/s"
-                )
-    print(f"\nreference: sum(range(10_000_000)) took {reference_seconds():.2f} s of CPU")
-    print(
-        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB (recording included)"
-    )
+        before = export(arguments.compare, Path(before_directory)) if arguments.compare else None
+        sides = ["after", "before"] if before is not None else ["after"]
+        results: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+        for round_ in range(arguments.repeat):
+            for side in sides if round_ % 2 == 0 else sides[::-1]:  # alternate who goes first
+                results[side].append(run_side(directory, side, arguments, before))
+                print(f"round {round_ + 1} {side}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+        for side, runs in results.items():
+            if side == "before":
+                print(f"\n== before: transforms of {arguments.compare}")
+            else:
+                print("\n== after: this checkout's transforms")
+            for name in arguments.decoders:
+                report(side, name, [run["passes"][name] for run in runs], [run["peak_mib"] for run in runs])
+            references = ", ".join(f"{run['reference']:.2f}" for run in runs)
+            print(f"  reference (sum(range(10_000_000)), CPU s per replay): {references}")
+    print(f"load average at the end: {', '.join(f'{load:.1f}' for load in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -15,9 +15,11 @@ from config.settings import (
     FIELDS,
     FIELDS_BY_KEY,
     LOG_LEVELS,
+    PUBLISH_MODES,
     SHAREPOINT_APIS,
     AuthMode,
     LogLevel,
+    PublishMode,
     Settings,
     SharePointApi,
     Source,
@@ -67,6 +69,11 @@ def parse_log_level(value: str) -> LogLevel:
 def parse_sharepoint_api(value: str) -> SharePointApi:
     """graph | rest (any case); else a ConfigError naming sharepoint.api."""
     return _parse_choice("sharepoint.api", value.strip().lower(), SHAREPOINT_APIS)
+
+
+def parse_publish_mode(value: str) -> PublishMode:
+    """push | refresh | off (any case); else a ConfigError naming powerbi.mode."""
+    return _parse_choice("powerbi.mode", value.strip().lower(), PUBLISH_MODES)
 
 
 def is_loopback(url: str) -> bool:

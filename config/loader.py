@@ -16,6 +16,7 @@ from config.checks import (
     iter_problems,
     parse_auth_mode,
     parse_log_level,
+    parse_publish_mode,
     parse_sharepoint_api,
 )
 from config.files import read_config_file, resolve_config_path, secret_in_value
@@ -32,6 +33,7 @@ from config.secrets import (
     secret_for_key,
 )
 from config.settings import (
+    DEFAULT_MAPPING_FILE,
     FIELDS,
     FIELDS_BY_KEY,
     AuthMode,
@@ -39,6 +41,7 @@ from config.settings import (
     ListNames,
     LogLevel,
     Paths,
+    PublishMode,
     Scopes,
     Secrets,
     Settings,
@@ -100,6 +103,11 @@ def load(
         sharepoint_api = parse_sharepoint_api(_need(values, "sharepoint.api"))
     except ConfigError as problem:
         problems.append(problem)
+    powerbi_mode: PublishMode = "off"
+    try:
+        powerbi_mode = parse_publish_mode(_need(values, "powerbi.mode"))
+    except ConfigError as problem:
+        problems.append(problem)
     key_name = _need(values, "pseudonymisation.key_name")
     found: dict[SecretName, FoundSecret] = {
         spec.name: find_secret(
@@ -108,7 +116,13 @@ def load(
         for spec in SECRETS
     }
     secrets = Secrets(**{name: item.secret for name, item in found.items()})
-    settings = replace(_build(values, sources, auth_mode, log_level, secrets), sharepoint_api=sharepoint_api)
+    settings = replace(
+        _build(values, sources, auth_mode, log_level, secrets),
+        sharepoint_api=sharepoint_api,
+        powerbi_mode=powerbi_mode,
+        powerbi_refresh_dataset=_get(values, "powerbi.refresh_dataset"),
+        mapping_file=_mapping_file(values, sources, path),
+    )
     problems += iter_problems(settings, values, check_auth=auth_parsed, sources=sources, config_path=path)
     provenance = Provenance(path, values, sources, {name: item.source for name, item in found.items()})
     if logger.isEnabledFor(logging.DEBUG):  # redacted here too: a caller may log with no redaction installed
@@ -228,6 +242,18 @@ def _get(values: Mapping[str, str | None], key: str) -> str | None:
 
 def _need(values: Mapping[str, str | None], key: str) -> str:
     return _get(values, key) or str(FIELDS_BY_KEY[key].default)
+
+
+def _mapping_file(
+    values: Mapping[str, str | None], sources: dict[str, Source], config_path: Path | None
+) -> Path:
+    """The list mapping: as set (relative to where cetk runs, like the paths.* settings), else mapping.yaml
+    beside the config file (or in the working directory when there is none)."""
+    given = _get(values, "sharepoint.mapping_file")
+    if given is not None:
+        return Path(given)
+    sources["sharepoint.mapping_file"] = "derived"
+    return (config_path.parent if config_path else Path()) / DEFAULT_MAPPING_FILE
 
 
 def _origin(url: str) -> str | None:

@@ -38,9 +38,7 @@ def _effective_settings(loaded: Loaded) -> dict[str, Any]:
         "config_file": str(provenance.config_path) if provenance.config_path else None,
         "settings": {
             item.key: {
-                "value": settings.scopes.sharepoint
-                if item.key == "scopes.sharepoint"
-                else provenance.values.get(item.key),
+                "value": _shown_value(loaded, item.key),
                 "source": provenance.sources.get(item.key, "default"),
                 "env_var": item.env_var,
             }
@@ -53,6 +51,15 @@ def _effective_settings(loaded: Loaded) -> dict[str, Any]:
         "secrets": secrets,
         "problems": [{"message": problem.message, "hint": problem.hint} for problem in loaded.problems],
     }
+
+
+def _shown_value(loaded: Loaded, key: str) -> str | None:
+    """The value as given, or, for a setting cetk derives when it is empty, the derived value."""
+    if key == "scopes.sharepoint":
+        return loaded.settings.scopes.sharepoint
+    if key == "sharepoint.mapping_file":
+        return str(loaded.settings.mapping_file)
+    return loaded.provenance.values.get(key)
 
 
 def example_config_text() -> str:

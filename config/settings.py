@@ -25,7 +25,11 @@ LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 SharePointApi = Literal["graph", "rest"]
 SHAREPOINT_APIS: tuple[SharePointApi, ...] = ("graph", "rest")
+# What `cetk sync` does after staging (docs/cli.md#cetk-sync)
+PublishMode = Literal["push", "refresh", "off"]
+PUBLISH_MODES: tuple[PublishMode, ...] = ("push", "refresh", "off")
 DEFAULT_CONFIG_FILE = "cetk.yaml"
+DEFAULT_MAPPING_FILE = "mapping.yaml"  # beside the config file unless sharepoint.mapping_file says otherwise
 CONFIG_ENV_VAR = "CETK_CONFIG"
 
 
@@ -94,12 +98,28 @@ FIELDS: tuple[Field, ...] = (
         "graph",
         "How lists are read: graph (Microsoft Graph, with delta) | rest (SharePoint REST, certificate only)",
     ),
+    Field(
+        "sharepoint.mapping_file",
+        None,
+        "The list mapping file (docs/mapping.md); empty = mapping.yaml beside the config file",
+    ),
     Field("sharepoint.lists.events", "Engagement Events", "Title of the events list"),
     Field("sharepoint.lists.ccr", "Community Contact Records", "Title of the community contact record list"),
     Field("sharepoint.lists.you_said_we_did", "You Said We Did", "Title of the 'You said, we did' list"),
     Field("sharepoint.lists.officers", "Officers", "Title of the officers list"),
     Field("powerbi.workspace_id", None, "Power BI workspace (group) id the push dataset lives in"),
     Field("powerbi.dataset_name", "Community Engagement", "Name of the Power BI push dataset"),
+    Field(
+        "powerbi.mode",
+        "off",
+        "What cetk sync does after staging: push (publish to the push dataset) | refresh (refresh"
+        " powerbi.refresh_dataset, an import model) | off (stage only; cetk publish does it later)",
+    ),
+    Field(
+        "powerbi.refresh_dataset",
+        None,
+        "The import-mode dataset cetk sync refreshes with powerbi.mode: refresh",
+    ),
     Field("paths.staging_dir", "staging", "Where validated tables are staged before publish"),
     Field("paths.quarantine_dir", "staging/quarantine", "Where rejected rows and their reasons are written"),
     Field("paths.state_dir", "staging/state", "Where sync cursors and publish loads are recorded"),
@@ -178,6 +198,9 @@ class Settings:
     organisation: str
     secrets: Secrets = field(default_factory=Secrets)
     sharepoint_api: SharePointApi = "graph"
+    powerbi_mode: PublishMode = "off"
+    powerbi_refresh_dataset: str | None = None
+    mapping_file: Path = Path(DEFAULT_MAPPING_FILE)  # the list mapping (docs/mapping.md)
 
     @property
     def user_agent(self) -> str:

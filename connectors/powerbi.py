@@ -18,7 +18,14 @@ from urllib.parse import quote
 
 import requests
 
-from connectors.http import ServiceSession, iter_pages, parse_error_body, raise_for_error, read_json
+from connectors.http import (
+    RequestStats,
+    ServiceSession,
+    iter_pages,
+    parse_error_body,
+    raise_for_error,
+    read_json,
+)
 from connectors.redaction import redact_url, scrub_text
 from connectors.service_errors import transport_error
 from errors import AmbiguousWriteError, ConnectorError, RequestRefusedError, ThrottledError
@@ -65,6 +72,11 @@ class PowerBIClient:
         self._root = powerbi_url.rstrip("/")
         self._group_url = f"{self._root}/v1.0/myorg/groups/{quote(workspace_id, safe='')}"
         self.workspace_id = workspace_id
+
+    @property
+    def stats(self) -> RequestStats:
+        """What the client's session did: requests, resends (after 429), time spent waiting."""
+        return self._session.stats
 
     # groups / datasets / tables -------------------------------------------------------------------
 

@@ -122,7 +122,7 @@ def split_by_problems(rows: pa.Table, problems: Sequence[Problem]) -> Split:
     if bad and bad[-1] >= rows.num_rows:
         raise ValueError(f"problem for row {bad[-1]} but only {rows.num_rows} rows were checked")
     position = {row: index for index, row in enumerate(bad)}
-    is_bad = pa.array([False] * rows.num_rows)
+    is_bad = pa.array([False] * rows.num_rows, pa.bool_())  # typed: an empty page has no rows to infer from
     if bad:
         is_bad = pc.is_in(pa.array(range(rows.num_rows)), value_set=pa.array(bad))
     moved = tuple(replace(problem, row=position[problem.row]) for problem in problems if problem.row >= 0)

@@ -63,6 +63,7 @@ class RunRecorder:
     retry_wait_seconds: float = 0.0
     error: RunError | None = None
     failed_lists: int = 0
+    published: dict[str, Any] | None = None  # what was published or refreshed after staging (powerbi.mode)
 
     def count(
         self, table: str, *, read: int = 0, valid: int = 0, quarantined: int = 0, deleted: int = 0
@@ -152,6 +153,7 @@ class RunRecorder:
             "staged": self.staged,
             "quarantine": self.quarantine,
             "warnings": self.warnings,
+            "publish": self.published,
             "error": self.error.to_dict() if self.error else None,
         }
 

@@ -28,7 +28,7 @@ from requests import Response
 
 from config.settings import Settings
 from connectors.auth import SignIn
-from connectors.http import DEFAULT_TIMEOUT, ServiceSession, build_session, send
+from connectors.http import DEFAULT_TIMEOUT, RequestStats, ServiceSession, build_session, send
 from connectors.list_items import ItemPage, Site
 from connectors.sharepoint_rest_fields import (
     LOOKUP_COLUMN_THRESHOLD,
@@ -101,6 +101,11 @@ class SharePointRestLists:
         self.page_size, self.lookup_threshold = page_size, lookup_threshold
         self._site_urls: dict[str, str] = {}  # site id -> site URL, from site_by_path
         self._fields: dict[tuple[str, str], dict[str, RestField]] = {}  # (site, list id) -> fields by name
+
+    @property
+    def stats(self) -> RequestStats:
+        """Requests, retries and waits of this connector's session (the run ledger records them)."""
+        return self._session.stats
 
     # sites and lists
 

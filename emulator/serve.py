@@ -44,6 +44,9 @@ LIST_MAPPING_FILE = "mapping.yaml"
 FORMS_MAPPING_FILE = "forms/mapping.yaml"
 
 
+DEMO_IMPORT_DATASET_NAME = "Community Engagement (import)"
+
+
 @dataclass(frozen=True)
 class ServeOptions:
     host: str = "127.0.0.1"
@@ -149,6 +152,9 @@ def load_tenant(stack: EmulatorStack, options: ServeOptions) -> LoadedTenant:
     tenant = seed_lists(stack.store, force)
     # Contributor on this one workspace: it may create and write datasets, never manage access.
     workspace_id = stack.powerbi.create_group(DEMO_WORKSPACE_NAME, members={DEMO_CLIENT_ID: "Contributor"})
+    # An import-mode model beside the push dataset, as Power BI Desktop would publish one: `cetk refresh`
+    # (and `make demo`) refresh it.
+    stack.powerbi.add_import_dataset(workspace_id, DEMO_IMPORT_DATASET_NAME)
     credential = make_client_certificate()
     # Least privilege, as production should be: Sites.Selected, and a read grant on the demo site only.
     stack.login.register_app(DEMO_CLIENT_ID, certificate_pem=credential.certificate_pem, roles=DEMO_APP_ROLES)
@@ -218,8 +224,13 @@ def client_config(environment: DemoEnvironment, stack: EmulatorStack) -> str:
         },
         # The emulator checks audiences as Entra ID does: SharePoint tokens are for the tenant host.
         "scopes": {"sharepoint": f"https://{stack.store.hostname}/.default"},
-        "sharepoint": {"site_url": environment.site_url},
-        "powerbi": {"workspace_id": environment.workspace_id},
+        "sharepoint": {"site_url": environment.site_url, "mapping_file": environment.list_mapping_file},
+        # sync publishes to the push dataset; the import model beside it is what `cetk refresh` refreshes
+        "powerbi": {
+            "workspace_id": environment.workspace_id,
+            "mode": "push",
+            "refresh_dataset": DEMO_IMPORT_DATASET_NAME,
+        },
         "ca_bundle": environment.ca_file,
     }
     header = "# Written by `cetk emulator serve`: points cetk at the local emulator. No secrets here.\n"

@@ -20,7 +20,10 @@ from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 def apply(plan: Plan, on_progress: OnProgress = ignore_progress) -> tuple[Step, ...]:
     """Execute exactly the plan's steps, in order; returns the steps done."""
     for step in plan.steps:
-        _write(step)
+        if isinstance(step, WriteFile):
+            _write(step)
+        else:
+            step.apply()  # a publish step (powerbi_dataset/publish_steps.py) applies itself
         on_progress(StepApplied(step))
     return plan.steps
 

@@ -51,7 +51,47 @@ class RefreshPolled:
         return f"Refresh of '{self.dataset}': {self.status} after {self.waited_seconds:.0f} s"
 
 
-ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled
+@dataclass(frozen=True)
+class RowsPosted:
+    """A chunk of a publish load was acknowledged."""
+
+    table: str
+    posts_done: int
+    posts_planned: int
+
+    def describe(self) -> str:
+        return f"Posted {self.posts_done}/{self.posts_planned} row requests (now {self.table})"
+
+
+@dataclass(frozen=True)
+class ListSyncing:
+    """A list's pages are being read: `items` so far (a terminal shows a bar per list; cron shows nothing)."""
+
+    list_name: str
+    items: int
+    full_read: bool
+
+    def describe(self) -> str:
+        how = "full read" if self.full_read else "changes"
+        return f"{self.list_name}: {self.items} item(s) read ({how})"
+
+
+@dataclass(frozen=True)
+class ListSynced:
+    """A list is done: staged, quarantined, or stopped (drift, a refused request)."""
+
+    list_name: str
+    status: str  # "ok" | "failed"
+    items_read: int
+    quarantined: int
+
+    def describe(self) -> str:
+        if self.status != "ok":
+            return f"{self.list_name}: stopped (see the run report)"
+        return f"{self.list_name}: {self.items_read} item(s) read, {self.quarantined} row(s) quarantined"
+
+
+ProgressEvent = Validating | RowsRead | StepApplied | RefreshPolled | RowsPosted | ListSyncing | ListSynced
 OnProgress = Callable[[ProgressEvent], None]
 
 

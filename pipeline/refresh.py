@@ -58,12 +58,13 @@ def refresh(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
     on_progress: OnProgress = ignore_progress,
+    client: PowerBIClient | None = None,
 ) -> RefreshPlan | RefreshResult:
     """`cetk refresh`: start a refresh of an import-mode dataset (or attach to the one running), and with
     `wait` poll its history until it finishes. A dry run returns the plan: start or attach, the budget left."""
     if timeout_seconds < 0 or poll_seconds <= 0:
         raise CetkError("--timeout must be 0 or more and --poll more than 0 seconds", hint="e.g. --poll 30")
-    client = powerbi_client(settings, sleep=sleep, clock=clock)
+    client = client or powerbi_client(settings, sleep=sleep, clock=clock)
     now = dt.datetime.fromtimestamp(clock(), dt.UTC)
     plan = plan_refresh(client, dataset_name, now=now, enhanced=enhanced)
     if dry_run:

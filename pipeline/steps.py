@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from errors import CetkError
+from powerbi_dataset.publish_steps import PublishStep
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class WriteFile:
         }
 
 
-Step = WriteFile
+Step = WriteFile | PublishStep  # publish steps (powerbi_dataset/publish_steps.py) apply themselves
 
 
 @dataclass(frozen=True)
@@ -49,9 +50,14 @@ class Plan:
     """What a writing command will do, step by step: printed by --dry-run, executed by apply()."""
 
     steps: tuple[Step, ...]
+    notes: tuple[str, ...] = ()  # said after the steps (e.g. tables left as they are)
 
     def describe(self) -> str:
-        return "\n".join(step.describe() for step in self.steps) or "Nothing to do."
+        lines = [step.describe() for step in self.steps] or ["Nothing to do."]
+        return "\n".join([*lines, *self.notes])
 
     def to_dict(self) -> dict[str, Any]:
-        return {"steps": [step.to_dict() for step in self.steps]}
+        body: dict[str, Any] = {"steps": [step.to_dict() for step in self.steps]}
+        if self.notes:
+            body["notes"] = list(self.notes)
+        return body

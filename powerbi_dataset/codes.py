@@ -227,8 +227,6 @@ SOURCE_SYSTEMS = codes(
     ("sp_list", "Microsoft Lists (PowerApp)"), ("forms_legacy", "Legacy Microsoft Forms export")
 )
 
-LOAD_STATUSES = codes(("COMMITTED", "Committed"))
-
 # --- analytics tables (issue 11): the published figures cetk computes from the staged tables --------------
 ISSUE_SOURCES = codes(("EVENTS", "Issues raised at events"), ("CCRS", "Issues raised in CCRs"))
 TOP_ISSUE_LEVELS = codes(

@@ -11,7 +11,9 @@ from typing import Any, Literal
 import pyarrow as pa
 
 from powerbi_dataset.kinds import KIND_TYPES
-from powerbi_dataset.schema import Column, Dataset, Table
+from powerbi_dataset.routing import routed_expression
+from powerbi_dataset.schema import REF_SUFFIX, Column, Dataset, Table
+from powerbi_dataset.versioning import publish_columns
 
 Purpose = Literal["staging", "published"]
 
@@ -29,7 +31,7 @@ def arrow_schema(table: Table, purpose: Purpose = "staging") -> pa.Schema:
     return pa.schema([arrow_field(column) for column in columns], metadata={"table": table.name})
 
 
-def powerbi_column(column: Column) -> dict[str, Any]:
+def powerbi_column(column: Column, *, hidden: bool = False) -> dict[str, Any]:
     definition: dict[str, Any] = {"name": column.name, "dataType": column.kind}
     if column.format_string:
         definition["formatString"] = column.format_string
@@ -39,19 +41,24 @@ def powerbi_column(column: Column) -> dict[str, Any]:
         definition["dataCategory"] = column.data_category
     if column.summarize_by:
         definition["summarizeBy"] = column.summarize_by
+    if hidden:
+        definition["isHidden"] = True
     return definition
 
 
 def powerbi_table(table: Table, dataset: Dataset) -> dict[str, Any]:
+    """One table as Power BI declares it: the published columns, then the hidden columns publish adds
+    (versioning.py), and the table's measures routed through the committed loads (routing.py)."""
     definition: dict[str, Any] = {
         "name": table.name,
         "description": table.description,
-        "columns": [powerbi_column(column) for column in table.published_columns],
+        "columns": [powerbi_column(column) for column in table.published_columns]
+        + [powerbi_column(column, hidden=True) for column in publish_columns(table, dataset)],
     }
     measures = [
         {
             "name": measure.name,
-            "expression": measure.expression,
+            "expression": routed_expression(measure, dataset),
             "description": measure.description,
             **({"formatString": measure.format_string} if measure.format_string else {}),
         }
@@ -66,7 +73,10 @@ def powerbi_table(table: Table, dataset: Dataset) -> dict[str, Any]:
 
 
 def powerbi_definition(dataset: Dataset) -> dict[str, Any]:
-    """The CreateDatasetRequest body for a push dataset (POST .../groups/{groupId}/datasets)."""
+    """The CreateDatasetRequest body for a push dataset (POST .../groups/{groupId}/datasets).
+
+    Relationships join the version refs (`{column}_ref`), never the natural keys, which repeat across loads.
+    """
     return {
         "name": dataset.name,
         "defaultMode": "Push",
@@ -75,9 +85,9 @@ def powerbi_definition(dataset: Dataset) -> dict[str, Any]:
             {
                 "name": relationship.name,
                 "fromTable": relationship.from_table,
-                "fromColumn": relationship.from_column,
+                "fromColumn": relationship.from_column + REF_SUFFIX,
                 "toTable": relationship.to_table,
-                "toColumn": relationship.to_column,
+                "toColumn": relationship.to_column + REF_SUFFIX,
                 "crossFilteringBehavior": relationship.cross_filtering,
             }
             for relationship in dataset.relationships

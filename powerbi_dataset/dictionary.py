@@ -7,7 +7,8 @@ from typing import Any
 
 from powerbi_dataset import codes as code_lists
 from powerbi_dataset.derive import Purpose, arrow_schema
-from powerbi_dataset.schema import Code, Column, Dataset, Table
+from powerbi_dataset.schema import REF_SUFFIX, Code, Column, Dataset, Table
+from powerbi_dataset.versioning import publish_columns
 
 GENERATED_NOTE = (
     "Generated from `powerbi_dataset/model.py` by `cetk schema export --format markdown`. "
@@ -96,10 +97,11 @@ def _table_section(
     table: Table, dataset: Dataset, names: dict[tuple[Code, ...], str], shared: set[tuple[Code, ...]]
 ) -> list[str]:
     lines = [f"## Table `{table.name}`", "", table.description, ""]
+    mode = table.publish_mode + (f" (with `{table.parent}`)" if table.parent else "")
     lines += [
         f"- Key: {_key(table)}",
         f"- Grain: {_grain(table)}",
-        f"- Publish mode: {table.publish_mode}",
+        f"- Publish mode: {mode}",
         f"- Published to Power BI: {_yes(table.published)}",
         "",
         "| Column | Kind | Required | Rule | Personal data | Published | Description |",
@@ -111,6 +113,11 @@ def _table_section(
             f"{_column_rule(column, names, shared)} | {column.personal} | {_yes(column.published)} | "
             f"{_cell(column.description)} |"
         )
+    added = publish_columns(table, dataset) if table.published else ()
+    if added:
+        lines += ["", "Columns publish adds (hidden in reports; docs/publishing.md):", ""]
+        lines += ["| Column | Kind | Description |", "|---|---|---|"]
+        lines += [f"| `{column.name}` | {column.kind} | {_cell(column.description)} |" for column in added]
     local = [column for column in table.columns if column.codes and column.codes not in shared]
     for column in local:
         lines += ["", f"Codes for `{column.name}`:", "", *_code_table(column.codes)]
@@ -153,18 +160,33 @@ def _bound(column: Column, value: float | None) -> str:
 
 
 def _relationships(dataset: Dataset) -> list[str]:
-    lines = ["## Relationships", "", "Many-to-one, from a foreign key to the key of a dimension or fact.", ""]
-    lines += ["| Name | From | To | Cross filtering |", "|---|---|---|---|"]
+    lines = ["## Relationships", "", "Many-to-one, from a foreign key to the key of a dimension or fact."]
+    lines += [
+        "Power BI joins them on the version refs publish adds (`<column>_ref`, unique across loads), so they",
+        "hold however many loads' rows a table keeps (docs/publishing.md).",
+        "",
+        "| Name | From | To | Joined in Power BI on | Cross filtering |",
+        "|---|---|---|---|---|",
+    ]
     for item in dataset.relationships:
+        joined = f"`{item.from_column}{REF_SUFFIX}` = `{item.to_column}{REF_SUFFIX}`"
         lines.append(
             f"| {item.name} | `{item.from_table}.{item.from_column}` | `{item.to_table}.{item.to_column}` | "
-            f"{item.cross_filtering} |"
+            f"{joined} | {item.cross_filtering} |"
         )
     return lines
 
 
 def _measures(dataset: Dataset) -> list[str]:
-    lines = ["## Measures", "", "| Name | Table | Format | DAX | Description |", "|---|---|---|---|---|"]
+    lines = ["## Measures", ""]
+    lines += [
+        "Each measure is published as CALCULATE(its DAX, the route of its table): only the versions of the",
+        "latest committed load are counted, never a superseded, deleted or uncommitted row",
+        "(powerbi_dataset/routing.py; docs/publishing.md).",
+        "",
+        "| Name | Table | Format | DAX | Description |",
+        "|---|---|---|---|---|",
+    ]
     for item in dataset.measures:
         lines.append(
             f"| {item.name} | `{item.table}` | {_cell(item.format_string or '')} | `{_cell(item.expression)}` | "

@@ -76,24 +76,32 @@ def lineage(*, source: bool = False) -> tuple[Column, ...]:
 
 
 def bridge(
-    name: str, description: str, parent: Column, child: Column, *extra: Column, rules: tuple[Rule, ...] = ()
+    name: str,
+    description: str,
+    parent: tuple[str, Column],
+    child: Column,
+    *extra: Column,
+    rules: tuple[Rule, ...] = (),
 ) -> Table:
-    """A many-to-many bridge: one row per parent and child, keyed on both, published with its parent's load."""
+    """A many-to-many bridge: one row per parent and child, keyed on both; its rows are posted with each
+    version of the parent table's row they belong to (publish_mode with_parent)."""
+    parent_table, parent_column = parent
     return Table(
         name,
         description,
-        (parent, child, *extra, *lineage()),
-        key=(parent.name, child.name),
+        (parent_column, child, *extra, *lineage()),
+        key=(parent_column.name, child.name),
         rules=rules,
-        publish_mode="load_ledger",
+        publish_mode="with_parent",
+        parent=parent_table,
     )
 
 
-def issue_bridge(name: str, description: str, parent: Column, *extra: Column) -> Table:
+def issue_bridge(name: str, description: str, parent: tuple[str, Column], *extra: Column) -> Table:
     """Issue themes raised per parent row; NO_ISSUES stands alone (the form's "no issues" answer)."""
     theme = Column("theme_code", "String", "Issue theme", required=True, codes=c.THEMES)
     message = "NO_ISSUES recorded with other issues"
-    exclusive = Exclusive("no-issues-exclusive", parent.name, "theme_code", c.NO_ISSUES, message)
+    exclusive = Exclusive("no-issues-exclusive", parent[1].name, "theme_code", c.NO_ISSUES, message)
     return bridge(name, description, parent, theme, *extra, rules=(exclusive,))
 
 
@@ -198,24 +206,26 @@ EVENTS = Table(
             "officers_present is below the number of linked officers",
         ),
     ),
-    publish_mode="load_ledger",
 )
 
 EVENT_OFFICERS = bridge(
-    "event_officers", "Officers linked to each event (bridge)", text_id("event_id", "Event"), officer_key()
+    "event_officers",
+    "Officers linked to each event (bridge)",
+    ("events", text_id("event_id", "Event")),
+    officer_key(),
 )
 
 EVENT_COMMUNITIES = bridge(
     "event_communities",
     "Communities each event supported (bridge)",
-    text_id("event_id", "Event"),
+    ("events", text_id("event_id", "Event")),
     Column("community_code", "String", "Community supported", required=True, codes=c.COMMUNITIES),
 )
 
 EVENT_ISSUES = issue_bridge(
     "event_issues",
     "Issues raised at each event, ranked 1-5 for the top five (bridge)",
-    text_id("event_id", "Event"),
+    ("events", text_id("event_id", "Event")),
     Column("rank", "Int64", "Rank of the issue at the event (1 = most raised)", minimum=1, maximum=5),
 )
 
@@ -391,10 +401,11 @@ CCR = Table(
         ),
         NotAfterAsOf("recorded-in-future", "recorded_utc", "recorded in the future"),
     ),
-    publish_mode="load_ledger",
 )
 
-CCR_ISSUES = issue_bridge("ccr_issues", "Issues raised in each CCR (bridge)", text_id("ccr_id", "CCR"))
+CCR_ISSUES = issue_bridge(
+    "ccr_issues", "Issues raised in each CCR (bridge)", ("ccr", text_id("ccr_id", "CCR"))
+)
 
 CCR_DEMOGRAPHICS_AGG = Table(
     "ccr_demographics_agg",
@@ -421,16 +432,35 @@ CCR_DEMOGRAPHICS_AGG = Table(
 
 LOADS = Table(
     "_loads",
-    "Publish ledger: one row per table per load, written only after every chunk was acknowledged",
+    "Publish commit ledger: one row per load, posted only after every chunk of the load was acknowledged",
     (
-        Column("load_id", "String", "Load id", required=True, max_length=64),
-        Column("table_name", "String", "Table the load wrote", required=True, max_length=100),
-        Column("rows_expected", "Int64", "Rows the load posted to the table", required=True, minimum=0),
+        Column(
+            "load_id",
+            "String",
+            "Load id (the load's start, UTC, to the microsecond)",
+            required=True,
+            max_length=64,
+        ),
+        Column(
+            "load_seq",
+            "Int64",
+            "Load sequence number; a later load's version of a key replaces an earlier one",
+            required=True,
+            minimum=1,
+        ),
+        Column(
+            "full_tables",
+            "String",
+            "Tables this load restates whole, as |name|name|: their versions from earlier loads are not shown",
+            max_length=4_000,
+        ),
+        Column("tables", "String", "Tables the load wrote rows to, as |name|name|", max_length=4_000),
+        Column("row_counts", "String", "Rows posted per table, as name=count|name=count", max_length=4_000),
+        Column("rows_posted", "Int64", "Rows the load posted over all tables", required=True, minimum=0),
         utc("started_utc", "When the load started"),
         utc("completed_utc", "When the last chunk was acknowledged"),
-        Column("status", "String", "Load status", required=True, codes=c.LOAD_STATUSES),
     ),
-    key=("load_id", "table_name"),
+    key=("load_id",),
     publish_mode="control",
 )
 

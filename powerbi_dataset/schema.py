@@ -19,7 +19,10 @@ from powerbi_dataset.rules import CountNotAbove, Rule
 Kind = Literal["Int64", "Double", "Boolean", "DateTime", "String", "Decimal"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
 PersonalDataClass = Literal["none", "personal", "special-category"]
-PublishMode = Literal["replace", "load_ledger", "control"]
+# How publish writes a table (docs/publishing.md): "versioned" rows are posted as new versions of their key
+# in a load and shown through the latest committed load; "with_parent" rows (bridges) are posted with
+# their parent's version and shown with it; "control" is the commit ledger `_loads` itself.
+PublishMode = Literal["versioned", "with_parent", "control"]
 
 # Power BI push limits, learn.microsoft.com/power-bi/developer/embedded/push-datasets-limitations
 MAX_TABLES = 75
@@ -116,7 +119,8 @@ class Table:
     rules: tuple[Rule, ...] = ()
     row_level: bool = True  # False for pre-aggregated tables published under disclosure control
     published: bool = True
-    publish_mode: PublishMode = "replace"
+    publish_mode: PublishMode = "versioned"
+    parent: str | None = None  # with_parent: the versioned table whose versions carry this table's rows
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -158,6 +162,18 @@ class Dataset:
     def published_tables(self) -> tuple[Table, ...]:
         return tuple(table for table in self.tables if table.published)
 
+    def relationships_from(self, table: str) -> tuple[Relationship, ...]:
+        """The relationships whose many side is `table`, in declaration order."""
+        return tuple(item for item in self.relationships if item.from_table == table)
+
+    def is_referenced(self, table: str) -> bool:
+        """Whether `table` is the one side of a relationship (so its key needs a version ref)."""
+        return any(item.to_table == table for item in self.relationships)
+
+    def children(self, table: str) -> tuple[Table, ...]:
+        """The with_parent tables whose rows travel with `table`'s versions."""
+        return tuple(item for item in self.tables if item.parent == table)
+
 
 def iter_declaration_problems(dataset: Dataset) -> Iterator[str]:
     """Every way the declaration breaks a service limit or its own consistency."""
@@ -175,6 +191,7 @@ def iter_declaration_problems(dataset: Dataset) -> Iterator[str]:
     for measure in dataset.measures:
         if measure.table not in dataset._by_name or not dataset._by_name[measure.table].published:
             yield f"measure {measure.name!r} sits on {measure.table!r}, which is not a published table"
+    yield from _iter_publish_mode_problems(dataset)
 
 
 def _iter_table_problems(table: Table, dataset: Dataset) -> Iterator[str]:
@@ -234,3 +251,69 @@ def _iter_relationship_problems(relationship: Relationship, dataset: Dataset) ->
     to_table = dataset._by_name.get(relationship.to_table)
     if to_table is not None and to_table.key != (relationship.to_column,):
         yield f"relationship {relationship.name!r}: {relationship.to_column!r} is not the key of {to_table.name!r}"
+
+
+# Columns publish adds to a table (powerbi_dataset/versioning.py renders them): the load's sequence number,
+# the tombstone flag of a versioned table, and one ref column per relationship end the table takes part in.
+LOAD_SEQ_COLUMN = "load_seq"
+TOMBSTONE_COLUMN = "tombstone"
+REF_SUFFIX = "_ref"
+
+
+def publish_column_names(table: Table, dataset: Dataset) -> tuple[str, ...]:
+    """Names of the columns publish adds to `table` (after its published columns), in order."""
+    if table.publish_mode == "control":
+        return ()
+    names = [LOAD_SEQ_COLUMN]
+    if table.publish_mode == "versioned":
+        names.append(TOMBSTONE_COLUMN)
+        if dataset.is_referenced(table.name) and len(table.key) == 1:
+            names.append(table.key[0] + REF_SUFFIX)
+    names += [item.from_column + REF_SUFFIX for item in dataset.relationships_from(table.name)]
+    return tuple(names)
+
+
+def _iter_publish_mode_problems(dataset: Dataset) -> Iterator[str]:
+    """The publish modes hold together: versions can be routed and relationships joined on version refs."""
+    controls = [table.name for table in dataset.published_tables if table.publish_mode == "control"]
+    if len(controls) > 1:
+        yield f"more than one control table: {', '.join(controls)}"
+    for table in dataset.published_tables:
+        where = f"table {table.name!r}"
+        added = publish_column_names(table, dataset)
+        clashes = sorted(set(added) & set(table.column_names))
+        if clashes or len(set(added)) != len(added):
+            yield f"{where}: publish adds columns that clash with declared ones: {', '.join(clashes or added)}"
+        if len(table.published_columns) + len(added) > MAX_COLUMNS_PER_TABLE:
+            yield (
+                f"{where}: {len(table.published_columns)} published columns and {len(added)} publish columns, "
+                f"Power BI allows {MAX_COLUMNS_PER_TABLE}"
+            )
+        yield from _iter_parent_problems(table, dataset, where)
+        if table.publish_mode == "control" and (
+            dataset.relationships_from(table.name) or dataset.is_referenced(table.name)
+        ):
+            yield f"{where}: the control table takes part in no relationship"
+    for relationship in dataset.relationships:
+        to_table = dataset._by_name.get(relationship.to_table)
+        if to_table is not None and to_table.publish_mode != "versioned":
+            yield (
+                f"relationship {relationship.name!r}: its one side {to_table.name!r} must be versioned, "
+                "so that its key can be made unique across loads"
+            )
+
+
+def _iter_parent_problems(table: Table, dataset: Dataset, where: str) -> Iterator[str]:
+    if table.publish_mode != "with_parent":
+        if table.parent is not None:
+            yield f"{where}: only a with_parent table names a parent"
+        return
+    parent = dataset._by_name.get(table.parent or "")
+    if parent is None or not parent.published or parent.publish_mode != "versioned":
+        yield f"{where}: with_parent needs a parent that is a published versioned table"
+        return
+    links = [item for item in dataset.relationships_from(table.name) if item.to_table == parent.name]
+    if len(links) != 1:
+        yield f"{where}: needs exactly one relationship to its parent {parent.name!r}"
+    elif table.key[:1] != (links[0].from_column,):
+        yield f"{where}: its key must start with {links[0].from_column!r}, the column that names its parent"

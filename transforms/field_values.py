@@ -19,16 +19,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.coerce import Mask
+from transforms.coerce import Mask, to_mask
 from transforms.sharepoint_fields import SharePointType
 
-__all__ = ["POINT", "Read", "read_page", "relist"]
+__all__ = ["POINT", "Read", "read_items", "read_page", "relist"]
 
 Check = Callable[[object], bool]
 Extract = Callable[[pa.Array], pa.Array]
 STRING = pa.string()
 POINT = pa.struct([("latitude", pa.float64()), ("longitude", pa.float64())])
 _LOOKUP_ELEMENT = pa.struct([("LookupId", pa.int64())])
+_ZERO_ONE = pa.array([0.0, 1.0])
 
 
 @dataclass(frozen=True)
@@ -124,26 +125,61 @@ SPECS: dict[SharePointType, _Spec] = {
 
 def read_page(fields: Sequence[Mapping[str, Any]], columns: Mapping[str, SharePointType]) -> dict[str, Read]:
     """Every column (`fields` key -> type) of the page read: one Arrow conversion, else column by column."""
+    return read_items(fields, (), fields, columns)[0]
+
+
+def read_items(
+    items: Sequence[Mapping[str, Any]],
+    properties: Sequence[str],
+    fields: Sequence[Mapping[str, Any]],
+    columns: Mapping[str, SharePointType],
+) -> tuple[dict[str, Read], dict[str, pa.Array] | None]:
+    """read_page of the items' `fields`, and the item `properties` as text, in ONE Arrow conversion of
+    the items (each item is visited once: on a large page, visits cost more than the values).
+
+    With no `properties`, only `fields` is converted. When a value has the wrong JSON shape the
+    columns are read one by one, and the properties come back None (the caller reads them apart).
+    """
     specs = {key: SPECS[kind] for key, kind in columns.items()}
+    struct = pa.struct([(key, spec.raw) for key, spec in specs.items()])
+    if properties:
+        struct = pa.struct([*((name, STRING) for name in properties), ("fields", struct)])
+    try:
+        page = pa.array(items if properties else fields, type=struct)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return _read_apart(fields, columns), None
+    values = pc.struct_field(page, [len(properties)]) if properties else page
+    reads = [pc.struct_field(values, [index]) for index in range(len(specs))]
+    numbers = [
+        (key, read) for (key, spec), read in zip(specs.items(), reads, strict=True) if spec.no_booleans
+    ]
+    if any(_has_boolean(fields, key, read) for key, read in numbers):
+        return _read_apart(fields, columns), None
     clean = np.zeros(len(fields), dtype=np.bool_)
-    numbers = [key for key, spec in specs.items() if spec.no_booleans]
-    if not any(type(values.get(key)) is bool for key in numbers for values in fields):
-        struct = pa.struct([(key, spec.raw) for key, spec in specs.items()])
-        try:
-            page = pa.array(fields, type=struct)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            page = None
-        if page is not None:
-            return {
-                key: Read(spec.extract(pc.struct_field(page, [index])), clean)
-                for index, (key, spec) in enumerate(specs.items())
-            }
-    return {key: _read_one([values.get(key) for values in fields], spec) for key, spec in specs.items()}
+    texts = {name: pc.struct_field(page, [index]) for index, name in enumerate(properties)}
+    return {
+        key: Read(spec.extract(read), clean) for (key, spec), read in zip(specs.items(), reads, strict=True)
+    }, texts
+
+
+def _read_apart(
+    fields: Sequence[Mapping[str, Any]], columns: Mapping[str, SharePointType]
+) -> dict[str, Read]:
+    return {
+        key: _read_one([values.get(key) for values in fields], SPECS[kind]) for key, kind in columns.items()
+    }
+
+
+def _has_boolean(fields: Sequence[Mapping[str, Any]], key: str, read: pa.Array) -> bool:
+    """Whether a number column held a JSON true/false, which Arrow reads as 1.0/0.0 into a double: only
+    the items whose value was read as 0 or 1 are looked at."""
+    maybe = np.flatnonzero(to_mask(pc.is_in(read, value_set=_ZERO_ONE)))
+    return any(type(fields[row].get(key)) is bool for row in maybe.tolist())
 
 
 def _read_one(raw: Sequence[object], spec: _Spec) -> Read:
     """One column: Arrow's conversion, or value by value when a value has the wrong shape."""
-    if not spec.no_booleans or not any(type(value) is bool for value in raw):
+    if not spec.no_booleans or bool not in set(map(type, raw)):
         try:
             return Read(spec.extract(pa.array(raw, spec.raw)), np.zeros(len(raw), dtype=np.bool_))
         except (pa.ArrowInvalid, pa.ArrowTypeError):

@@ -25,11 +25,17 @@ import pyarrow.compute as pc
 from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset, Table
-from transforms.field_values import Read, read_page
+from transforms.field_values import Read, read_items
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
 from transforms.local_time import parse_instants
 from transforms.minimise import consented, scrub_free_text
-from transforms.normalise_fields import item_keys, latest_items, selected_columns, unmapped_fields
+from transforms.normalise_fields import (
+    first_texts,
+    item_keys,
+    latest_items,
+    selected_columns,
+    unmapped_fields,
+)
 from transforms.normalise_log import ProblemLog
 from transforms.normalise_plan import ColumnPlan, ListPlan, plan_list
 from transforms.normalise_values import Consent, Lookups, read_column, resolve
@@ -60,6 +66,7 @@ BUILT_IN_SOURCES = {
     "created": ("createdDateTime", "Created"),
     "modified": ("lastModifiedDateTime", "Modified"),
 }
+VERSION_SOURCES = ("eTag", "@odata.etag")  # item properties; then `fields`' own @odata.etag
 
 
 @dataclass(frozen=True)
@@ -109,18 +116,20 @@ def normalise_page(
     ordered = sorted(plan.columns, key=lambda one: one.targets[0].name in gated)  # consent read first
     wanted: dict[str, SharePointType] = {_key(one): one.kind for one in (*plan.columns, *plan.bridges)}
     wanted.update({BUILT_IN_SOURCES[n][0]: "person" for n in ("author", "editor") if n in mapping.built_ins})
-    reads = read_page(fields, wanted)
+    properties = [BUILT_IN_SOURCES[n][0] for n in ("created", "modified") if n in mapping.built_ins]
+    properties += VERSION_SOURCES if "source_version" in table.column_names else ()
+    reads, texts = read_items(live, properties, fields, wanted)
     for one in ordered:
         consent = _consent(plan, one, columns, len(ids)) if one.treatment == "gated" else None
         arrays = read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log, consent)
         for target, array in zip(one.targets, arrays, strict=True):
             columns[target.name] = array
-    _built_ins(plan, live, fields, reads, lookups, log, columns)
+    _built_ins(plan, live, fields, (reads, texts), lookups, log, columns)
     keys = columns.get(mapping.key)
     if plan.key_column is None or keys is None:
         keys = item_keys(context.list_id, ids)
         columns[mapping.key] = keys
-    _lineage(table, ids, live, fields, columns)
+    _lineage(table, ids, live, fields, texts, columns)
     bridges = [
         (one, read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log)[0])
         for one in plan.bridges
@@ -142,7 +151,9 @@ def normalise_page(
         {table.name: (keys, personal)}, ids, {name: t.num_rows for name, t in tables.items()}
     )
     by_item = dict(zip(ids, keys.to_pylist(), strict=True))
-    return NormalisedPage(tables, deleted, problems, {i: k for i, k in by_item.items() if k is not None})
+    if keys.null_count:
+        by_item = {i: k for i, k in by_item.items() if k is not None}
+    return NormalisedPage(tables, deleted, problems, by_item)
 
 
 def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMapping) -> dict[str, str]:
@@ -179,12 +190,13 @@ def _built_ins(
     plan: ListPlan,
     live: Sequence[Mapping[str, Any]],
     fields: Sequence[Mapping[str, Any]],
-    reads: Mapping[str, Read],
+    page_read: tuple[Mapping[str, Read], Mapping[str, pa.Array] | None],
     lookups: Lookups,
     log: ProblemLog,
     columns: dict[str, pa.Array],
 ) -> None:
     table = plan.table.name
+    reads, texts = page_read
     for name, target in plan.mapping.built_ins.items():
         sources = BUILT_IN_SOURCES[name]
         label = BUILT_IN_COLUMNS[name]
@@ -197,29 +209,11 @@ def _built_ins(
             columns[target] = keys
             continue
         item_key_name, field_key = sources
-        text = [
-            item.get(item_key_name) or values.get(field_key)
-            for item, values in zip(live, fields, strict=True)
-        ]
-        read_text = _texts(text)
+        read_text = first_texts(live, fields, (item_key_name,), field_key, texts)
         instants = parse_instants(read_text.values, lookups.timezone)
         message = f"{label} is not an ISO 8601 date-time"
         log.add(table, target, WRONG_TYPE, message, instants.wrong | read_text.wrong, read_text.values)
         columns[target] = instants.values
-
-
-def _texts(values: list[Any]) -> Read:
-    """Values that should all be text, as a string array; anything else is empty and marked wrong."""
-    try:
-        return Read(pa.array(values, pa.string()), np.zeros(len(values), dtype=np.bool_))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        wrong = np.fromiter((v is not None and not isinstance(v, str) for v in values), np.bool_, len(values))
-        return Read(
-            pa.array(
-                [None if bad else v for v, bad in zip(values, wrong.tolist(), strict=True)], pa.string()
-            ),
-            wrong,
-        )
 
 
 def _lineage(
@@ -227,19 +221,16 @@ def _lineage(
     ids: list[str],
     live: Sequence[Mapping[str, Any]],
     fields: Sequence[Mapping[str, Any]],
+    texts: Mapping[str, pa.Array] | None,
     columns: dict[str, pa.Array],
 ) -> None:
     names = set(table.column_names)
     if "source_system" in names:
-        columns["source_system"] = pa.array([SOURCE_SYSTEM] * len(ids), pa.string())
+        columns["source_system"] = pa.repeat(pa.scalar(SOURCE_SYSTEM, pa.string()), len(ids))
     if "source_item_id" in names:
         columns["source_item_id"] = pa.array(ids, pa.string())
     if "source_version" in names:
-        versions = [
-            item.get("eTag") or item.get("@odata.etag") or values.get("@odata.etag")
-            for item, values in zip(live, fields, strict=True)
-        ]
-        columns["source_version"] = _texts(versions).values
+        columns["source_version"] = first_texts(live, fields, VERSION_SOURCES, "@odata.etag", texts).values
 
 
 def _scrub(plan: ListPlan, columns: dict[str, pa.Array], log: ProblemLog) -> None:

@@ -11,15 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from errors import SourceFormatError
+from transforms.field_values import Read
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping, item_key
 from transforms.sharepoint_fields import FIELD_SHAPES
 
 __all__ = [
     "BUILT_IN_FIELDS",
+    "first_texts",
     "is_annotation",
     "item_keys",
     "latest_items",
@@ -75,11 +78,11 @@ def latest_items(
 ) -> tuple[list[Mapping[str, Any]], list[str], tuple[str, ...]]:
     """Items in order of their last appearance (a delta page may repeat one), their ids, the deleted ids."""
     found = [item.get("id") for item in items]
-    if all(type(item_id) is str and item_id for item_id in found):
+    if set(map(type, found)) <= {str} and "" not in found:
         ids = cast(list[str], found)
     else:
         ids = [_item_id(item_id, position, list_name) for position, item_id in enumerate(found)]
-    if len(set(ids)) == len(ids) and not any("deleted" in item for item in items):
+    if len(set(ids)) == len(ids) and not any(["deleted" in item for item in items]):
         return list(items), ids, ()  # a full read: nothing repeated or deleted
     latest: dict[str, Mapping[str, Any]] = {}
     for item_id, item in zip(ids, items, strict=True):
@@ -104,3 +107,47 @@ def item_keys(list_id: str, ids: Sequence[str]) -> pa.Array:
     marker = "\x00"
     before, after = item_key(list_id, marker).split(marker)
     return pc.binary_join_element_wise(before, pa.array(ids, pa.string()), after, "")
+
+
+def first_texts(
+    items: Sequence[Mapping[str, Any]],
+    fields: Sequence[Mapping[str, Any]],
+    item_properties: Sequence[str],
+    field_key: str,
+    read: Mapping[str, pa.Array] | None = None,
+) -> Read:
+    """Per item, `item[p1] or item[p2] ... or fields[field_key]` (an item property, else its `fields`
+    fallback) as text; a value that is not text is empty and marked wrong.
+
+    Graph puts these properties (eTag, createdDateTime, ...) on every item, so they are taken from `read`
+    (the properties as text, transforms.field_values.read_items) when every item has one; otherwise, or
+    when a property is not text, the page is read item by item.
+    """
+    if read is not None:
+        # `or` passes over an empty text as it does over a missing one
+        found = pc.coalesce(*(_non_empty(read[name]) for name in item_properties))
+        if not found.null_count:
+            return Read(found, np.zeros(len(items), dtype=np.bool_))
+    values = [
+        next((item.get(name) for name in item_properties if item.get(name)), None) or values.get(field_key)
+        for item, values in zip(items, fields, strict=True)
+    ]
+    return _texts(values)
+
+
+def _non_empty(text: pa.Array) -> pa.Array:
+    return pc.if_else(pc.not_equal(text, ""), text, pa.scalar(None, pa.string()))
+
+
+def _texts(values: list[Any]) -> Read:
+    """Values that should all be text, as a string array; anything else is empty and marked wrong."""
+    try:
+        return Read(pa.array(values, pa.string()), np.zeros(len(values), dtype=np.bool_))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        wrong = np.fromiter((v is not None and not isinstance(v, str) for v in values), np.bool_, len(values))
+        return Read(
+            pa.array(
+                [None if bad else v for v, bad in zip(values, wrong.tolist(), strict=True)], pa.string()
+            ),
+            wrong,
+        )

@@ -168,11 +168,14 @@ def _canonical(column: _Column, values: pa.Array, lookups: Lookups, secret: bool
 def resolve(values: pa.Array, mapping: Mapping[str, str]) -> tuple[pa.Array, Mask]:
     """Each value's counterpart in `mapping`, and where a present value has none.
 
-    Only the page's distinct values are looked up, so a lookup list of any size costs the page nothing.
+    Only the page's distinct values are looked up, so a lookup list of any size costs the page nothing;
+    one hashing pass (dictionary encoding) finds them and where each row's value sits among them.
     """
-    distinct = pc.unique(values.drop_null())
-    found = pa.array([mapping.get(value) for value in distinct.to_pylist()], pa.string())
-    out = found.take(pc.index_in(values, value_set=distinct))
+    encoded = pc.dictionary_encode(values)
+    found = pa.array([mapping.get(value) for value in encoded.dictionary.to_pylist()], pa.string())
+    out = found.take(encoded.indices)
+    if not found.null_count:
+        return out, np.zeros(len(values), dtype=np.bool_)
     return out, to_mask(pc.and_(pc.is_valid(values), pc.is_null(out)))
 
 

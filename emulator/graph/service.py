@@ -30,6 +30,7 @@ DEFAULT_PAGE_SIZE = 200  # community reports; the $top maximum is undocumented (
 MAX_PAGE_SIZE = 5_000  # UNCONFIRMED cap, configurable
 LOOKUP_COLUMN_THRESHOLD = 12  # UNCONFIRMED number (msgraph-sdk-powershell#2711), configurable
 MAX_BATCH_REQUESTS = 20  # learn.microsoft.com/graph/json-batching
+SHAREPOINT_MOUNT = "/sharepoint"  # where the emulator serves SharePoint REST (emulator/build.py)
 _BY_PATH = re.compile(r"^(?P<host>[^/:,]+):(?P<path>/[^:]*?)(?::(?P<rest>/.*))?:?$")
 _EXPAND_COLUMNS = re.compile(r"^\s*columns\s*(?:\(\s*\$?select\s*=(?P<select>[^)]*)\))?\s*$", re.IGNORECASE)
 _FILTER_DISPLAY_NAME = re.compile(r"^\s*displayName\s+eq\s+'(?P<name>(?:[^']|'')*)'\s*$", re.IGNORECASE)
@@ -192,12 +193,22 @@ class GraphService:
         try:
             found = _BY_PATH.match(rest)
             if found:
-                return self.store.site_by_path(found.group("path")), found.group("rest") or ""
+                return self._site_at(found.group("path")), found.group("rest") or ""
             head, _, remainder = rest.partition("/")
             site = self.store.site_by_path("/") if head == "root" else self.store.site_by_id(head)
             return site, remainder
         except StoreNotFound as error:
             raise ServiceError(404, "itemNotFound", "Requested site could not be found") from error
+
+    def _site_at(self, path: str) -> Site:
+        """A site by server-relative path. The emulator serves SharePoint REST under /sharepoint, so a cetk
+        config pointed at it (sharepoint.site_url) has that prefix in its path: it is accepted here too."""
+        try:
+            return self.store.site_by_path(path)
+        except StoreNotFound:
+            if not path.lower().startswith(SHAREPOINT_MOUNT + "/"):
+                raise
+            return self.store.site_by_path(path[len(SHAREPOINT_MOUNT) :])
 
     def _resolve_list(self, site: Site, ref: str) -> SpList:
         try:

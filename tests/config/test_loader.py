@@ -137,6 +137,24 @@ def test_auth_none_accepted_when_every_endpoint_is_loopback() -> None:
     assert settings.sharepoint_site_path == "/sites/demo"
 
 
+def test_the_mapping_file_is_beside_the_config_unless_set(tmp_path: Path) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    path = folder / "cetk.yaml"
+    path.write_text("organisation: X\n", encoding="utf-8")
+    loaded = load(path, {}, keyring=NO_KEYRING, strict=False)
+    assert loaded.settings.mapping_file == folder / "mapping.yaml"
+    assert loaded.provenance.sources["sharepoint.mapping_file"] == "derived"
+    shown = effective_settings(loaded)["settings"]["sharepoint.mapping_file"]
+    assert shown == {"value": str(folder / "mapping.yaml"), "source": "derived",
+                     "env_var": "CETK_SHAREPOINT_MAPPING_FILE"}  # fmt: skip
+    assert load(None, {}, keyring=NO_KEYRING, strict=False).settings.mapping_file == Path("mapping.yaml")
+    environ = {"CETK_SHAREPOINT_MAPPING_FILE": "maps/force.yaml"}
+    given = load(path, environ, keyring=NO_KEYRING, strict=False)
+    assert given.settings.mapping_file == Path("maps/force.yaml")
+    assert given.provenance.sources["sharepoint.mapping_file"] == "env"
+
+
 def test_client_secret_mode_needs_the_variable() -> None:
     environ = {"CETK_AUTH_MODE": "client_secret", "CETK_TENANT_ID": "t", "CETK_CLIENT_ID": "c"}
     with pytest.raises(ConfigError) as caught:

@@ -183,6 +183,13 @@ def test_the_csv_masks_personal_values_even_when_a_problem_arrives_unmasked(tmp_
     ]
 
 
+def test_a_split_of_no_rows_is_two_empty_tables() -> None:
+    """A delta page of deletions only normalises to no rows: nothing to stage, nothing to quarantine."""
+    rows = pa.table({"event_id": pa.array([], pa.string())})
+    split = split_by_problems(rows, [])
+    assert split.valid.num_rows == 0 and split.invalid.num_rows == 0 and split.problems == ()
+
+
 def test_a_sharepoint_item_key_is_shown_so_a_person_can_find_the_item() -> None:
     key = "sp:8cf61445-0fcf-46ab-b7a9-0054667b96af:29"
     assert item_reference(key, "#0123456789ab") == key

@@ -86,10 +86,18 @@ def test_https_demo_config_signs_in_with_its_certificate_and_reads_lists(
             headers={"Authorization": f"Bearer {powerbi['access_token']}"},
             timeout=10,
         )
-        assert datasets.status_code == 200 and datasets.json()["value"] == []
+        # only the import model `cetk refresh` refreshes: the push dataset is made by the first publish
+        assert datasets.status_code == 200
+        assert [(d["name"], d["addRowsAPIEnabled"]) for d in datasets.json()["value"]] == [
+            ("Community Engagement (import)", False)
+        ]
+        assert (settings.powerbi_mode, settings.powerbi_refresh_dataset) == (
+            "push",
+            "Community Engagement (import)",
+        )
         assert len(environment.forms_exports) == 12
         assert environment.list_items["Community Contact Records"] == SMALL["ccrs"]
-        assert stack.powerbi.datasets(environment.workspace_id) == []
+        assert len(stack.powerbi.datasets(environment.workspace_id)) == 1
         other = stack.powerbi.create_group("Another force's workspace")
         elsewhere = requests.get(
             f"{settings.endpoints.powerbi}/v1.0/myorg/groups/{other}/datasets",
@@ -117,6 +125,8 @@ def test_demo_writes_its_list_and_forms_mappings_in_the_product_format(tmp_path:
         assert str(forms_file) not in environment.forms_exports
         mapping = load_mapping(list_file.read_text(encoding="utf-8"), list_file.name)
         forms = load_forms_mapping(forms_file.read_text(encoding="utf-8"), forms_file.name)
+        settings = load(Path(environment.config_file), environ={}, keyring=None).settings
+    assert settings.mapping_file == list_file  # the sync reads the demo mapping with no flag
     assert mapping == DEMO_SITE_MAPPING and forms == DEMO_FORMS_MAPPING
     assert check_mapping(mapping, DATASET) == [] and check_forms_mapping(forms, DATASET) == []
     assert {one.display_name for one in mapping.lists} == set(environment.list_items)

@@ -134,12 +134,14 @@ def clean_rows() -> dict[str, list[Row]]:
         ],
         "_loads": [
             {
-                "load_id": "L1",
-                "table_name": "events",
-                "rows_expected": 1,
+                "load_id": "20240502T100000000000Z",
+                "load_seq": 1_714_644_000_000_000,
+                "full_tables": "|areas|events|",
+                "tables": "|areas|events|event_officers|",
+                "row_counts": "areas=1|events=1|event_officers=1",
+                "rows_posted": 3,
                 "started_utc": utc("2024-05-02T10:00:00"),
                 "completed_utc": utc("2024-05-02T10:01:00"),
-                "status": "COMMITTED",
             }
         ],
     }

@@ -39,9 +39,8 @@ ALEX = Person(8, "Alex Reed", "alex.reed@contoso.onmicrosoft.com")
 
 
 def _bridge(name: str, child: Column, *extra: Column) -> Table:
-    return bridge(
-        name, f"{name} (test bridge)", Column("thing_id", "String", "Thing", required=True), child, *extra
-    )
+    parent = ("things", Column("thing_id", "String", "Thing", required=True))
+    return bridge(name, f"{name} (test bridge)", parent, child, *extra)
 
 
 THINGS = Table(
@@ -79,12 +78,15 @@ THING_OFFICERS = _bridge(
     Column("officer_key", "String", "Officer", required=True, pattern=KEY_16_HEX, personal="personal"),
 )
 THING_WARDS = _bridge("thing_wards", Column("ward_code", "String", "Ward", required=True))
+BRIDGES = ("thing_tags", "thing_areas", "thing_officers", "thing_wards")
 EVERY_TYPE_DATASET = Dataset(
     "Every type",
     (OFFICERS, THINGS, THING_TAGS, THING_AREAS, THING_OFFICERS, THING_WARDS),
     relationships=(
         Relationship("things", "owner_key", "officers", "officer_key"),
         Relationship("thing_officers", "officer_key", "officers", "officer_key"),
+        # a bridge is published with its parent's versions (publish_mode with_parent): one link to it each
+        *(Relationship(name, "thing_id", "things", "thing_id") for name in BRIDGES),
     ),
 )
 

@@ -286,6 +286,39 @@ def test_built_ins_author_created_and_modified() -> None:
     assert column(page, "on_date") == [utc(2025, 6, 2, 8)]
 
 
+def test_item_properties_fall_back_as_or_would_when_one_is_missing_empty_or_not_text() -> None:
+    """The item's own properties come first, then `fields`; an empty text counts as missing (as `or`)."""
+    mapping = ListMapping("Every type", "things", "thing_id", (ColumnMapping("Title", "text", to=("title",)),),
+                          created="at_utc", modified="on_date")  # fmt: skip
+    normal = item(1, Title="a")
+    empty_etag = {**item(2, Title="b"), "eTag": "", "@odata.etag": '"two"'}
+    no_properties = {
+        "id": "3",
+        "fields": {"@odata.etag": '"three"', "Title": "c", "Created": "2025-01-01T00:00:00Z",
+                   "Modified": "2025-01-02T00:00:00Z"},
+    }  # fmt: skip
+
+    def run_with(*items: dict[str, Any]) -> NormalisedPage:
+        return normalise_page(list(items), mapping, context(LIST_ID), dataset=EVERY_TYPE_DATASET)
+
+    page = run_with(normal, empty_etag)  # every item has its properties (read with the fields, in one go)
+    assert column(page, "source_version") == [normal["eTag"], '"two"']
+    assert column(page, "at_utc") == [utc(2025, 6, 1, 8)] * 2 and codes(page) == []
+    page = run_with(empty_etag, no_properties)  # one item without (read item by item)
+    assert column(page, "source_version") == ['"two"', '"three"']
+    assert column(page, "at_utc") == [utc(2025, 6, 1, 8), utc(2025, 1, 1)]
+    assert column(page, "on_date") == [utc(2025, 6, 2, 8), utc(2025, 1, 2)]
+    assert column(page, "title") == ["b", "c"] and codes(page) == []
+
+    not_text = {**item(4, Title="d"), "eTag": 7, "@odata.etag": None, "createdDateTime": 5}
+    without_fields = {**item(5), "fields": None}
+    page = run_with(not_text, without_fields)
+    assert column(page, "source_version") == [None, without_fields["eTag"]]
+    assert column(page, "at_utc") == [None, utc(2025, 6, 1, 8)]
+    assert column(page, "title") == ["d", None]
+    assert codes(page) == [(0, "at_utc", "wrong-type")]
+
+
 def test_a_column_that_feeds_the_key_gives_the_key() -> None:
     mapping = ListMapping(
         "Every type", "things", "thing_id", (ColumnMapping("Code", "text", to=("thing_id",)),)
@@ -370,6 +403,13 @@ def test_true_is_not_a_number_even_where_the_rest_of_the_page_reads_cleanly() ->
         Decimal("1.0000"),
     ]
     assert codes(page) == [(1, "count", "wrong-type")]
+
+
+def test_false_is_not_a_number_either_nor_is_a_boolean_among_real_zeros_and_ones() -> None:
+    page = run(item(1, Count=0, Cost=1.0), item(2, Count=1, Cost=False), item(3, Count=0.0, Cost=0))
+    assert column(page, "count") == [0, 1, 0]
+    assert column(page, "cost") == [Decimal("1.0000"), None, Decimal("0.0000")]
+    assert codes(page) == [(1, "cost", "wrong-type")]
 
 
 def test_a_contact_detail_mapped_to_the_citizen_key_becomes_its_keyed_pseudonym() -> None:

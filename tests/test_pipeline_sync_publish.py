@@ -1,0 +1,139 @@
+"""`cetk sync` end to end (issue 9, item 7): read, stage, then publish (powerbi.mode: push) or refresh
+(powerbi.mode: refresh), with one run report; a sync in which nothing changed posts no rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from config.settings import PublishMode
+from emulator.demo.force import Force, generate_force
+from errors import ExitCode
+from powerbi_dataset.model import DATASET
+from tests.connectors.conftest import ManualTime
+from tests.powerbi_dataset.publish_world import view_differences
+from tests.sync_world import SyncWorld, demo_world
+
+IMPORT_MODEL = "Community Engagement (import)"
+
+
+@pytest.fixture(scope="module")
+def force() -> Force:
+    return generate_force(seed=23, events=60, ccrs=120, officers=30, invalid_fraction=0)
+
+
+@dataclass
+class PowerBIWorld:
+    sync: SyncWorld
+    group: str
+
+    def use(self, mode: PublishMode, **changes: object) -> None:
+        """Point the settings at this workspace with `powerbi.mode: mode`."""
+        self.sync.settings = replace(
+            self.sync.settings, powerbi_workspace_id=self.group, powerbi_mode=mode, **changes
+        )
+
+    def push_dataset_id(self) -> str:
+        found = [
+            d["id"] for d in self.sync.emu.powerbi.datasets(self.group) if d["name"] == "Community Engagement"
+        ]
+        assert len(found) == 1, found
+        return found[0]
+
+    def stored(self) -> dict[str, list[dict[str, object]]]:
+        dataset_id = self.push_dataset_id()
+        return {
+            table.name: self.sync.emu.powerbi.rows(self.group, dataset_id, table.name)
+            for table in DATASET.published_tables
+        }
+
+    def row_posts(self) -> int:
+        """Row POSTs the emulator received during the last run (the `_loads` commit row included)."""
+        log = self.sync.emu.emulator.request_log[self.sync.seen :]
+        return sum(
+            1 for r in log if r.service == "powerbi" and r.method == "POST" and r.path.endswith("/rows")
+        )
+
+
+@pytest.fixture
+def world(force: Force, tmp_path: Path) -> Iterator[PowerBIWorld]:
+    with demo_world(force, tmp_path, ManualTime()) as made:
+        yield PowerBIWorld(made, made.emu.powerbi.create_group("Community Engagement"))
+
+
+def staged_tables(world: PowerBIWorld) -> dict[str, object]:
+    return {path.stem: pq.read_table(path) for path in world.sync.staging.glob("*.parquet")}
+
+
+def test_push_mode_publishes_what_was_staged_and_a_rerun_without_changes_posts_no_rows(
+    world: PowerBIWorld,
+) -> None:
+    world.use("push")
+
+    first = world.sync.run()
+
+    assert first.exit_code == ExitCode.OK, first.describe()
+    published = first.report["publish"]
+    assert published["mode"] == "push" and published["status"] == "published"
+    assert published["rows"] > 0 and world.row_posts() == published["posts"]
+    assert view_differences(world.stored(), staged_tables(world)) == {}  # reports see the source
+    assert "published to 'Community Engagement'" in first.describe()
+
+    second = world.sync.run()
+
+    assert second.exit_code == ExitCode.OK
+    assert second.report["publish"]["status"] == "nothing to publish"
+    assert world.row_posts() == 0  # nothing changed at source: no row POSTs
+    assert view_differences(world.stored(), staged_tables(world)) == {}
+
+
+def test_a_change_at_source_reaches_the_push_dataset_in_the_next_sync(world: PowerBIWorld) -> None:
+    world.use("push")
+    world.sync.run()
+    events = world.sync.sp_list("Engagement Events")
+    store = world.sync.emu.stack.store
+    gone = store.items(events)[0]
+    store.delete_item(events, gone.id)
+
+    result = world.sync.run()
+
+    assert result.exit_code == ExitCode.OK, result.describe()
+    assert result.report["publish"]["tables"]["events"]["tombstones"] >= 1
+    assert view_differences(world.stored(), staged_tables(world)) == {}
+
+
+def test_refresh_mode_starts_a_refresh_of_the_import_model_after_staging(world: PowerBIWorld) -> None:
+    model = world.sync.emu.powerbi.add_import_dataset(world.group, IMPORT_MODEL)
+    world.use("refresh", powerbi_refresh_dataset=IMPORT_MODEL)
+
+    result = world.sync.run()
+
+    assert result.exit_code == ExitCode.OK, result.describe()
+    assert result.report["publish"]["mode"] == "refresh"
+    assert result.report["publish"]["action"] == "started"
+    assert len(world.sync.emu.powerbi.refresh_history(world.group, model)) == 1
+    assert not any(d["name"] == "Community Engagement" for d in world.sync.emu.powerbi.datasets(world.group))
+
+
+def test_off_mode_stages_only(world: PowerBIWorld) -> None:
+    world.use("off")
+
+    result = world.sync.run()
+
+    assert result.exit_code == ExitCode.OK
+    assert result.report["publish"] is None
+    assert world.sync.emu.powerbi.datasets(world.group) == []
+
+
+def test_a_mode_the_settings_cannot_carry_out_fails_before_any_list_is_read(world: PowerBIWorld) -> None:
+    world.use("refresh")  # no powerbi.refresh_dataset
+
+    result = world.sync.run()
+
+    assert result.exit_code == ExitCode.FAILED
+    assert result.error is not None and "powerbi.refresh_dataset" in result.error.message
+    assert result.report["lists"] == {}
