@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from connectors.quarantine import REASONS, Quarantine
 from connectors.run_report import RUNS_DIR
+from connectors.staged_files import read_staged
 from connectors.staging import staged_path
 from errors import SourceFormatError
 from powerbi_dataset.derive import arrow_schema
@@ -32,17 +33,16 @@ def read_staged_tables(staging_dir: Path) -> dict[str, pa.Table]:
             f"no staging directory at {staging_dir}",
             hint="run `cetk sync` (or the Forms migration) first, or name the directory with --staging",
         )
+    names = [model.name for model in DATASET.tables if model.row_level]
     tables: dict[str, pa.Table] = {}
-    for model in DATASET.tables:
-        path = staged_path(staging_dir, model.name)
-        if not model.row_level or not path.is_file():
-            continue
-        schema = arrow_schema(model, "staging")
+    for name, table in read_staged(staging_dir, names).items():  # the reader publish uses
+        schema = arrow_schema(DATASET.table(name), "staging")
         try:
-            tables[model.name] = pq.read_table(path, columns=schema.names).cast(schema)
-        except (OSError, ValueError, pa.ArrowException) as exc:
+            tables[name] = table.select(schema.names).cast(schema)
+        except (KeyError, ValueError, pa.ArrowException) as exc:
             raise SourceFormatError(
-                f"staged table {path} cannot be read ({type(exc).__name__})",
+                f"staged table {staged_path(staging_dir, name)} does not have the model's columns "
+                f"({type(exc).__name__})",
                 hint="run `cetk sync` again: it rewrites the staged tables",
             ) from None
     return tables

@@ -1,61 +1,28 @@
-"""The staged output of a sync of the demo force, for the report's tests (a stand-in until `cetk sync`).
+"""The staged output of `cetk sync` of the demo force, for the report's tests.
 
-The demo force's lists are served by the emulator and read through the product's HTTP seam
-(tests/transforms/demo_lists.py), normalised with the demo mapping, validated as a dataset, and written
-as a sync writes them: valid rows to staged Parquet (connectors/staging.py), invalid rows with their
-reasons to the quarantine, inside a recorded run (ledger row and run report, with one schema-drift
-warning as a sync that met an unmapped column records it).
+The demo force's lists are seeded into the in-process emulator and `pipeline.sync` runs against them with
+the injected clock (tests/sync_world.py): valid rows staged as Parquet, invalid ones quarantined with
+their reasons, a ledger row and a run report. The mapping knows the value-gained label "High" as "Great",
+so the run also records a schema-drift warning (R18) and quarantines the events using it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyarrow as pa
-
 from config.settings import Paths
-from connectors.quarantine import Quarantine, split_by_problems
-from connectors.run_report import recorded_run
-from connectors.staging import StagedTableWriter
 from emulator.demo.force import Force, generate_force
+from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from pipeline import ReportResult, build_report
-from powerbi_dataset.model import DATASET
-from tests.transforms.demo_lists import normalise_site, read_demo_site
-from transforms.validate import validate_dataset
+from tests.connectors.conftest import ManualTime
+from tests.sync_world import demo_world, write_settings
 
-KEY = b"demo-force-pseudonymisation-key!"
-SYNC_TIME = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+EVENTS = "Engagement Events"
 REPORT_TIME = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-DRIFT_WARNING = "list Engagement Events: new column 'Notes' is not mapped"
-
-
-def stage_demo_force(force: Force, paths: Paths, *, clock: datetime) -> dict[str, int]:
-    """Stage the demo force under `paths`; returns the staged rows per table."""
-    pages = normalise_site(read_demo_site(force), KEY)
-    tables: dict[str, pa.Table] = {
-        name: table for page in pages.values() for name, table in page.tables.items()
-    }
-    problems = validate_dataset(tables, DATASET, as_of=force.as_of).problems
-    staged: dict[str, int] = {}
-    with recorded_run(paths, "sync", {"demo": True}, clock=lambda: clock) as run:
-        assert run.state is not None
-        for name, table in tables.items():
-            split = split_by_problems(table, [p for p in problems if p.table == name])
-            files = Quarantine(paths.quarantine_dir).replace_quarantine(name, split.invalid, split.problems)
-            run.quarantined(files)
-            with StagedTableWriter(paths.staging_dir, DATASET.table(name), incremental=False) as writer:
-                writer.add(split.valid.cast(writer.schema))
-                prepared = writer.prepare()
-            prepared.publish()
-            run.staged_snapshot(prepared)
-            run.count(
-                name, read=table.num_rows, valid=split.valid.num_rows, quarantined=split.invalid.num_rows
-            )
-            staged[name] = split.valid.num_rows
-        run.warn("schema-drift", DRIFT_WARNING, list_name="Engagement Events")
-    return staged
+DRIFT_LABEL = "'High'"  # the label the drift warning names
 
 
 @dataclass(frozen=True)
@@ -72,10 +39,25 @@ class DemoReport:
 
 
 def build_demo_report(root: Path) -> DemoReport:
-    """Stage the demo force (with its deliberate errors) under `root` and write the report from it."""
+    """Sync the demo force (with its deliberate errors) under `root` and write the report from its staging."""
     force = generate_force(seed=7, events=300, ccrs=400, invalid_fraction=0.04)
-    paths = Paths(root / "staging", root / "staging" / "quarantine", root / "staging" / "state")
-    staged = stage_demo_force(force, paths, clock=SYNC_TIME)
-    out_dir = root / "report"
-    result = build_report(paths, out_dir, clock=lambda: REPORT_TIME)
-    return DemoReport(force, paths, out_dir, staged, result)
+    with demo_world(force, root, ManualTime()) as world:
+        events = DEMO_SITE_MAPPING.list_mapping(EVENTS)
+        value = events.column("ValueGained")
+        renamed = tuple(("Great" if label == "High" else label, code) for label, code in value.choices)
+        columns = tuple(
+            dataclasses.replace(value, choices=renamed) if column.name == "ValueGained" else column
+            for column in events.columns
+        )
+        lists = tuple(
+            dataclasses.replace(events, columns=columns) if one.display_name == EVENTS else one
+            for one in DEMO_SITE_MAPPING.lists
+        )
+        world.settings = write_settings(
+            world.root, world.emu, dataclasses.replace(DEMO_SITE_MAPPING, lists=lists), world.site_path
+        )
+        synced = world.run()
+        paths = world.settings.paths
+    staged = {name: int(item["rows"]) for name, item in synced.report["staged"].items()}
+    result = build_report(paths, root / "report", clock=lambda: REPORT_TIME)
+    return DemoReport(force, paths, root / "report", staged, result)
