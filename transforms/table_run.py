@@ -292,6 +292,8 @@ class TableRun:
         for index, holding in self.holds.items():
             rule = self.model.rules[index]
             assert isinstance(rule, Exclusive)
+            if not holding:  # an empty table: no row can hold the value twice
+                continue
             sizes = group_sizes(*self.hashes[rule.group_by].arrays())
             rows = rows_of(np.concatenate(holding) & (sizes > 1))
             shown = shown_value(rule.value, self.model.column(rule.column), self.display[rule.column])
