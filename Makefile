@@ -46,8 +46,9 @@ lint: $(DEV_STAMP)
 typecheck: $(DEV_STAMP)
 	$(BIN)/mypy
 
+# One worker per core (pytest-xdist): the suite spends most of its time in child processes and emulators
 unit: $(DEV_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 # S2: every tracked file scanned; a finding not audited in .secrets.baseline fails (docs/security.md).
 secrets: $(DEV_STAMP)
