@@ -92,6 +92,8 @@ class DemoResult:
             f"Quarantine files ({len(quarantined)}): {self.quarantine_dir}",
             f"Run report: {self.run_report or '(none)'}",
             f"HTML report: {self.report_file}",
+            "The demo force carries deliberate errors: the quarantined rows and the drift warnings are"
+            " expected (each quarantine CSV gives the item, the column and the rule).",
         ]
         return "\n".join(lines)
 

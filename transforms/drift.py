@@ -134,7 +134,11 @@ class SchemaDiff:
         """The diff in words, one line per change, blocking changes first."""
         if not self.changed:
             return f"list '{self.list_name}': the columns match the mapping"
-        verdict = "stops: a mapped column is gone or retyped" if self.blocking else "can be read"
+        verdict = (
+            "stops: a mapped column is gone or retyped"
+            if self.blocking
+            else "is read, with warnings (columns or labels the mapping does not know)"
+        )
         lines = [f"list '{self.list_name}' {verdict}"]
         for gone in self.removed:
             what = "mapped column" if gone.mapped else "ignored column"
