@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ DEMO_IMPORT_DATASET = "Community Engagement (import)"
 KEY_VARIABLE = "CETK_PSEUDONYMISATION_KEY"
 READY_PREFIX = "ready "
 START_TIMEOUT_SECONDS = 120.0
+EMULATOR_LOG = "emulator.log"
 REFRESH_SECONDS = 3  # the emulated import model's refresh: real ones take minutes, the demo need not wait
 
 
@@ -166,28 +167,35 @@ def _settings(config_file: Path, out_dir: Path, environ: Mapping[str, str]) -> S
 
 @contextmanager
 def _emulator(state_dir: Path, *, events: int, ccrs: int) -> Iterator[Path]:
-    """`cetk emulator serve --https` in a child process until its ready line; stopped on the way out."""
+    """`cetk emulator serve --https` in a child process until its ready line; stopped on the way out.
+
+    Its stderr goes to a file beside its state (a pipe nobody reads could fill and stall it)."""
     command = [
         sys.executable, "-c", "import cli; cli.main()", "emulator", "serve", "--https", "--port", "0",
         "--events", str(events), "--ccrs", str(ccrs), "--state-dir", str(state_dir),
         "--refresh-seconds", str(REFRESH_SECONDS),
     ]  # fmt: skip
-    child = subprocess.Popen(  # noqa: S603 - our own console entry point, no shell
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent
-    )
-    try:
-        _wait_until_ready(child)
-        yield state_dir / "cetk.yaml"
-    finally:
-        child.terminate()
+    state_dir.parent.mkdir(parents=True, exist_ok=True)
+    log_file = state_dir.parent / EMULATOR_LOG
+    with log_file.open("w", encoding="utf-8") as log:
+        child = subprocess.Popen(  # noqa: S603 - our own console entry point, no shell
+            command, stdout=subprocess.PIPE, stderr=log, text=True, cwd=Path(__file__).parent.parent
+        )
         try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+            _wait_until_ready(child, log_file)
+            yield state_dir / "cetk.yaml"
+        finally:
+            child.terminate()
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            if child.stdout is not None:
+                child.stdout.close()
 
 
-def _wait_until_ready(child: subprocess.Popen[str]) -> None:
+def _wait_until_ready(child: subprocess.Popen[str], log_file: Path) -> None:
     """Read the child's stdout up to `ready <url>`; its exit first is a CetkError with its last error line."""
     assert child.stdout is not None  # noqa: S101 - Popen(stdout=PIPE) always has it
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -196,10 +204,11 @@ def _wait_until_ready(child: subprocess.Popen[str]) -> None:
             return
         if time.monotonic() > deadline:
             break
-    child.poll()
-    error = child.stderr.read() if child.stderr is not None and child.returncode is not None else ""
+    with suppress(subprocess.TimeoutExpired):  # neither ready nor gone: the caller stops it
+        child.wait(timeout=10)
+    error = log_file.read_text(encoding="utf-8", errors="replace")
     last = next((line for line in reversed(error.splitlines()) if line.startswith("Error:")), "")
     raise CetkError(
         "the demo emulator did not start" + (f": {last.removeprefix('Error: ')}" if last else ""),
-        hint="run `cetk emulator serve --https --port 0` yourself to see why",
+        hint=f"see {log_file}, or run `cetk emulator serve --https --port 0` yourself",
     )

@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from emulator.serve import DEMO_IMPORT_DATASET_NAME
-from pipeline.demo import DEMO_IMPORT_DATASET
+from errors import CetkError
+from pipeline.demo import DEMO_IMPORT_DATASET, run_demo
 from tests.test_cli_process import cetk
 
 
@@ -36,3 +38,9 @@ def test_the_demo_runs_sync_publish_refresh_and_report_and_says_where_everything
 
 def test_the_demo_refreshes_the_model_the_emulator_serves() -> None:
     assert DEMO_IMPORT_DATASET == DEMO_IMPORT_DATASET_NAME
+
+
+def test_an_emulator_that_cannot_start_is_one_clean_error_naming_its_log(tmp_path: Path) -> None:
+    with pytest.raises(CetkError, match="the demo emulator did not start") as raised:
+        run_demo(tmp_path / "demo", events=0)  # refused by `cetk emulator serve` (--events min 1)
+    assert str(tmp_path / "demo" / "emulator.log") in raised.value.hint
