@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 from rich.console import Console
@@ -130,6 +130,22 @@ def print_json(value: Any) -> None:
 def print_text(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     sys.stdout.flush()
+
+
+class Described(Protocol):
+    """A library result a command renders: its text for a person, its dict for --json."""
+
+    def describe(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def show(result: Described, as_json: bool) -> None:
+    """`--json` prints the result's dict, else its description: every command's output, one way."""
+    if as_json:
+        print_json(result.to_dict())
+    else:
+        print_text(result.describe())
 
 
 def print_table(table: Table) -> None:
@@ -443,10 +459,7 @@ def demo(
         print_text(DEMO_NOTE)
         return
     result = run_demo(out, events=events, ccrs=ccrs, on_progress=run.on_progress)
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        print_text(result.describe())
+    show(result, as_json)
     raise typer.Exit(int(result.exit_code))
 
 
@@ -608,10 +621,7 @@ def publish_command(
         dry_run=dry_run,
         on_progress=run.on_progress,
     )
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        print_text(result.describe())
+    show(result, as_json)
 
 
 # --- cetk report -----------------------------------------------------------------------------------------
@@ -670,10 +680,7 @@ def report_command(
     result = build_report(
         paths, out, geography=files, options=AnalyticsOptions(evaluation_weeks=weeks), dry_run=dry_run
     )
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        print_text(result.describe())
+    show(result, as_json)
 
 
 # --- cetk sync ----------------------------------------------------------------------------------------
@@ -718,16 +725,10 @@ def sync_command(
     names = [name.strip() for item in lists or [] for name in item.split(",") if name.strip()] or None
     if dry_run:
         plan = plan_sync(loaded.settings, full=full, lists=names)
-        if as_json:
-            print_json(plan.to_dict())
-        else:
-            print_text(plan.describe())
+        show(plan, as_json)
         return
     result = sync(loaded.settings, full=full, lists=names, on_progress=run.on_progress)
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        print_text(result.describe())
+    show(result, as_json)
     if result.error is not None:
         message, hint = (
             " ".join(run.redactor.redact(text).split()) for text in (result.error.message, result.error.hint)
@@ -862,10 +863,7 @@ def refresh_command(
         dry_run=dry_run,
         on_progress=run.on_progress,
     )
-    if as_json:
-        print_json(result.to_dict())
-    else:
-        print_text(result.describe())
+    show(result, as_json)
     if isinstance(result, RefreshResult) and result.exit_code:
         raise typer.Exit(result.exit_code)
 
