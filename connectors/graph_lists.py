@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterator, Sequence
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 import requests
 
 from connectors.graph_columns import live_list
@@ -36,13 +37,24 @@ from connectors.paging import Loads
 from errors import ConnectorError, NotFoundError, ResyncRequiredError
 from transforms.list_columns import LiveList
 
-__all__ = ["GRAPH_PAGE_SIZE", "LOOKUP_THRESHOLD", "GraphLists", "site_ref"]
+__all__ = ["GRAPH_PAGE_SIZE", "LOOKUP_THRESHOLD", "GraphLists", "decode_json", "site_ref"]
 
 # Graph documents no maximum $top for list items; 5,000 is reported to be honoured (UNCONFIRMED).
 GRAPH_PAGE_SIZE = 5_000
 MAX_RESYNCS = 3  # 410 restarts in one read before giving up (a service that keeps expiring its own links)
 _COLUMNS_MARK = "#cetk-columns="  # appended to a handed-out delta link; a fragment never reaches Graph
 logger = logging.getLogger(__name__)
+
+
+def decode_json(data: bytes) -> Any:
+    """A Graph body decoded by orjson (two to three times faster than `json` on a 5,000-item page, the
+    sync's largest cost before normalising); what orjson refuses and `json` accepts (a byte-order mark, a
+    lone surrogate escape, NaN) is decoded by `json` as before. Integers beyond 64 bits come back as
+    floats (Graph sends none: ids are text, numbers are doubles)."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)
 
 
 def site_ref(hostname: str, path: str) -> str:
@@ -60,7 +72,7 @@ class GraphLists:
         *,
         page_size: int = GRAPH_PAGE_SIZE,
         lookup_threshold: int = LOOKUP_THRESHOLD,
-        loads: Loads = json.loads,
+        loads: Loads = decode_json,
     ) -> None:
         if page_size < 1:
             raise ValueError("page_size must be at least 1")

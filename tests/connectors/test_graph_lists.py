@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 from urllib.parse import parse_qs
 
 import pytest
 
-from connectors.graph_lists import GRAPH_PAGE_SIZE, site_ref
+from connectors.graph_lists import GRAPH_PAGE_SIZE, decode_json, site_ref
 from emulator.lists.store import ListColumn
 from emulator.testing import RunningEmulator
 from errors import NotFoundError
@@ -204,3 +205,23 @@ def test_request_economy_full_incremental_and_unchanged(
 
     assert len(items) == changed
     assert len(graph_requests(emu)) <= (math.ceil(changed / page) + 2 if changed else 2)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"value": [{"id": "1", "fields": {"Title": "Caf\\u00e9", "Count": 2.5, "Done": true}}]}',
+        b'\xef\xbb\xbf{"value": []}',  # a byte-order mark: orjson refuses it, json reads it
+        b'{"value": [{"fields": {"Notes": "\\ud800"}}]}',  # a lone surrogate escape: likewise
+        b'{"value": [{"fields": {"Ratio": NaN}}]}',
+    ],
+)
+def test_pages_decode_as_the_standard_library_decodes_them(body: bytes) -> None:
+    decoded = decode_json(body)
+
+    assert decoded == json.loads(body) or math.isnan(decoded["value"][0]["fields"]["Ratio"])
+
+
+def test_a_body_that_is_not_json_is_still_refused() -> None:
+    with pytest.raises(ValueError):
+        decode_json(b"<html>proxy login</html>")

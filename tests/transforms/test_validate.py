@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -134,6 +136,25 @@ def test_dataset_counts_linked_officers_and_finds_orphans() -> None:
         ["event_officers", 2, "officer_key", "orphan-reference"],
     ]
     assert report.rows_checked == {"events": 1, "event_officers": 3, "officers": 3}
+
+
+def test_validation_leaves_nothing_for_the_cyclic_collector() -> None:
+    """A sync pauses Python's cyclic collector while it reads a list (pipeline/sync_list.py): what
+    validation made must be freed when the report is dropped, not wait for a collection."""
+    rows = clean_rows()
+    rows["event_officers"].append({"event_id": "e9", "officer_key": "1111111111111111", "load_id": None})
+    tables = {name: as_text(name, rows[name]) for name in ("events", "event_officers", "officers")}
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        report = validate_dataset(tables, as_of=AS_OF)
+        assert report.problems  # the run kept problems and hashes while it went
+        del report
+        assert gc.collect() == 0
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def test_dataset_skips_count_rule_without_the_child_table() -> None:
