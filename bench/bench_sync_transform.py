@@ -9,10 +9,11 @@ list is paged with `$expand=fields&$top=5000` (requests, following `@odata.nextL
 kept as the bytes Graph sent, in a temporary directory (or `--keep DIR`, reused when it holds a manifest).
 Timed, in a child process per replay (so its peak RSS is its own and excludes the recording): for each
 decoder (the standard library's json and orjson, plain, with the cyclic collector paused during the
-decode, or paused for the whole call from decode to Parquet write), every list in mapping order is read
-back page by page: bytes decoded, items normalised (transforms.normalise), each table validated
-(transforms.validate) and written as a Parquet row group (pyarrow). Lookup keys and staff numbers come
-from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
+decode, paused for the whole call from decode to Parquet write, or, as the sync does, orjson with its json
+fallback and the collector paused for each whole list), every list in mapping order is read back page
+by page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate),
+written as a Parquet row group (pyarrow) and dropped (freeing is timed too). Lookup keys and staff numbers
+come from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
 with git archive, first on PYTHONPATH) in the same rounds, alternating which side goes first, so before and
 after are measured side by side on the same machine at the same moment.
 """
@@ -94,7 +95,9 @@ def record(directory: Path, events: int, ccrs: int) -> dict[str, Any]:
 class Timing:
     items: int = 0
     seconds: dict[str, float] = field(
-        default_factory=lambda: dict.fromkeys(("read", "decode", "normalise", "validate", "write"), 0.0)
+        default_factory=lambda: dict.fromkeys(
+            ("read", "decode", "normalise", "validate", "write", "free"), 0.0
+        )
     )
     per_list: dict[str, tuple[int, float]] = field(default_factory=dict)
     problems: int = 0
@@ -112,6 +115,7 @@ def transform(
     per_page: bool,
     pages_per_call: int,
     pause_per_call: bool = False,
+    pause_per_list: bool = False,
 ) -> Timing:
     """One pass over the recorded lists, `pages_per_call` Graph pages to each normalise_page call (the
     sync streams: a call never holds more than those pages). Validation runs on each list's candidate
@@ -130,6 +134,8 @@ def transform(
         keys: dict[str, str] = {}
         staged: dict[str, list[pa.Table]] = {}
         context = NormaliseContext(info["id"], KEY, lookup_keys, staff)
+        if pause_per_list:  # as the sync does (pipeline.sync_list.collector_paused)
+            gc.disable()
         batches = [
             info["pages"][i : i + pages_per_call] for i in range(0, len(info["pages"]), pages_per_call)
         ]
@@ -164,14 +170,18 @@ def transform(
             timing.seconds["write"] += CLOCK() - clock
             timing.problems += len(page.problems.problems)
             list_items += len(items)
+            clock = CLOCK()
+            del items, page  # freeing the decoded page is part of the stage's cost
+            timing.seconds["free"] += CLOCK() - clock
             if pause_per_call:
-                del items, page
                 gc.enable()
         clock = CLOCK()
         for table_name, tables in staged.items() if not per_page else ():
             candidate = pa.concat_tables(tables)
             timing.problems += len(validate(candidate, DATASET.table(table_name), as_of=as_of).problems)
         timing.seconds["validate"] += CLOCK() - clock
+        if pause_per_list:
+            gc.enable()
         lookup_keys[one.display_name] = keys
         timing.per_list[one.display_name] = (list_items, CLOCK() - list_start)
         timing.items += list_items
@@ -197,6 +207,8 @@ def paused_collector(loads: Loads) -> Loads:
 
 
 PER_CALL = "collector paused per call"
+PER_LIST = "collector paused per list"
+SYNC = f"orjson with json fallback, {PER_LIST} (the sync)"
 DECODERS = (
     "json",
     "json, collector paused",
@@ -204,6 +216,7 @@ DECODERS = (
     "orjson, collector paused",
     f"json, {PER_CALL}",
     f"orjson, {PER_CALL}",
+    SYNC,
 )
 
 
@@ -216,6 +229,9 @@ def decoders() -> dict[str, Loads]:
         found["orjson"] = orjson.loads
         found["orjson, collector paused"] = paused_collector(orjson.loads)
         found[f"orjson, {PER_CALL}"] = orjson.loads
+        from connectors.graph_lists import decode_json
+
+        found[SYNC] = decode_json
     except ImportError:  # the bench says so instead of failing
         print("orjson is not installed: only the standard library's json is measured", file=sys.stderr)
     return found
@@ -237,7 +253,16 @@ def replay(directory: Path, names: list[str], per_page: bool, pages_per_call: in
         minimise.clear_memo()  # each pass scrubs as a first run would
         out = directory / f"out-{os.getpid()}-{name.split(',')[0]}"
         out.mkdir(exist_ok=True)
-        timing = transform(directory, manifest, found[name], out, per_page, pages_per_call, PER_CALL in name)
+        timing = transform(
+            directory,
+            manifest,
+            found[name],
+            out,
+            per_page,
+            pages_per_call,
+            PER_CALL in name,
+            PER_LIST in name,
+        )
         shutil.rmtree(out)
         passes[name] = {"items": timing.items, "seconds": timing.seconds, "problems": timing.problems,
                         "per_list": timing.per_list}  # fmt: skip

@@ -25,9 +25,21 @@ MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: combines the par
 
 def hashes_of(values: pa.Array) -> tuple[Words, Words, Bools]:
     """Both hash halves of each value and whether it is present."""
-    first, second = value_hashes(values)
+    first, second = _text_hashes(values) if pa.types.is_string(values.type) else value_hashes(values)
     present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=np.bool_)
     return first, second, present
+
+
+def _text_hashes(values: pa.Array) -> Hashes:
+    """value_hashes of text, each distinct value hashed once when values repeat (references, codes):
+    hashing goes through a Python string per value, the encoding does not. Nulls hash as "", as there."""
+    if len(values) > 1:
+        encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+        if 2 * len(encoded.dictionary) <= len(values):
+            first, second = value_hashes(encoded.dictionary)
+            at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+            return first[at], second[at]
+    return value_hashes(values)
 
 
 def combine(parts: list[Hashes]) -> Hashes:

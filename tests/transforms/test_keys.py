@@ -51,3 +51,15 @@ def test_text_and_numbers_hash_by_value() -> None:
     assert text[0] == text[2] != text[1] and present.tolist() == [True, True, True, False]
     numbers, _, _ = hashes_of(pa.array([1.0, -0.0, 0.0, 1.0]))
     assert numbers[0] == numbers[3] and numbers[1] == numbers[2]
+
+
+def test_repeated_text_hashes_as_each_value_alone_nulls_as_empty_text() -> None:
+    from transforms.masking import value_hashes
+
+    values = pa.array(["E1", "E2", None, "E1", "", "E2", "E1", "é", None, "E1"])
+    first, second, present = hashes_of(values)
+
+    one_by_one = [value_hashes(pa.array([value or ""])) for value in values.to_pylist()]
+    assert first.tolist() == [int(f[0]) for f, _ in one_by_one]
+    assert second.tolist() == [int(s[0]) for _, s in one_by_one]
+    assert present.tolist() == [value is not None for value in values.to_pylist()]
