@@ -21,6 +21,7 @@ Rows = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Words = npt.NDArray[np.uint64]
 MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: combines the parts of a composite key
+SAMPLE = 1024  # values looked at to judge whether a text column repeats
 
 
 def hashes_of(values: pa.Array) -> tuple[Words, Words, Bools]:
@@ -32,14 +33,16 @@ def hashes_of(values: pa.Array) -> tuple[Words, Words, Bools]:
 
 def _text_hashes(values: pa.Array) -> Hashes:
     """value_hashes of text, each distinct value hashed once when values repeat (references, codes):
-    hashing goes through a Python string per value, the encoding does not. Nulls hash as "", as there."""
-    if len(values) > 1:
-        encoded = pc.dictionary_encode(pc.fill_null(values, ""))
-        if 2 * len(encoded.dictionary) <= len(values):
-            first, second = value_hashes(encoded.dictionary)
-            at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
-            return first[at], second[at]
-    return value_hashes(values)
+    hashing goes through a Python string per value, the encoding does not. Whether they repeat is judged
+    on the first SAMPLE values (encoding a column of distinct values costs more than it saves); either
+    way each value gets the same hash. Nulls hash as "", as in value_hashes."""
+    sample = values.slice(0, SAMPLE)
+    if len(values) < 2 or 2 * pc.count_distinct(sample, mode="all").as_py() > len(sample):
+        return value_hashes(values)
+    encoded = pc.dictionary_encode(pc.fill_null(values, ""))
+    first, second = value_hashes(encoded.dictionary)
+    at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
+    return first[at], second[at]
 
 
 def combine(parts: list[Hashes]) -> Hashes:

@@ -7,8 +7,8 @@ Coverage, what is kept on purpose and the known limits are in docs/themes.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Literal, get_args
 
 import pandas as pd
@@ -55,11 +55,16 @@ _HOUSE_NUMBER = r"\d{1,4}[A-Za-z]?(?:\s?[-–/]\s?\d{1,4}[A-Za-z]?)?"
 
 @dataclass(frozen=True)
 class Rule:
-    """One pass: replace every match of `pattern` (RE2) with `replacement`; `kind` None is bookkeeping."""
+    """One pass: replace every match of `pattern` (RE2) with `replacement`; `kind` None is bookkeeping.
+
+    `needs_digit`: every match holds an ASCII digit (RE2's `\\d` is [0-9]) and the replacement adds
+    none, so the rule cannot change a text without one; such rules run only on the texts that have one.
+    """
 
     kind: Kind | None
     pattern: str
     replacement: str
+    needs_digit: bool = False
 
 
 def _alternation(words: Iterable[str]) -> str:
@@ -69,6 +74,10 @@ def _alternation(words: Iterable[str]) -> str:
 
 def _phrases(words: Iterable[str]) -> str:
     return _alternation(w.replace(" ", r"\s+") for w in words)
+
+
+def _needing_digits(*rules: Rule) -> tuple[Rule, ...]:
+    return tuple(replace(rule, needs_digit=True) for rule in rules)
 
 
 def _pattern_rules() -> tuple[Rule, ...]:
@@ -90,57 +99,67 @@ def _pattern_rules() -> tuple[Rule, ...]:
             r"\b(?:/[^\s<>\"]*[^\s<>\".,;:!?)\]])?",
             "[URL]",
         ),
-        Rule(
-            "DATE_OF_BIRTH",
-            r"(?i)\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]?\s*" + _DATE,
-            "[DATE_OF_BIRTH]",
-        ),
-        Rule("NI_NUMBER", r"(?i)\b[a-z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[a-d]\b", "[NI_NUMBER]"),
-        Rule(
-            "REFERENCE",
-            r"(?i)\b(log|incident|crime\s+ref(?:erence)?|crime\s+(?:number|no)|ref(?:erence)?|cad|occurrence|urn)"
-            r"(\s*(?:no\.?|number|#)?\s*[:\-]?\s*)[a-z]{0,4}[/\-]?\d[\d/\-]{2,}(?:\s+of\s+\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?)?",
-            r"\1\2[REFERENCE]",
-        ),
-        Rule(
-            "PHONE",
-            r"(?:(?:\+|\b00)\s?44\s?(?:\(0\)\s?)?0?|\(0|\b0)(?:\d[ \t\-)]{0,2}){8,9}\d\b",
-            "[PHONE]",
-        ),
-        Rule(  # a local number without its area code, only when introduced as a number
-            "PHONE",
-            r"(?i)\b(tel|telephone|phone|mob|mobile|contact\s+number|call\s+back\s+on|ring\s+on)(\.?\s*(?:no\.?|number)?\s*[:\-]?\s*)\d[\d \-]{4,}\d\b",
-            r"\1\2[PHONE]",
-        ),
-        Rule(
-            "POSTCODE",
-            r"\b[A-Za-z]{1,2}\d[A-Za-z\d]?\s{0,2}\d(?:[ABD-HJLNP-UW-Z]{2}|" + _INWARD_LOWER + r")\b",
-            "[POSTCODE]",
-        ),
-        Rule("VEHICLE_REG", r"(?i)\b[a-z]{2}\d{2}\s?[a-z]{3}\b", "[VEHICLE_REG]"),  # current, since 2001
-        # Prefix (1983-2001); spaced ones starting A, B or M are left alone: they read as road numbers
-        # ("A34 AND", "M6 JCT") in notes typed in capitals.
-        Rule(
-            "VEHICLE_REG",
-            r"\b[C-HJ-LN-PR-Y]\d{1,3}\s[A-Z]{3}\b|\b[A-HJ-NP-Y]\d{1,3}[A-Z]{3}\b",
-            "[VEHICLE_REG]",
-        ),
-        Rule("VEHICLE_REG", r"\b[A-Z]{3}\s?\d{1,3}\s?[A-HJ-NP-Y]\b", "[VEHICLE_REG]"),  # suffix, 1963-1983
-        Rule(
-            "ADDRESS",
-            r"(?:(?i:\b(?:flat|apartment|apt|unit)\s*\d+[a-z]?),?\s+)?\b"
-            + _HOUSE_NUMBER
-            + r",?\s+(?:"
-            + WORD
-            + r"\s+){1,3}(?i:"
-            + suffixes
-            + r")\b",
-            "[ADDRESS]",
-        ),
-        Rule("ADDRESS", r"\b" + _HOUSE_NUMBER + r"\s+[a-z]{3,}\s+(?:" + lower_suffixes + r")\b", "[ADDRESS]"),
-        Rule("ADDRESS", r"(?i)\b(?:flat|apartment|apt)\s*\d+[a-z]?\b", "[ADDRESS]"),
-        Rule(
-            "ADDRESS", r"(?i)\b(at|from|outside|to|of)\s+(?:number|no\.?)\s*\d{1,4}[a-z]?\b", r"\1 [ADDRESS]"
+        *_needing_digits(
+            Rule(
+                "DATE_OF_BIRTH",
+                r"(?i)\b(?:d\.?o\.?b\.?|date\s+of\s+birth|born(?:\s+on)?)\s*[:\-]?\s*" + _DATE,
+                "[DATE_OF_BIRTH]",
+            ),
+            Rule("NI_NUMBER", r"(?i)\b[a-z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[a-d]\b", "[NI_NUMBER]"),
+            Rule(
+                "REFERENCE",
+                r"(?i)\b(log|incident|crime\s+ref(?:erence)?|crime\s+(?:number|no)|ref(?:erence)?|cad|occurrence|urn)"
+                r"(\s*(?:no\.?|number|#)?\s*[:\-]?\s*)[a-z]{0,4}[/\-]?\d[\d/\-]{2,}(?:\s+of\s+\d{1,2}[/.\-]\d{1,2}(?:[/.\-]\d{2,4})?)?",
+                r"\1\2[REFERENCE]",
+            ),
+            Rule(
+                "PHONE",
+                r"(?:(?:\+|\b00)\s?44\s?(?:\(0\)\s?)?0?|\(0|\b0)(?:\d[ \t\-)]{0,2}){8,9}\d\b",
+                "[PHONE]",
+            ),
+            Rule(  # a local number without its area code, only when introduced as a number
+                "PHONE",
+                r"(?i)\b(tel|telephone|phone|mob|mobile|contact\s+number|call\s+back\s+on|ring\s+on)(\.?\s*(?:no\.?|number)?\s*[:\-]?\s*)\d[\d \-]{4,}\d\b",
+                r"\1\2[PHONE]",
+            ),
+            Rule(
+                "POSTCODE",
+                r"\b[A-Za-z]{1,2}\d[A-Za-z\d]?\s{0,2}\d(?:[ABD-HJLNP-UW-Z]{2}|" + _INWARD_LOWER + r")\b",
+                "[POSTCODE]",
+            ),
+            Rule("VEHICLE_REG", r"(?i)\b[a-z]{2}\d{2}\s?[a-z]{3}\b", "[VEHICLE_REG]"),  # current, since 2001
+            # Prefix (1983-2001); spaced ones starting A, B or M are left alone: they read as road numbers
+            # ("A34 AND", "M6 JCT") in notes typed in capitals.
+            Rule(
+                "VEHICLE_REG",
+                r"\b[C-HJ-LN-PR-Y]\d{1,3}\s[A-Z]{3}\b|\b[A-HJ-NP-Y]\d{1,3}[A-Z]{3}\b",
+                "[VEHICLE_REG]",
+            ),
+            Rule(
+                "VEHICLE_REG", r"\b[A-Z]{3}\s?\d{1,3}\s?[A-HJ-NP-Y]\b", "[VEHICLE_REG]"
+            ),  # suffix, 1963-1983
+            Rule(
+                "ADDRESS",
+                r"(?:(?i:\b(?:flat|apartment|apt|unit)\s*\d+[a-z]?),?\s+)?\b"
+                + _HOUSE_NUMBER
+                + r",?\s+(?:"
+                + WORD
+                + r"\s+){1,3}(?i:"
+                + suffixes
+                + r")\b",
+                "[ADDRESS]",
+            ),
+            Rule(
+                "ADDRESS",
+                r"\b" + _HOUSE_NUMBER + r"\s+[a-z]{3,}\s+(?:" + lower_suffixes + r")\b",
+                "[ADDRESS]",
+            ),
+            Rule("ADDRESS", r"(?i)\b(?:flat|apartment|apt)\s*\d+[a-z]?\b", "[ADDRESS]"),
+            Rule(
+                "ADDRESS",
+                r"(?i)\b(at|from|outside|to|of)\s+(?:number|no\.?)\s*\d{1,4}[a-z]?\b",
+                r"\1 [ADDRESS]",
+            ),
         ),
     )
 
@@ -156,6 +175,7 @@ def _name_rules(first_names: frozenset[str], not_names: frozenset[str]) -> tuple
             "COLLAR_NUMBER",
             r"(?i)\b(pcso|pc|psi|dc|ds|sc|sgt|insp)\.?\s*(?:no\.?\s*)?\d{3,5}\b",
             r"\1 [COLLAR_NUMBER]",
+            needs_digit=True,
         ),
         Rule(
             "NAME",
@@ -184,6 +204,30 @@ def _name_rules(first_names: frozenset[str], not_names: frozenset[str]) -> tuple
         rules.append(Rule("NAME", r"((?i:\b(?:" + triggers + r"))\s+)(?i:" + names + r")\b", r"\1[NAME]"))
     rules.append(Rule(None, _P, ""))
     return tuple(rules)
+
+
+def _apply(rule: Rule, texts: pa.Array, counts: dict[Kind, int]) -> pa.Array:
+    if rule.kind is not None:
+        found = pc.sum(pc.count_substring_regex(texts, rule.pattern)).as_py()
+        if not found:
+            return texts
+        counts[rule.kind] += int(found)
+    if rule.pattern == _P and not rule.replacement:  # the protection mark removed: no regex needed
+        return pc.replace_substring(texts, PROTECT, "")
+    return pc.replace_substring_regex(texts, rule.pattern, rule.replacement)
+
+
+def _apply_where_digits(rules: Sequence[Rule], texts: pa.Array, counts: dict[Kind, int]) -> pa.Array:
+    """The rules run on the texts holding a digit, the others left as they are (no rule could change
+    them, and no rule adds a digit); with no such text, no pattern is even compiled."""
+    digits = pc.fill_null(pc.match_substring_regex(texts, "[0-9]"), False)
+    if not pc.any(digits).as_py():
+        return texts
+    every = pc.all(digits).as_py()
+    part = texts if every else pc.filter(texts, digits)
+    for rule in rules:
+        part = _apply(rule, part, counts)
+    return part if every else pc.replace_with_mask(texts, digits, part)
 
 
 @dataclass(frozen=True)
@@ -216,15 +260,19 @@ class Scrubber:
     ) -> tuple[pa.Array | pa.ChunkedArray, dict[Kind, int]]:
         """Scrub an Arrow string array; nulls stay null."""
         counts: dict[Kind, int] = dict.fromkeys(KINDS, 0)
-        current = pc.replace_substring(texts, PROTECT, "")
-        for rule in self.rules:
-            if rule.kind is not None:
-                found = pc.sum(pc.count_substring_regex(current, rule.pattern)).as_py()
-                if not found:
-                    continue
-                counts[rule.kind] += int(found)
-            current = pc.replace_substring_regex(current, rule.pattern, rule.replacement)
-        return current, counts
+        chunked = isinstance(texts, pa.ChunkedArray)
+        current = pc.replace_substring(texts.combine_chunks() if chunked else texts, PROTECT, "")
+        start = 0
+        while start < len(self.rules):
+            end = start + 1
+            if not self.rules[start].needs_digit:
+                current = _apply(self.rules[start], current, counts)
+            else:  # a run of rules that only change texts with a digit: run them on those texts alone
+                while end < len(self.rules) and self.rules[end].needs_digit:
+                    end += 1
+                current = _apply_where_digits(self.rules[start:end], current, counts)
+            start = end
+        return (pa.chunked_array([current]) if chunked else current), counts
 
     def scrub(self, texts: pd.Series) -> ScrubResult:
         """Scrub a column of free text; the result keeps the input's index and name."""

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from emulator.demo.force import Force, generate_force
@@ -251,3 +254,37 @@ def test_no_detail_the_demo_force_plants_survives(demo_force: Force, first_names
             assert not set(name.split()) & set(text.replace(".", " ").replace(",", " ").split())
     assert result.rows_scrubbed == len(holding)  # and nothing else in the demo text was touched
     assert all(result.counts[kind] for kind in ("NAME", "PHONE", "EMAIL", "POSTCODE", "VEHICLE_REG"))
+
+
+def every_rule_on_every_text(scrubber: Scrubber, texts: pa.Array) -> tuple[list[str | None], dict[str, int]]:
+    """The rules as written, with none of scrub_arrow's shortcuts: the reference it must equal."""
+    counts = dict.fromkeys(KINDS, 0)
+    current = pc.replace_substring(texts, PROTECT, "")
+    for rule in scrubber.rules:
+        if rule.kind is not None:
+            counts[rule.kind] += pc.sum(pc.count_substring_regex(current, rule.pattern)).as_py() or 0
+        current = pc.replace_substring_regex(current, rule.pattern, rule.replacement)
+    return current.to_pylist(), counts
+
+
+@pytest.mark.parametrize("first_names", ["bundled", "none"])
+def test_the_shortcuts_change_no_text_and_no_count(demo_force: Force, first_names: str) -> None:
+    """Rules that need a digit run only on texts with one, and none at all when no text has one."""
+    scrubber = Scrubber() if first_names == "bundled" else Scrubber(first_names=frozenset())
+    texts = [*demo_free_text(demo_force), None, "", "no digits here, Mr Smith", f"{PROTECT}12 High St"]
+    for sample in (texts, [text for text in texts if not text or not any(c.isdigit() for c in text)]):
+        array = pa.array(sample, pa.string())
+        cleaned, counts = scrubber.scrub_arrow(array)
+        assert (cleaned.to_pylist(), counts) == every_rule_on_every_text(scrubber, array)
+    assert any(rule.needs_digit for rule in scrubber.rules)
+
+
+def test_rules_that_need_a_digit_say_so_in_their_pattern() -> None:
+    """A guard on the marking: each marked rule's pattern has a digit class every match must use, and
+    its replacement adds no digit (the reasoning is on Rule.needs_digit)."""
+    for rule in Scrubber().rules:
+        if rule.needs_digit:
+            written = re.sub(
+                r"\\[0-9]", "", rule.replacement
+            )  # group references (\1) add no text of their own
+            assert r"\d" in rule.pattern and not any(c.isdigit() for c in written), rule.kind
