@@ -77,8 +77,9 @@ class ModelError(CetkError):
 
 class ServiceAnswer(CetkError):
     """What a service said about a request that failed: its HTTP status, its own error code, and its id
-    for the request (for a support ticket). A base shared by both, so a refusal (a PublishError) carries the same fields
-    as a ConnectorError without becoming one: `except ConnectorError` retry paths must not catch it."""
+    for the request (for a support ticket). Declared once for ConnectorError and RequestRefusedError, so a
+    refusal (a PublishError) carries the same fields without being a ConnectorError, which retry paths
+    catch as transient."""
 
     def __init__(
         self,
