@@ -9,7 +9,6 @@ list's files and records them in the sync state in the crash-safe order of docs/
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -24,6 +23,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from config.settings import Paths
+from connectors.durable_files import (
+    file_sha256,
+    fsync_directory,
+    fsync_file,
+    replace_durably,
+)
 from connectors.snapshot_merge import (
     ORDER_COLUMNS,
     SPILL_BATCH_ROWS,
@@ -44,9 +49,7 @@ from powerbi_dataset.schema import Table
 STAGED_SUFFIX = ".parquet"
 ROW_GROUP_ROWS = 65_536  # rows per Parquet row group of a staged file
 SPILL_ROWS = 16_384  # rows (and drops) a writer buffers before it spills them to a sorted run on disk
-PRIVATE_FILE_MODE = 0o600  # staged rows are minimised but still personal (pseudonyms, consented answers)
 PRIVATE_DIR_MODE = 0o700
-HASH_CHUNK_BYTES = 1 << 20
 ABSENT = "absent"  # the hash the state records for a file that is not there (an emptied quarantine)
 QUARANTINE_PREFIX = "quarantine/"  # state names of quarantine files; they are renamed after staged tables
 # Fixed, so the same rows give the same bytes; pyarrow writes no timestamp into Parquet metadata.
@@ -72,18 +75,6 @@ def dictionary_columns(table: Table) -> list[str]:
 
 def staged_path(staging_dir: Path, table: str) -> Path:
     return staging_dir / f"{table}{STAGED_SUFFIX}"
-
-
-def file_sha256(path: Path) -> str | None:
-    """sha256 of a file's bytes, read in chunks; None when there is no file."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(HASH_CHUNK_BYTES):
-                digest.update(chunk)
-    except FileNotFoundError:
-        return None
-    return digest.hexdigest()
 
 
 def current_sha256(paths: Paths) -> Callable[[str], str]:
@@ -344,28 +335,6 @@ def remove_leftovers(staging_dir: Path) -> list[Path]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
-
-
-def replace_durably(temporary: Path, path: Path) -> None:
-    os.chmod(temporary, PRIVATE_FILE_MODE)
-    os.replace(temporary, path)
-    fsync_directory(path.parent)
-
-
-def fsync_file(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDWR)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _conform(rows: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:
