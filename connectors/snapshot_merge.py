@@ -1,12 +1,13 @@
 """A streamed, key-ordered merge of sorted runs of rows, for staging (memory: a few batches per run).
 
 Every row carries a generation (0 for the previous snapshot, then one per `add`/`drop` call of the
-writer), a sequence number and a drop flag: a drop is a row too (a tombstone: the `replace_by` value, every
-other column null), spilled and merged like the others, so the writer holds no set of dropped values. Rows are grouped by the `replace_by` column (the source item: a fact's
-key, a bridge's parent): in each group only the rows of the newest generation survive, so a changed item
-replaces all its earlier rows (a bridge parent's whole set); among equal keys of one generation the last
-row wins; a drop of a value at generation g removes its rows older than g (a tombstone of the newest
-generation leaves its group empty; tombstones are never written). Output is sorted by
+writer), a sequence number and a drop flag: a drop is a row too (a tombstone: the `replace_by` value,
+every other column null), spilled and merged like the others, so the writer holds no set of dropped
+values. Rows are grouped by the `replace_by` column (the source item: a fact's key, a bridge's parent):
+in each group only the rows of the newest generation survive, so a changed item replaces all its earlier
+rows (a bridge parent's whole set); among equal keys of one generation the last row wins; a drop of a
+value at generation g removes its rows older than g (a tombstone of the newest generation leaves its
+group empty; tombstones are never written). Output is sorted by
 (length of replace_by, replace_by, rest of the key), so equal content gives equal rows in equal order;
 the length first makes "sp:{list}:9" sort before "sp:{list}:10", the order a list is read in, so runs
 arrive already sorted and a merge step mostly takes rows from one run without sorting them again.
