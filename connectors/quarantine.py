@@ -22,6 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from connectors.durable_files import file_sha256, fsync_file
 from connectors.safe_csv import write_csv
 from connectors.staging import (
     ABSENT,
@@ -30,8 +31,6 @@ from connectors.staging import (
     WRITER_OPTIONS,
     PreparedSnapshot,
     dictionary_columns,
-    file_sha256,
-    fsync_file,
 )
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.model import DATASET

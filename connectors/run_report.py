@@ -20,9 +20,10 @@ from typing import Any, Protocol
 
 from config.logs import redact as redact_patterns
 from config.settings import Paths
+from connectors.durable_files import replace_durably
 from connectors.quarantine import QuarantineFiles
 from connectors.run_lock import LOCK_FILE_NAME, RunLock
-from connectors.staging import PreparedSnapshot, current_sha256, remove_leftovers, replace_durably
+from connectors.staging import PreparedSnapshot, current_sha256, remove_leftovers
 from connectors.sync_records import RunCounts, RunError, RunStatus, TableCounts
 from connectors.sync_state import STATE_FILE_NAME, SyncState, utc_now
 

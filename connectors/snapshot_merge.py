@@ -1,10 +1,13 @@
 """A streamed, key-ordered merge of sorted runs of rows, for staging (memory: a few batches per run).
 
 Every row carries a generation (0 for the previous snapshot, then one per `add`/`drop` call of the
-writer) and a sequence number. Rows are grouped by the `replace_by` column (the source item: a fact's
-key, a bridge's parent): in each group only the rows of the newest generation survive, so a changed item
-replaces all its earlier rows (a bridge parent's whole set); among equal keys of one generation the last
-row wins; a drop of a value at generation g removes its rows older than g. Output is sorted by
+writer), a sequence number and a drop flag: a drop is a row too (a tombstone: the `replace_by` value,
+every other column null), spilled and merged like the others, so the writer holds no set of dropped
+values. Rows are grouped by the `replace_by` column (the source item: a fact's key, a bridge's parent):
+in each group only the rows of the newest generation survive, so a changed item replaces all its earlier
+rows (a bridge parent's whole set); among equal keys of one generation the last row wins; a drop of a
+value at generation g removes its rows older than g (a tombstone of the newest generation leaves its
+group empty; tombstones are never written). Output is sorted by
 (length of replace_by, replace_by, rest of the key), so equal content gives equal rows in equal order;
 the length first makes "sp:{list}:9" sort before "sp:{list}:10", the order a list is read in, so runs
 arrive already sorted and a merge step mostly takes rows from one run without sorting them again.
@@ -13,7 +16,7 @@ arrive already sorted and a merge step mostly takes rows from one run without so
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +28,9 @@ import pyarrow.compute as pc
 GENERATION = "__cetk_generation"
 SEQUENCE = "__cetk_sequence"
 LENGTH = "__cetk_length"
-ORDER_COLUMNS = (GENERATION, SEQUENCE, LENGTH)  # added for the merge, never written to a staged file
-SPILL_BATCH_ROWS = 1_024  # rows a run's reader holds at a time
+DROPPED = "__cetk_dropped"
+ORDER_COLUMNS = (GENERATION, SEQUENCE, LENGTH, DROPPED)  # added for the merge, never written to a staged file
+SPILL_BATCH_ROWS = 1_024  # rows a run's reader holds at a time: a merge step holds at most this per run
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,24 @@ class MergeOrder:
         return [(name, "ascending") for name in (*self.compare_columns, GENERATION, SEQUENCE)]
 
 
-def with_order_columns(table: pa.Table, order: MergeOrder, generation: int, first_sequence: int) -> pa.Table:
+def spill_schema(schema: pa.Schema) -> pa.Schema:
+    """The staged schema with every column nullable: a tombstone holds only its `replace_by` value."""
+    return pa.schema([field.with_nullable(True) for field in schema], metadata=schema.metadata)
+
+
+def tombstones(schema: pa.Schema, order: MergeOrder, values: pa.Array) -> pa.Table:
+    """Drop rows of `values` in the spill schema (order columns not yet added)."""
+    count = len(values)
+    columns = [
+        values.cast(field.type) if field.name == order.replace_by else pa.nulls(count, field.type)
+        for field in schema
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def with_order_columns(
+    table: pa.Table, order: MergeOrder, generation: int, first_sequence: int, *, dropped: bool = False
+) -> pa.Table:
     rows = table.num_rows
     lead = table.column(order.replace_by)
     if pa.types.is_string(lead.type) or pa.types.is_large_string(lead.type):
@@ -59,7 +80,8 @@ def with_order_columns(table: pa.Table, order: MergeOrder, generation: int, firs
         length = pa.array(np.zeros(rows, dtype=np.int64))
     table = table.append_column(GENERATION, pa.array(np.full(rows, generation, dtype=np.int64)))
     sequence = np.arange(first_sequence, first_sequence + rows, dtype=np.int64)
-    return table.append_column(SEQUENCE, pa.array(sequence)).append_column(LENGTH, length)
+    table = table.append_column(SEQUENCE, pa.array(sequence)).append_column(LENGTH, length)
+    return table.append_column(DROPPED, pa.array(np.full(rows, dropped, dtype=bool)))
 
 
 def sort_rows(table: pa.Table, order: MergeOrder) -> pa.Table:
@@ -131,9 +153,7 @@ class _Cursor:
         return taken
 
 
-def iter_merged(
-    runs: Sequence[Iterator[pa.Table]], order: MergeOrder, drops: Mapping[Any, int]
-) -> Iterator[pa.Table]:
+def iter_merged(runs: Sequence[Iterator[pa.Table]], order: MergeOrder) -> Iterator[pa.Table]:
     """The rows of sorted runs in key order, resolved as the module docstring says (order columns kept)."""
     cursors = [_Cursor(run, order) for run in runs]
     tail: pa.Table | None = None
@@ -155,9 +175,9 @@ def iter_merged(
         split = _last_group_start(step, order.replace_by)
         tail = step.slice(split) if split < step.num_rows else None
         if split:
-            yield _resolve(step.slice(0, split), order, drops)
+            yield _resolve(step.slice(0, split), order)
     if tail is not None:
-        yield _resolve(tail, order, drops)
+        yield _resolve(tail, order)
 
 
 def _last_group_start(table: pa.Table, column: str) -> int:
@@ -178,12 +198,13 @@ def _equal_to_next(column: pa.ChunkedArray) -> np.ndarray[Any, np.dtype[np.bool_
     return np.asarray(pc.or_(equal, both_null).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def _resolve(table: pa.Table, order: MergeOrder, drops: Mapping[Any, int]) -> pa.Table:
+def _resolve(table: pa.Table, order: MergeOrder) -> pa.Table:
+    """One merge step's rows (whole replace_by groups, in order): the surviving rows, tombstones removed."""
     rows = table.num_rows
     if rows == 0:
         return table
     generation = table.column(GENERATION).to_numpy()
-    keep = np.ones(rows, dtype=bool)
+    keep = ~np.asarray(table.column(DROPPED).to_numpy(), dtype=bool)
     if rows > 1:
         starts = np.flatnonzero(np.concatenate(([True], ~_equal_to_next(table.column(order.replace_by)))))
         newest = np.maximum.reduceat(generation, starts)
@@ -192,12 +213,4 @@ def _resolve(table: pa.Table, order: MergeOrder, drops: Mapping[Any, int]) -> pa
         for name in order.sort_columns:
             same_key &= _equal_to_next(table.column(name))
         keep[:-1] &= ~same_key  # equal keys of one generation: the last (highest sequence) wins
-    if drops:
-        column = table.column(order.replace_by)
-        dropped = pa.array(list(drops), type=column.type)
-        generations = np.array(list(drops.values()), dtype=np.int64)
-        found = pc.index_in(column, value_set=dropped)
-        hit = np.asarray(pc.is_valid(found).to_numpy(zero_copy_only=False), dtype=bool)
-        positions = pc.fill_null(found, 0).to_numpy(zero_copy_only=False)
-        keep &= ~(hit & (generation < generations[positions]))
     return table if keep.all() else table.filter(pa.array(keep))

@@ -9,7 +9,6 @@ list's files and records them in the sync state in the crash-safe order of docs/
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -20,15 +19,24 @@ from types import TracebackType
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from config.settings import Paths
+from connectors.durable_files import (
+    file_sha256,
+    fsync_directory,
+    fsync_file,
+    replace_durably,
+)
 from connectors.snapshot_merge import (
     ORDER_COLUMNS,
     SPILL_BATCH_ROWS,
     MergeOrder,
     iter_merged,
     iter_run,
+    spill_schema,
+    tombstones,
     with_order_columns,
     write_run,
 )
@@ -39,10 +47,9 @@ from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.schema import Table
 
 STAGED_SUFFIX = ".parquet"
-ROW_GROUP_ROWS = 65_536  # rows per Parquet row group: the unit of memory when merging
-PRIVATE_FILE_MODE = 0o600  # staged rows are minimised but still personal (pseudonyms, consented answers)
+ROW_GROUP_ROWS = 65_536  # rows per Parquet row group of a staged file
+SPILL_ROWS = 16_384  # rows (and drops) a writer buffers before it spills them to a sorted run on disk
 PRIVATE_DIR_MODE = 0o700
-HASH_CHUNK_BYTES = 1 << 20
 ABSENT = "absent"  # the hash the state records for a file that is not there (an emptied quarantine)
 QUARANTINE_PREFIX = "quarantine/"  # state names of quarantine files; they are renamed after staged tables
 # Fixed, so the same rows give the same bytes; pyarrow writes no timestamp into Parquet metadata.
@@ -68,18 +75,6 @@ def dictionary_columns(table: Table) -> list[str]:
 
 def staged_path(staging_dir: Path, table: str) -> Path:
     return staging_dir / f"{table}{STAGED_SUFFIX}"
-
-
-def file_sha256(path: Path) -> str | None:
-    """sha256 of a file's bytes, read in chunks; None when there is no file."""
-    digest = hashlib.sha256()
-    try:
-        with open(path, "rb") as handle:
-            while chunk := handle.read(HASH_CHUNK_BYTES):
-                digest.update(chunk)
-    except FileNotFoundError:
-        return None
-    return digest.hexdigest()
 
 
 def current_sha256(paths: Paths) -> Callable[[str], str]:
@@ -130,7 +125,11 @@ class PreparedSnapshot:
 class StagedTableWriter:
     """Writes one staged table: a whole new snapshot (`incremental=False`), or the previous snapshot
     merged with changed rows and dropped items. A later `add` of a `replace_by` value (the item: the key
-    of a fact, the parent of a bridge) supersedes every earlier row of it; `drop` removes an item."""
+    of a fact, the parent of a bridge) supersedes every earlier row of it; `drop` removes an item.
+
+    Memory is bounded by `spill_rows` and `row_group_rows`, not by the table: rows and drops (as tombstone
+    rows) are buffered up to `spill_rows`, then spilled to a sorted run on disk; `prepare()` merges the runs a few
+    batches at a time (connectors/snapshot_merge.py)."""
 
     def __init__(
         self,
@@ -140,13 +139,16 @@ class StagedTableWriter:
         incremental: bool,
         replace_by: str | None = None,
         row_group_rows: int = ROW_GROUP_ROWS,
+        spill_rows: int | None = None,
     ) -> None:
         self.table = table
         self.path = staged_path(staging_dir, table.name)
         self.schema = arrow_schema(table, "staging")
+        self._spill_schema = spill_schema(self.schema)
         self.order = MergeOrder.for_key(table.key, replace_by)
         self.incremental = incremental
         self.row_group_rows = row_group_rows
+        self.spill_rows = spill_rows or min(row_group_rows, SPILL_ROWS)
         staging_dir.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
         self._spill_dir = Path(tempfile.mkdtemp(dir=staging_dir, prefix=f".spill-{table.name}-"))
         self._buffer: list[pa.Table] = []
@@ -154,7 +156,6 @@ class StagedTableWriter:
         self._runs: list[Path] = []
         self._generation = 0
         self._sequence = 0
-        self._drops: dict[Any, int] = {}
         self._temporary: Path | None = None
         self.rows_added = 0
 
@@ -165,25 +166,46 @@ class StagedTableWriter:
         table = _conform(rows, self.schema)
         if table.num_rows == 0:
             return
+        self.rows_added += table.num_rows
+        self._buffer_rows(table.cast(self._spill_schema), dropped=False)
+
+    def drop(self, values: Iterable[Any] | pa.Array | pa.ChunkedArray) -> None:
+        """Items gone (deleted at source, or a bridge parent now without rows): their rows so far go."""
+        if not isinstance(values, pa.Array | pa.ChunkedArray):
+            values = pa.array(list(values), type=self._spill_schema.field(self.order.replace_by).type)
+        if len(values) == 0:
+            return
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        self._buffer_rows(tombstones(self._spill_schema, self.order, values), dropped=True)
+
+    def replace_items(
+        self, items: Iterable[Any] | pa.Array | pa.ChunkedArray, rows: pa.RecordBatch | pa.Table
+    ) -> None:
+        """`rows` are now the whole set of rows of `items` (a bridge's rows of a page's items, which may be
+        none): earlier rows of those items go. Only the items without a row in `rows` need a drop; the
+        others are replaced by their newer generation."""
+        table = _conform(rows, self.schema)
+        if not isinstance(items, pa.Array | pa.ChunkedArray):
+            items = pa.array(list(items), type=self.schema.field(self.order.replace_by).type)
+        present = pc.is_in(items, value_set=table.column(self.order.replace_by).combine_chunks())
+        self.drop(items.filter(pc.invert(present)))
+        self.add(table)
+
+    def _buffer_rows(self, table: pa.Table, *, dropped: bool) -> None:
         self._generation += 1
-        self._buffer.append(with_order_columns(table, self.order, self._generation, self._sequence))
+        ordered = with_order_columns(table, self.order, self._generation, self._sequence, dropped=dropped)
+        self._buffer.append(ordered)
         self._sequence += table.num_rows
         self._buffered_rows += table.num_rows
-        self.rows_added += table.num_rows
-        if self._buffered_rows >= self.row_group_rows:
+        if self._buffered_rows >= self.spill_rows:
             self._spill()
-
-    def drop(self, values: Iterable[Any]) -> None:
-        """Items gone (deleted at source, or a bridge parent now without rows): their rows so far go."""
-        self._generation += 1
-        for value in values:
-            self._drops[value] = self._generation
 
     def prepare(self) -> PreparedSnapshot:
         """Merge into a temporary file beside the staged one (fsynced), unless nothing changes."""
         self._spill()
         current = file_sha256(self.path)
-        if self.incremental and current is not None and not self._runs and not self._drops:
+        if self.incremental and current is not None and not self._runs:
             self.close()
             return PreparedSnapshot(self.table.name, self.path, None, current, _row_count(self.path))
         runs = [iter_run(path) for path in self._runs]
@@ -192,7 +214,7 @@ class StagedTableWriter:
         descriptor, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         os.close(descriptor)
         self._temporary = temporary = Path(name)
-        rows = self._write(temporary, iter_merged(runs, self.order, self._drops))
+        rows = self._write(temporary, iter_merged(runs, self.order))
         digest = file_sha256(temporary)
         assert digest is not None
         if digest != current:
@@ -233,7 +255,7 @@ class StagedTableWriter:
                 hint="the model changed since it was staged: run `cetk sync --full` to restage every table",
             )
         for batch in parquet.iter_batches(batch_size=SPILL_BATCH_ROWS):
-            yield with_order_columns(_conform(batch, self.schema), self.order, 0, 0)
+            yield with_order_columns(_conform(batch, self.schema).cast(self._spill_schema), self.order, 0, 0)
 
     def _write(self, path: Path, merged: Iterator[pa.Table]) -> int:
         rows = 0
@@ -242,7 +264,7 @@ class StagedTableWriter:
         options = {**WRITER_OPTIONS, "use_dictionary": dictionary_columns(self.table)}
         with pq.ParquetWriter(path, self.schema, **options) as writer:
             for part in merged:
-                pending.append(part.drop_columns(list(ORDER_COLUMNS)))
+                pending.append(part.drop_columns(list(ORDER_COLUMNS)).cast(self.schema))
                 pending_rows += part.num_rows
                 while pending_rows >= self.row_group_rows:
                     whole = pa.concat_tables(pending)
@@ -313,28 +335,6 @@ def remove_leftovers(staging_dir: Path) -> list[Path]:
             path.unlink(missing_ok=True)
             removed.append(path)
     return removed
-
-
-def replace_durably(temporary: Path, path: Path) -> None:
-    os.chmod(temporary, PRIVATE_FILE_MODE)
-    os.replace(temporary, path)
-    fsync_directory(path.parent)
-
-
-def fsync_file(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDWR)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-def fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _conform(rows: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:

@@ -7,7 +7,7 @@ messages (docs/sync.md, "Staging, state and quarantine").
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -136,9 +136,15 @@ class ListCommit:
     list_id: str
     delta_link: str | None = None
     modified_cursor: str | None = None  # ISO 8601 UTC, for reads filtered on Modified (R11, R12)
-    item_keys: Mapping[str, str] = field(default_factory=dict)
+    # item id -> key, as a mapping or as pairs that can be iterated again (connectors/item_key_log.py:
+    # a full read of a large list keeps them on disk, not in a dict)
+    item_keys: Mapping[str, str] | Iterable[tuple[str, str]] = field(default_factory=dict)
     deleted_item_ids: tuple[str, ...] = ()
     replace_item_keys: bool = False  # a full read: the list's key map is replaced, not merged
+
+    def item_key_pairs(self) -> Iterable[tuple[str, str]]:
+        keys = self.item_keys
+        return keys.items() if isinstance(keys, Mapping) else keys
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,13 @@ import datetime as dt
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from connectors.sync_cursor import FUTURE_CURSOR_TOLERANCE, future_cursor_warning
 from connectors.sync_database import connect_checked, create, move_aside
 from connectors.sync_ledger import Ledger
 from connectors.sync_records import ListCommit, Recovery, RunCounts, RunError, RunRecord, RunStatus
@@ -27,9 +28,11 @@ from errors import StateError
 
 STATE_FILE_NAME = "sync-state.sqlite3"
 PRIVATE_DIR_MODE = 0o700
-FUTURE_CURSOR_TOLERANCE = dt.timedelta(minutes=5)  # clock skew between this machine and SharePoint
 
 log = logging.getLogger(__name__)
+
+__all__ = ["FUTURE_CURSOR_TOLERANCE", "STATE_FILE_NAME", "SyncState", "future_cursor_warning", "utc_now"]
+LOOKUP_CHUNK = 500  # item ids per query of item_keys_of (under SQLite's limit on bound parameters)
 
 CURSOR_STATE = ("lists", "snapshots", "item_keys", "pending_lists", "pending_snapshots", "pending_item_keys")
 
@@ -116,6 +119,19 @@ class SyncState:
             "SELECT item_id, canonical_key FROM item_keys WHERE list_id = ? ORDER BY item_id", (list_id,)
         )
         return dict(rows.fetchall())
+
+    def item_keys_of(self, list_id: str, item_ids: Sequence[str]) -> dict[str, str]:
+        """item id -> committed canonical key, of the given items only (those the state knows)."""
+        found: dict[str, str] = {}
+        for start in range(0, len(item_ids), LOOKUP_CHUNK):
+            chunk = list(item_ids[start : start + LOOKUP_CHUNK])
+            marks = ", ".join("?" * len(chunk))
+            rows = self._connection.execute(
+                f"SELECT item_id, canonical_key FROM item_keys WHERE list_id = ? AND item_id IN ({marks})",
+                (list_id, *chunk),
+            )
+            found.update(rows.fetchall())
+        return found
 
     def snapshot_sha256(self, table: str) -> str | None:
         row = self._one("SELECT sha256 FROM snapshots WHERE table_name = ?", table)
@@ -232,7 +248,7 @@ class SyncState:
         )
         db.executemany(
             "INSERT INTO pending_item_keys VALUES (?, ?, ?)",
-            ((list_id, item_id, key) for item_id, key in commit.item_keys.items()),
+            ((list_id, item_id, key) for item_id, key in commit.item_key_pairs()),
         )
 
     def _apply_pending(self, db: sqlite3.Connection, list_id: str) -> None:
@@ -305,31 +321,3 @@ class SyncState:
 
     def _now(self) -> str:
         return self._clock().astimezone(dt.UTC).isoformat()
-
-
-def future_cursor_warning(
-    list_id: str, cursor: str | None, now: dt.datetime, *, tolerance: dt.timedelta = FUTURE_CURSOR_TOLERANCE
-) -> str | None:
-    """R11: a stored Modified cursor later than now (plus clock skew) is logged and returned as a warning.
-
-    The read still starts from it, so it finds nothing (0 records, the run exits 0): the state is never
-    silently rewound, which could re-read months; `cetk sync --full` resets it when the warning is right.
-    """
-    if cursor is None:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(cursor.replace("Z", "+00:00"))
-    except ValueError:
-        message = f"list {list_id}: the stored Modified cursor is not an ISO 8601 date-time"
-    else:
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=dt.UTC)
-        if moment <= now + tolerance:
-            return None
-        message = (
-            f"list {list_id}: the stored Modified cursor {moment.isoformat()} is in the future "
-            f"(now {now.astimezone(dt.UTC).isoformat()}); nothing newer can be read until then "
-            "(run `cetk sync --full` to reset it)"
-        )
-    log.warning("%s", message)
-    return message

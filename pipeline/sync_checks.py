@@ -51,8 +51,10 @@ class Held:
     parts: list[tuple[int, Split]] = field(default_factory=list)
 
     def add(self, split: Split, page: int) -> None:
-        if split.invalid.num_rows:
-            self.parts.append((page, split))
+        if split.invalid.num_rows:  # the valid rows are staged already: not kept (memory)
+            self.parts.append(
+                (page, Split(split.invalid.schema.empty_table(), split.invalid, split.problems))
+            )
 
     def keys(self, column: str) -> set[object]:
         return {value for _page, split in self.parts for value in split.invalid.column(column).to_pylist()}

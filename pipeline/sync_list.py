@@ -25,6 +25,7 @@ from connectors.sync_state import SyncState
 from pipeline.prefetch import ReadAhead
 from pipeline.progress import ListSyncing, OnProgress
 from pipeline.sync_checks import STANDING_CODES, Held, split_page, stored_problems
+from pipeline.sync_keys import RunKeys
 from pipeline.sync_source import Source
 from powerbi_dataset.schema import Dataset, Table
 from transforms.list_columns import LiveList
@@ -58,7 +59,8 @@ class _Tables:
 
     writers: dict[str, StagedTableWriter]
     held: dict[str, Held] = field(default_factory=dict)
-    last_page: dict[Any, int] = field(default_factory=dict)  # item key -> the last page it was on
+    # item key -> the last page it was on, for items with rows held for the quarantine only (bounded by them)
+    last_page: dict[Any, int] = field(default_factory=dict)
     pages: int = 0
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -82,14 +84,12 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
     link = None if full or not source.has_delta else state.delta_link(list_id)
     main = job.dataset.table(mapping.table)
     names = table_names(mapping, job.dataset)
-    known_keys = state.item_keys(list_id)
     with ExitStack() as stack:
         tables = _open(stack, job, names, incremental=link is not None)
+        keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))  # item keys read, on disk
         full_read = link is None
         read = deleted = 0
         new_link: str | None = None
-        changed: dict[str, str] = {}  # item id -> canonical key, of items read this run
-        gone: list[str] = []  # deleted item ids
         cursor = state.modified_cursor(list_id)
         context: NormaliseContext | None = None
         with (
@@ -100,7 +100,8 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
                 if page.full_enumeration and not full_read:  # 410: the saved link expired, read everything
                     stack.close()
                     tables = _open(stack, job, names, incremental=False)
-                    full_read, read, deleted, changed, gone = True, 0, 0, {}, []
+                    keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))
+                    full_read, read, deleted = True, 0, 0
                 new_link = page.delta_link or new_link
                 if not page.items:
                     continue
@@ -109,17 +110,13 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
                 context = context or job.context(list_id, mapping)
                 normalised = normalise_page(page.items, mapping, context, dataset=job.dataset)
                 cursor = _later(cursor, page.items)
-                changed.update(normalised.item_keys)
-                gone.extend(normalised.deleted_item_ids)
-                deleted_keys = [
-                    k for i in normalised.deleted_item_ids if (k := known_keys.get(i)) is not None
-                ]
+                deleted_keys = keys.page(normalised)
                 read += normalised.tables[main.name].num_rows
                 deleted += len(normalised.deleted_item_ids)
                 _stage_page(job, tables, main, normalised.tables, normalised.problems.problems, deleted_keys)
                 job.on_progress(ListSyncing(mapping.display_name, read, full_read))
         if not full_read:
-            _recheck(job, tables, main, names, {*changed.values(), *(known_keys.get(i) for i in gone)})
+            _recheck(job, tables, main, names, keys)
         prepared: list[PreparedSnapshot] = [writer.prepare() for writer in tables.writers.values()]
         held_files = []
         quarantined = 0
@@ -136,8 +133,8 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
             list_id,
             delta_link=new_link if source.has_delta else None,
             modified_cursor=cursor,
-            item_keys=changed,
-            deleted_item_ids=tuple(gone),
+            item_keys=keys.read,
+            deleted_item_ids=tuple(keys.deleted_ids),
             replace_item_keys=full_read,
         )
         commit_list(state, commit, prepared)
@@ -217,27 +214,38 @@ def _stage_page(
     splits = split_page(page_tables, main, problems, dataset=job.dataset, as_of=job.as_of)
     parents = page_tables[main.name].column(main.key[0]).to_pylist()
     tables.pages += 1
+    for (
+        name,
+        split,
+    ) in splits.items():  # items with rows held now: only theirs need a last page (Held.collect)
+        for parent in split.invalid.column(job.dataset.table(name).key[0]).to_pylist():
+            tables.last_page[parent] = tables.pages
     for parent in [*parents, *deleted_keys]:
-        tables.last_page[parent] = tables.pages
+        if parent in tables.last_page:
+            tables.last_page[parent] = tables.pages
     for name, split in splits.items():
         writer = tables.writers[name]
         if name == main.name:
             writer.add(split.valid)
             writer.drop([*split.invalid.column(main.key[0]).to_pylist(), *deleted_keys])
         else:  # a bridge: the page holds each item's whole set of rows, which may now be none
-            writer.drop([*parents, *deleted_keys])
-            writer.add(split.valid)
+            writer.replace_items([*parents, *deleted_keys], split.valid)
         tables.held.setdefault(name, Held()).add(split, tables.pages)
         tables.count(name, read=page_tables[name].num_rows, valid=split.valid.num_rows)
 
 
-def _recheck(job: ListRun, tables: _Tables, main: Table, names: list[str], fresh: set[Any]) -> None:
+def _recheck(job: ListRun, tables: _Tables, main: Table, names: list[str], keys: RunKeys) -> None:
     """Rows held in quarantine by earlier runs, less the items read or deleted in this one (their new
     version replaces them), validated again: those now valid are staged, the rest stay.
 
     A bridge row is checked again only with its parent row (its whole set of rows was held back with
     it); one held for its own fault while its siblings are staged waits for the item to change."""
-    fresh.discard(None)
+    held = {
+        value
+        for name in names
+        for value in job.quarantine.load_quarantined(name).column(job.dataset.table(name).key[0]).to_pylist()
+    }
+    fresh = keys.read_or_deleted(held)  # the held items read or deleted this run: their new version wins
     old = {name: job.quarantine.load_quarantined(name, exclude=fresh) for name in names}
     if not any(rows.num_rows for rows in old.values()):
         return

@@ -352,3 +352,64 @@ def test_a_table_keyed_by_numbers_sorts_by_number(tmp_path: Path) -> None:
         prepared = writer.prepare()
     prepared.publish()
     assert pq.read_table(prepared.path).column("n").to_pylist() == [n for n in range(-50, 150) if n != 7]
+
+
+# --- memory: bounded by the spill size and the merge batch, not by the table ------------------------------------
+
+
+def test_replace_items_gives_items_their_new_sets_and_empties_those_without_rows(tmp_path: Path) -> None:
+    stage(tmp_path, EVENT_OFFICERS, [rows(EVENT_OFFICERS, [1, 2, 3], children=2)])
+    with StagedTableWriter(tmp_path, EVENT_OFFICERS, incremental=True, row_group_rows=ROW_GROUP) as writer:
+        # a page of items 1 and 2: item 1 now has three rows, item 2 none; item 3 was not on the page
+        writer.replace_items([item_key(1), item_key(2)], rows(EVENT_OFFICERS, [1], children=3, version=2))
+        prepared = writer.prepare()
+    prepared.publish()
+    table = pq.read_table(prepared.path)
+    assert keys(table, "event_id") == [item_key(1)] * 3 + [item_key(3)] * 2
+    assert table.column("load_id").to_pylist()[:3] == ["load_id-1-v2"] * 3
+
+
+def test_drops_are_spilled_to_disk_like_rows_not_held_in_memory(tmp_path: Path) -> None:
+    """A drop of many items (a bridge's items without rows, deletions) leaves the writer holding at most
+    `spill_rows` of them; the rest are tombstone rows in sorted runs on disk, applied by the merge."""
+    stage(tmp_path, EVENTS, paged(EVENTS, list(range(1, 1001)), page_rows=100))
+    with StagedTableWriter(tmp_path, EVENTS, incremental=True, row_group_rows=ROW_GROUP) as writer:
+        for start in range(1, 1001, 100):
+            writer.drop([item_key(n) for n in range(start, start + 100) if n % 10])  # keep every tenth
+            assert writer._buffered_rows < writer.spill_rows
+        on_disk = sum(pa.ipc.open_file(path).read_all().num_rows for path in writer._spill_dir.iterdir())
+        assert on_disk + writer._buffered_rows == 900  # every drop is a row, on disk but the last few
+        prepared = writer.prepare()
+    prepared.publish()
+    assert keys(pq.read_table(prepared.path), "event_id") == [item_key(n) for n in range(10, 1001, 10)]
+
+
+def test_each_merge_step_holds_at_most_a_batch_per_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The merge resolves rows in steps of at most one batch per run (plus the one item group carried
+    over): its memory is bounded by the number of runs and the batch size, whatever the table's size."""
+    batch = 5
+    monkeypatch.setattr(merge, "SPILL_BATCH_ROWS", batch)
+    monkeypatch.setattr(staging, "SPILL_BATCH_ROWS", batch)
+    steps: list[int] = []
+    real_resolve = merge._resolve
+
+    def counted(table: pa.Table, order: merge.MergeOrder) -> pa.Table:
+        steps.append(table.num_rows)
+        return real_resolve(table, order)
+
+    monkeypatch.setattr(merge, "_resolve", counted)
+    with StagedTableWriter(tmp_path, EVENT_OFFICERS, incremental=False, row_group_rows=200) as writer:
+        for start in shuffled(range(1, 301, 20), seed=3):
+            writer.replace_items(
+                [item_key(n) for n in range(start, start + 20)],
+                rows(EVENT_OFFICERS, list(range(start, start + 20, 2)), children=3, version=2),
+            )
+        runs = len(list(writer._spill_dir.iterdir())) + 1  # and the rows not yet spilled
+        prepared = writer.prepare()
+    prepared.publish()
+    largest_group = 3 + 1  # an item's rows in one run, and its tombstone or older rows in another
+    assert steps and max(steps) <= runs * batch + largest_group
+    assert sum(steps) >= 150 * 3  # every row went through a step: the steps are many and small
+    assert pq.read_table(prepared.path).num_rows == 150 * 3
