@@ -41,8 +41,9 @@ from pipeline.progress import (
     ignore_progress,
 )
 from pipeline.publish import PublishPlanned, plan_publish, publish, publish_staged
+from pipeline.published import Published, analytics_options, build_published, geography_files
 from pipeline.refresh import powerbi_client, refresh
-from pipeline.report import ReportResult, build_report
+from pipeline.report import ReportResult, build_report, report
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
 from pipeline.sync import SyncPlan, SyncResult, plan_sync, sync
@@ -92,6 +93,11 @@ __all__ = [
     "raise_if_invalid",
     "refresh",
     "build_report",
+    "report",
+    "Published",
+    "analytics_options",
+    "build_published",
+    "geography_files",
     "ReportResult",
     "RefreshPolled",
     "ReportingSource",
