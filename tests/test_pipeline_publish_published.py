@@ -22,7 +22,7 @@ import pytest
 from config.loader import load
 from config.settings import Settings
 from emulator.demo.force import Force
-from errors import SourceFormatError
+from errors import DataRefusedError, SourceFormatError
 from pipeline import analytics_options, build_published, build_report, publish, publish_staged
 from pipeline.published import DEMO_GEOGRAPHY_NOTE
 from powerbi_dataset.model import DATASET
@@ -226,3 +226,19 @@ def test_the_analytics_settings_build_the_options_report_and_publish_use() -> No
         100,
     )
     assert options.evaluation_weeks == 6
+
+
+def test_a_column_the_staged_file_marks_special_category_refuses_the_publish_before_any_request(
+    world: World,
+) -> None:
+    staging = world.stage(demo_force())
+    ccr = pq.read_table(staging / "ccr.parquet")
+    index = ccr.schema.get_field_index("ward_code")
+    marked = ccr.schema.field(index).with_metadata({b"personal": b"special-category"})
+    pq.write_table(ccr.set_column(index, marked, ccr.column(index)), staging / "ccr.parquet")
+    before = len(world.workspace.emu.emulator.request_log)
+
+    with pytest.raises(DataRefusedError, match="ccr.ward_code is special-category data"):
+        world.publish(world.settings())
+
+    assert world.workspace.emu.emulator.request_log[before:] == []
