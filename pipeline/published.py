@@ -24,16 +24,29 @@ from connectors.reference_files import (
     geography_files_in,
     load_geography,
 )
-from connectors.staged_files import read_staged
+from connectors.staged_files import STAGED_SUFFIX, read_staged
 from connectors.staged_read import read_staged_tables
 from powerbi_dataset.boundary import check_boundary
 from powerbi_dataset.model import DATASET
-from transforms.analytics import Analytics, AnalyticsOptions, build_analytics, frames_from_arrow
+from transforms.analytics import (
+    REQUIRED_TABLES,
+    Analytics,
+    AnalyticsOptions,
+    build_analytics,
+    frames_from_arrow,
+)
 from transforms.analytics_arrow import published_arrow
 from transforms.disclosure import DisclosurePolicy
 from transforms.geography import Geography
 
-__all__ = ["DEMO_GEOGRAPHY_NOTE", "Published", "analytics_options", "build_published", "geography_files"]
+__all__ = [
+    "DEMO_GEOGRAPHY_NOTE",
+    "Published",
+    "analytics_options",
+    "build_published",
+    "geography_files",
+    "not_staged_for_figures",
+]
 
 DEMO_GEOGRAPHY_NOTE = (
     "geography.dir is not set: the demo force's synthetic reference geography was used "
@@ -71,6 +84,11 @@ def geography_files(settings: Settings) -> GeographyFiles | None:
     """The reference files `geography.dir` names; None when it is not set (the demo force's are used)."""
     folder = settings.analytics.geography_dir
     return geography_files_in(folder) if folder is not None else None
+
+
+def not_staged_for_figures(staging_dir: Path) -> list[str]:
+    """The tables the published figures are built from that have no staged file (empty: all staged)."""
+    return [name for name in REQUIRED_TABLES if not (staging_dir / f"{name}{STAGED_SUFFIX}").is_file()]
 
 
 def build_published(

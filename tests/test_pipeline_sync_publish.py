@@ -108,6 +108,28 @@ def test_a_change_at_source_reaches_the_push_dataset_in_the_next_sync(world: Pow
     assert view_differences(world.stored(), published_tables(world)) == {}
 
 
+def test_a_first_sync_of_some_lists_publishes_nothing_until_the_figures_tables_are_staged(
+    world: PowerBIWorld,
+) -> None:
+    world.use("push")
+
+    first = world.sync.run(lists=["LPTs", "Officers"])
+
+    assert first.exit_code == ExitCode.OK, first.describe()
+    assert first.report["publish"]["status"] == "not published"
+    waiting = [w for w in first.report["warnings"] if w["code"] == "publish-waiting"]
+    assert (
+        len(waiting) == 1
+        and "events, event_issues, ccr, ccr_issues, you_said_we_did" in waiting[0]["message"]
+    )
+    assert world.sync.emu.powerbi.datasets(world.group) == []  # not even the dataset was created
+
+    second = world.sync.run()
+
+    assert second.report["publish"]["status"] == "published"
+    assert view_differences(world.stored(), published_tables(world)) == {}
+
+
 def test_refresh_mode_starts_a_refresh_of_the_import_model_after_staging(world: PowerBIWorld) -> None:
     model = world.sync.emu.powerbi.add_import_dataset(world.group, IMPORT_MODEL)
     world.use("refresh", powerbi_refresh_dataset=IMPORT_MODEL)
