@@ -5,7 +5,7 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py, publish.py, sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py, report.py
+refresh.py, publish.py (and published.py: what report and publish build), sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py, report.py
 (with report_pages, report_quality, report_charts, report_html), demo.py, migrate.py (with migrate_rows,
 migrate_list, migrate_init, migrate_report). The CLI imports everything from `pipeline`.
 """
