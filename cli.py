@@ -21,21 +21,20 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from config.analytics_settings import is_analytics_problem
 from config.loader import Loaded, effective_log_level, load, parse_overrides
 from config.logs import Redactor, configure_logging
 from config.report import effective_settings
-from config.settings import LOG_LEVELS, Paths, cetk_version
+from config.settings import LOG_LEVELS, cetk_version
 from connectors.forms_values import Locale
 from connectors.input_guard import describe_size
 from connectors.read_limits import DEFAULT_LIMITS, ReadLimits, parse_size
-from connectors.reference_files import GeographyFiles
 from errors import CetkError, ExitCode
 from pipeline import (
     MigrateOptions,
     MigrateProgress,
     ProgressEvent,
     apply,
-    build_report,
     check,
     migrate_forms,
     parse_as_of,
@@ -47,6 +46,7 @@ from pipeline import (
     publish,
     raise_if_invalid,
     refresh,
+    report,
     run_demo,
     stable_fingerprinter,
     status,
@@ -58,7 +58,6 @@ from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.refresh import DEFAULT_POLL_SECONDS, DEFAULT_TIMEOUT_SECONDS, RefreshResult
-from transforms.analytics import AnalyticsOptions
 from transforms.masking import Fingerprinter, printable
 from transforms.report import DEFAULT_MAX_LISTED, Problem, Report
 
@@ -642,13 +641,18 @@ def report_command(
         Path | None,
         typer.Option(
             "--geography",
-            help="Folder with wards.csv, lsoas.csv, wards.geojson, lpts.geojson (default: the demo force's).",
+            help="Folder with wards.csv, lsoas.csv, wards.geojson, lpts.geojson (overrides geography.dir).",
         ),
     ] = None,
     weeks: Annotated[
-        int,
-        typer.Option("--weeks", min=1, max=52, help="Evaluation window: weeks before and after an action."),
-    ] = AnalyticsOptions().evaluation_weeks,
+        int | None,
+        typer.Option(
+            "--weeks",
+            min=1,
+            max=52,
+            help="Evaluation window: weeks before and after an action (overrides report.evaluation_weeks).",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Build the report; say what would be written.")
     ] = False,
@@ -656,30 +660,25 @@ def report_command(
 ) -> None:
     """Write an offline HTML report of what would be published, from the staged tables.
 
-    Five dashboard pages, the 'You said, we did' evaluation and a data-quality page, with the disclosure
-    control publishing applies. One self-contained file: no script, no CDN, no network. See docs/report.md.
+    Five dashboard pages, the 'You said, we did' evaluation and a data-quality page, built exactly as
+    `cetk publish` builds what it posts (the same geography.dir, evaluation weeks and disclosure settings).
+    One self-contained file: no script, no CDN, no network. See docs/report.md.
 
     Example: cetk report --out build/report
     """
     run = ctx.ensure_object(Run)
-    overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
+    overrides = {
+        "log_level": run.log_level_flag,
+        "geography.dir": geography,
+        "report.evaluation_weeks": weeks,
+    }
     loaded = load(run.config_path, os.environ, overrides, strict=False)
     run.use_settings(loaded)
-    paths = loaded.settings.paths
-    if staging is not None:
-        paths = Paths(staging, staging / "quarantine", staging / "state")
-    files = None
-    if geography is not None:
-        files = GeographyFiles(
-            geography / "wards.csv",
-            geography / "lsoas.csv",
-            geography / "wards.geojson",
-            geography / "lpts.geojson",
-        )
-    run.progress(f"Building the report from {paths.staging_dir} ...")
-    result = build_report(
-        paths, out, geography=files, options=AnalyticsOptions(evaluation_weeks=weeks), dry_run=dry_run
-    )
+    for problem in loaded.problems:  # the report needs no sign-in settings, but these it uses
+        if is_analytics_problem(problem):
+            raise problem
+    run.progress(f"Building the report from {staging or loaded.settings.paths.staging_dir} ...")
+    result = report(loaded.settings, out, staging=staging, dry_run=dry_run)
     show(result, as_json)
 
 

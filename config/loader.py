@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from config.analytics_settings import parse_analytics_settings
 from config.checks import (
     describe_source,
     iter_problems,
@@ -116,12 +117,15 @@ def load(
         for spec in SECRETS
     }
     secrets = Secrets(**{name: item.secret for name, item in found.items()})
+    analytics, analytics_problems = parse_analytics_settings(values, sources, path)
+    problems += analytics_problems
     settings = replace(
         _build(values, sources, auth_mode, log_level, secrets),
         sharepoint_api=sharepoint_api,
         powerbi_mode=powerbi_mode,
         powerbi_refresh_dataset=_get(values, "powerbi.refresh_dataset"),
         mapping_file=_mapping_file(values, sources, path),
+        analytics=analytics,
     )
     problems += iter_problems(settings, values, check_auth=auth_parsed, sources=sources, config_path=path)
     provenance = Provenance(path, values, sources, {name: item.source for name, item in found.items()})

@@ -120,6 +120,22 @@ FIELDS: tuple[Field, ...] = (
         None,
         "The import-mode dataset cetk sync refreshes with powerbi.mode: refresh",
     ),
+    Field(
+        "geography.dir",
+        None,
+        "Folder of the reference geography (wards.csv, lsoas.csv, wards.geojson, lpts.geojson) that report"
+        " and publish use; empty = the demo force's synthetic files, with a note saying so (docs/geography.md)",
+    ),
+    Field(
+        "report.evaluation_weeks",
+        "8",
+        "'You said, we did' evaluation window: weeks before and after an action (1-52), report and publish",
+    ),
+    Field("disclosure.threshold", "10", "Published counts below this are suppressed (disclosure control)"),
+    Field("disclosure.rounding_base", "5", "Published counts are rounded to a multiple of this"),
+    Field(
+        "disclosure.min_percentage_base", "50", "No percentage is published of fewer respondents than this"
+    ),
     Field("paths.staging_dir", "staging", "Where validated tables are staged before publish"),
     Field("paths.quarantine_dir", "staging/quarantine", "Where rejected rows and their reasons are written"),
     Field("paths.state_dir", "staging/state", "Where sync cursors and publish loads are recorded"),
@@ -170,6 +186,17 @@ class Paths:
 
 
 @dataclass(frozen=True)
+class AnalyticsSettings:
+    """What `cetk report` and `cetk publish` both build the published tables with (pipeline/published.py)."""
+
+    geography_dir: Path | None = None  # None: the demo force's synthetic reference files
+    evaluation_weeks: int = 8
+    disclosure_threshold: int = 10
+    disclosure_rounding_base: int = 5
+    disclosure_min_percentage_base: int = 50
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Credentials found in the environment or the OS keyring; each value masks itself."""
 
@@ -201,6 +228,7 @@ class Settings:
     powerbi_mode: PublishMode = "off"
     powerbi_refresh_dataset: str | None = None
     mapping_file: Path = Path(DEFAULT_MAPPING_FILE)  # the list mapping (docs/mapping.md)
+    analytics: AnalyticsSettings = field(default_factory=AnalyticsSettings)
 
     @property
     def user_agent(self) -> str:

@@ -13,7 +13,15 @@ from pathlib import Path
 from errors import SourceFormatError
 from transforms.geography import Geography, parse_boundaries, parse_lsoa_lookup, parse_ward_lookup
 
-__all__ = ["GeographyFiles", "demo_geography_files", "load_geography"]
+__all__ = [
+    "GEOGRAPHY_FILE_NAMES",
+    "GeographyFiles",
+    "demo_geography_files",
+    "geography_files_in",
+    "load_geography",
+]
+
+GEOGRAPHY_FILE_NAMES = ("wards.csv", "lsoas.csv", "wards.geojson", "lpts.geojson")
 
 
 @dataclass(frozen=True)
@@ -24,12 +32,17 @@ class GeographyFiles:
     lpt_boundaries: Path  # GeoJSON FeatureCollection, one feature per LPT
 
 
+def geography_files_in(folder: Path) -> GeographyFiles:
+    """The four reference files of one folder (`geography.dir`), by their fixed names."""
+    ward_lookup, lsoa_lookup, ward_boundaries, lpt_boundaries = (
+        folder / name for name in GEOGRAPHY_FILE_NAMES
+    )
+    return GeographyFiles(ward_lookup, lsoa_lookup, ward_boundaries, lpt_boundaries)
+
+
 def demo_geography_files() -> GeographyFiles:
     """The synthetic reference geography of the demo force, shipped in config/reference/demo/."""
-    folder = Path(str(files("config.reference").joinpath("demo")))
-    return GeographyFiles(
-        folder / "wards.csv", folder / "lsoas.csv", folder / "wards.geojson", folder / "lpts.geojson"
-    )
+    return geography_files_in(Path(str(files("config.reference").joinpath("demo"))))
 
 
 def load_geography(paths: GeographyFiles) -> Geography:

@@ -5,7 +5,7 @@ A writing command is planned first, then applied: `plan_init()` and `plan_schema
 `Plan` of typed steps; `--dry-run` prints `plan.describe()`, the real run calls `apply(plan)`, which
 executes exactly those steps (as sqlite-utils prints its transform SQL, then runs the same statements).
 One module per job: progress.py (events), steps.py (Plan and its steps), plans.py (apply and the plans), validation.py, status.py,
-refresh.py, publish.py, sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py, report.py
+refresh.py, publish.py (and published.py: what report and publish build), sync.py (with sync_source, sync_list, sync_checks), check.py, mapping.py, report.py
 (with report_pages, report_quality, report_charts, report_html), demo.py, migrate.py (with migrate_rows,
 migrate_list, migrate_init, migrate_report). The CLI imports everything from `pipeline`.
 """
@@ -41,8 +41,9 @@ from pipeline.progress import (
     ignore_progress,
 )
 from pipeline.publish import PublishPlanned, plan_publish, publish, publish_staged
+from pipeline.published import Published, analytics_options, build_published, geography_files
 from pipeline.refresh import powerbi_client, refresh
-from pipeline.report import ReportResult, build_report
+from pipeline.report import ReportResult, build_report, report
 from pipeline.status import status
 from pipeline.steps import Plan, Step, WriteFile
 from pipeline.sync import SyncPlan, SyncResult, plan_sync, sync
@@ -92,6 +93,11 @@ __all__ = [
     "raise_if_invalid",
     "refresh",
     "build_report",
+    "report",
+    "Published",
+    "analytics_options",
+    "build_published",
+    "geography_files",
     "ReportResult",
     "RefreshPolled",
     "ReportingSource",

@@ -4,8 +4,9 @@ The emulator runs as a child process (`cetk emulator serve`), as an operator wou
 never imports the emulator (docs/architecture.md), it only reads the cetk.yaml the emulator writes. Then
 the same functions the scheduled commands call run in order: `sync` (read the lists, stage, quarantine,
 publish the staged tables to the push dataset), `refresh` of the import-mode dataset with a wait, and
-`build_report` (the offline HTML report). The pseudonymisation key is a fresh random one held in memory
-for this run only: demo pseudonyms are meaningless outside it, and no key is ever written to disk.
+`report` (the offline HTML report, built with the settings publish used). The pseudonymisation key is a
+fresh random one held in memory for this run only: demo pseudonyms are meaningless outside it, and no
+key is ever written to disk.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from config.settings import Settings
 from errors import CetkError, ExitCode
 from pipeline.progress import DemoStage, OnProgress, ignore_progress
 from pipeline.refresh import refresh
-from pipeline.report import build_report
+from pipeline.report import report as write_report
 from pipeline.sync import sync
 from powerbi_dataset.refresh import RefreshResult
 
@@ -130,7 +131,7 @@ def run_demo(
         if not isinstance(refreshed, RefreshResult):  # only a dry run returns the plan
             raise TypeError("refresh without dry_run returned a plan")
         stage("report", "Writing the offline HTML report")
-        report = build_report(settings.paths, out_dir / "report")
+        report = write_report(settings, out_dir / "report")  # the options publish used
         stage("stop", "Stopping the emulator")
     stages.pop("stop")
     # The demo force carries deliberate errors, so quarantined rows are the demo working: only a failed

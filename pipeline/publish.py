@@ -1,4 +1,8 @@
-"""`cetk publish`: the staged tables to the push dataset, planned first (what --dry-run prints), then applied.
+"""`cetk publish`: the published tables to the push dataset, planned first (what --dry-run prints), then applied.
+
+What is posted is `pipeline.published.build_published` of the staged tables (free text scrubbed, event
+points rounded, CCRs as areas only, and the derived issue_top5, word_cloud, ccr_demographics_agg and
+yswd_evaluation), built with the settings' options and geography: exactly what `cetk report` shows.
 
 `plan_publish()` reads only; `publish()` takes the run lock and then does what `publish_staged()` does;
 `publish_staged()` is for a caller that already holds the run lock (a sync publishing what it staged).
@@ -14,10 +18,10 @@ from typing import Any
 from config.settings import Settings
 from connectors.publish_state import PublishState
 from connectors.run_lock import LOCK_FILE_NAME, RunLock
-from connectors.staged_files import read_staged
 from errors import CetkError
 from pipeline.plans import apply
 from pipeline.progress import OnProgress, RowsPosted, ignore_progress
+from pipeline.published import analytics_options, build_published, geography_files
 from pipeline.refresh import powerbi_client
 from pipeline.steps import Plan
 from powerbi_dataset.model import DATASET
@@ -36,7 +40,7 @@ class PublishPlanned:
 
     def describe(self) -> str:
         if not self.plan.steps:
-            return "\n".join(["Nothing to publish: no staged row changed.", *self.plan.notes])
+            return "\n".join(["Nothing to publish: no published row changed.", *self.plan.notes])
         return self.plan.describe()
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,16 +59,20 @@ def plan_publish(
     sleep: Callable[[float], None] = time.sleep,
     on_progress: OnProgress = ignore_progress,
 ) -> PublishPlanned:
-    """Compare the model and the staged tables with the workspace and the publish state: the steps a
-    publish takes (create the dataset, PutTable, one load with its rows per table, POSTs and expected
-    duration). Reads only; a missing publish state is read as empty, not created."""
+    """Compare the model and the published tables (built from the staged ones, as the report builds them)
+    with the workspace and the publish state: the steps a publish takes (create the dataset, PutTable, one
+    load with its rows per table, POSTs and expected duration). Reads only; a missing publish state is read
+    as empty, not created. A table the figures need that is not staged refuses the whole publish
+    (SourceFormatError), before any request: nothing is published in part."""
     names = [table.name for table in dataset.published_tables if table.publish_mode != "control"]
     unknown = sorted(set(compact) - set(names))
     if unknown:
         raise CetkError(
             f"--compact {', '.join(unknown)}: no such table", hint=f"tables are: {', '.join(names)}"
         )
-    staged = read_staged(settings.paths.staging_dir, names)
+    published = build_published(
+        settings.paths.staging_dir, geography_files(settings), analytics_options(settings)
+    )
     client = client or powerbi_client(settings, sleep=sleep, clock=clock)
     store = store or PublishState.open(settings.paths.state_dir, create=False)
     options = PublishOptions(settings.powerbi_dataset_name, recreate=recreate, compact=frozenset(compact))
@@ -73,8 +81,10 @@ def plan_publish(
         on_progress(RowsPosted(table, done, planned))
 
     sink = PushSink(client, store, options=options, dataset=dataset, clock=clock, sleep=sleep, on_post=posted)
-    planned = sink.plan(staged)
-    notes = (f"Not staged, left as published: {', '.join(planned.skipped)}.",) if planned.skipped else ()
+    planned = sink.plan(published.arrow)
+    notes = published.notes
+    if planned.skipped:
+        notes += (f"Not staged, left as published: {', '.join(planned.skipped)}.",)
     return PublishPlanned(Plan(planned.steps, notes), sink)
 
 

@@ -3,8 +3,9 @@
     staged Parquet --read--> build_analytics (scrub, round points, areas only, disclosure control)
                    --pages-> five dashboard pages + evaluation + data quality --html--> report.html
 
-It reads the staged tables (never raw source data) and builds the published tables with the same pure
-function publishing uses, so the report shows exactly what Power BI would receive. The data-quality page
+It reads the staged tables (never raw source data) and builds the published tables through the same
+function publishing uses (pipeline/published.py: `build_published`, with the options and reference
+geography of the same settings), so the report shows exactly what Power BI would receive. The data-quality page
 reads the quarantine's reasons, the run reports' warnings and the run ledger: counts and names only.
 `--dry-run` builds the report and says what it would write.
 """
@@ -17,20 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from config.settings import Paths
-from connectors.reference_files import GeographyFiles, demo_geography_files, load_geography
-from connectors.staged_read import quarantine_by_rule, read_staged_tables, run_warnings
+from config.settings import Paths, Settings
+from connectors.reference_files import GeographyFiles
+from connectors.staged_read import quarantine_by_rule, run_warnings
 from errors import ConfigError
 from pipeline.plans import apply
+from pipeline.published import analytics_options, build_published, geography_files
 from pipeline.report_html import document
 from pipeline.report_pages import dashboard_pages, headline_figures
 from pipeline.report_quality import evaluation_page, quality_page
 from pipeline.status import status
 from pipeline.steps import Plan, WriteFile
 from pipeline.validation import counted
-from transforms.analytics import AnalyticsOptions, build_analytics, frames_from_arrow
+from transforms.analytics import AnalyticsOptions
 
-__all__ = ["REPORT_FILE_NAME", "ReportResult", "build_report"]
+__all__ = ["REPORT_FILE_NAME", "ReportResult", "build_report", "report"]
 
 REPORT_FILE_NAME = "report.html"
 RUNS_SHOWN = 10
@@ -47,15 +49,19 @@ class ReportResult:
     figures: dict[str, float | None]  # every model measure over the published tables
     quarantined_rows: int
     drift_warnings: int
+    notes: tuple[str, ...] = ()  # e.g. the demo force's geography was used (geography.dir not set)
 
     def describe(self) -> str:
         verb = "Wrote" if self.written else "Would write"
         pages = ", ".join(title for _anchor, title in self.pages)
-        return (
-            f"{verb} {self.path} ({self.size_bytes:,} bytes): {pages}.\n"
-            f"{counted(self.suppressed_cells, 'suppressed cell')}; "
-            f"{counted(self.quarantined_rows, 'quarantined row')} by rule; "
-            f"{counted(self.drift_warnings, 'schema drift warning')}."
+        return "\n".join(
+            [
+                f"{verb} {self.path} ({self.size_bytes:,} bytes): {pages}.",
+                f"{counted(self.suppressed_cells, 'suppressed cell')}; "
+                f"{counted(self.quarantined_rows, 'quarantined row')} by rule; "
+                f"{counted(self.drift_warnings, 'schema drift warning')}.",
+                *(f"Note: {note}" for note in self.notes),
+            ]
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -69,6 +75,7 @@ class ReportResult:
             "figures": self.figures,
             "quarantined_rows": self.quarantined_rows,
             "drift_warnings": self.drift_warnings,
+            "notes": list(self.notes),
         }
 
 
@@ -85,12 +92,14 @@ def build_report(
     dry_run: bool = False,
     clock: Callable[[], dt.datetime] = _utc_now,
 ) -> ReportResult:
-    """Build the report from `paths.staging_dir` (and quarantine and state) and write out_dir/report.html."""
+    """Build the report from `paths.staging_dir` (and quarantine and state) and write out_dir/report.html.
+
+    `geography` None: the demo force's reference files (said in the result's notes); `options` as
+    `pipeline.published.analytics_options(settings)` builds them, the ones publish uses."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ConfigError(f"--out {out_dir} is a file, not a directory", hint="name a directory for --out")
-    staged = frames_from_arrow(read_staged_tables(paths.staging_dir))
-    reference = load_geography(geography or demo_geography_files())
-    analytics = build_analytics(staged, reference, options)
+    published = build_published(paths.staging_dir, geography, options)
+    staged, reference, analytics = published.staged, published.reference, published.analytics
     quarantine = quarantine_by_rule(paths.quarantine_dir)
     warnings = run_warnings(paths.state_dir)
     runs = status(paths.state_dir, limit=RUNS_SHOWN)["runs"]
@@ -104,7 +113,12 @@ def build_report(
     last = analytics.data_end.strftime("%Y-%m-%d") if analytics.data_end is not None else "none"
     html = document(
         "Community engagement: what would be published",
-        f"Generated {generated} from the staged tables in {paths.staging_dir}; data up to {last}.",
+        " ".join(
+            [
+                f"Generated {generated} from the staged tables in {paths.staging_dir}; data up to {last}.",
+                *published.notes,
+            ]
+        ),
         pages,
         footer=(
             "Built by cetk from the staged tables only, with the disclosure control publishing applies: "
@@ -134,4 +148,26 @@ def build_report(
         figures=headline_figures(analytics),
         quarantined_rows=sum(int(item["rows"]) for item in quarantine),
         drift_warnings=sum(1 for item in warnings if "drift" in item["code"]),
+        notes=published.notes,
+    )
+
+
+def report(
+    settings: Settings,
+    out_dir: Path,
+    *,
+    staging: Path | None = None,
+    dry_run: bool = False,
+    clock: Callable[[], dt.datetime] = _utc_now,
+) -> ReportResult:
+    """`cetk report`: the report of `settings`' staged tables (or of `staging`, with its quarantine/ and
+    state/), built with the geography and analytics options publish uses (pipeline/published.py)."""
+    paths = settings.paths if staging is None else Paths(staging, staging / "quarantine", staging / "state")
+    return build_report(
+        paths,
+        out_dir,
+        geography=geography_files(settings),
+        options=analytics_options(settings),
+        dry_run=dry_run,
+        clock=clock,
     )

@@ -1,7 +1,11 @@
 """What `cetk sync` does after staging, by `powerbi.mode`: publish the staged tables to the push dataset
 (push), start (or attach to) a refresh of an import model that reads the lists itself (refresh), or
 nothing (off: `cetk publish` does it later). It runs inside the sync's run lock, so it calls
-`publish_staged` (never `publish`, which would wait for the lock this run holds)."""
+`publish_staged` (never `publish`, which would wait for the lock this run holds).
+
+A push publishes the report's tables (pipeline/published.py), built from the five fact tables together.
+Until every one of them is staged (a first sync limited with --lists), the sync publishes nothing and says
+so with a `publish-waiting` warning: never a part of the figures, never a staged table unprotected."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from connectors.run_report import RunRecorder
 from errors import ConfigError
 from pipeline.progress import OnProgress, ignore_progress
 from pipeline.publish import publish_staged
+from pipeline.published import not_staged_for_figures
 from pipeline.refresh import powerbi_client, refresh
 
 
@@ -42,6 +47,14 @@ def after_staging(
     """Publish or refresh as `powerbi.mode` says; the summary goes into the run report (None when off)."""
     if settings.powerbi_mode == "off":
         return None
+    missing = not_staged_for_figures(settings.paths.staging_dir) if settings.powerbi_mode == "push" else []
+    if missing:
+        run.warn(
+            "publish-waiting",
+            f"not published: {', '.join(missing)} not staged yet (the published figures are built from "
+            "them together); a sync of every list stages them",
+        )
+        return {"mode": "push", "dataset": settings.powerbi_dataset_name, "status": "not published"}
     client = powerbi_client(settings, sleep=sleep, clock=clock)
     try:
         if settings.powerbi_mode == "push":

@@ -39,10 +39,15 @@ KEYED = Fingerprinter.from_pseudonymisation_key(KEY_ENV["CETK_PSEUDONYMISATION_K
 
 
 def cetk(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [str(CETK), *args], capture_output=True, text=True, env=child_environment(env), cwd=cwd, timeout=60
+        [str(CETK), *args],
+        capture_output=True,
+        text=True,
+        env=child_environment(env),
+        cwd=cwd,
+        timeout=timeout,
     )
 
 

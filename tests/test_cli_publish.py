@@ -1,5 +1,5 @@
 """`cetk publish` in a real process against `cetk emulator serve`'s demo tenant: --json is json.dumps of
-pipeline.publish's value, a rerun posts nothing, a held lock exits 3; a caller that holds the lock (a sync)
+pipeline.publish's value, it posts what `cetk report` shows (pipeline.build_published), a rerun posts nothing, a held lock exits 3; a caller that holds the lock (a sync)
 publishes through pipeline.publish_staged.
 
 Values that differ between two runs by nature (the load id and sequence number from the clock, the time a
@@ -20,7 +20,7 @@ from config.loader import load
 from connectors.run_lock import LOCK_FILE_NAME, RunLock
 from emulator.serve import ServeOptions, serving
 from errors import ExitCode, RunLocked
-from pipeline import publish, publish_staged
+from pipeline import build_published, publish, publish_staged
 from tests.powerbi_dataset.publish_world import demo_staged, write_staged
 from tests.test_cli_process import CETK, cetk, child_environment
 
@@ -76,11 +76,12 @@ def test_publish_reports_what_it_posted_and_a_rerun_posts_nothing(
     first = cetk("publish", "--json", env=demo, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    staged = demo_staged()
+    published = build_published(Path(demo["CETK_PATHS_STAGING_DIR"])).arrow  # what `cetk report` shows
     assert report["status"] == "published" and report["load_id"]
     assert {name: item["rows"] for name, item in report["tables"].items()} == {
-        name: data.num_rows for name, data in staged.items()
+        name: data.num_rows for name, data in published.items()
     }
+    assert set(published) > set(demo_staged())  # the derived tables too
     assert report["posts"] == sum(item["posts"] for item in report["tables"].values()) + 1
 
     again = cetk("publish", "--json", env=demo, cwd=tmp_path)
@@ -113,6 +114,6 @@ def test_a_caller_holding_the_run_lock_publishes_through_publish_staged(demo: di
 
     assert result.to_dict()["status"] == "published"
     assert {name: item["rows"] for name, item in result.to_dict()["tables"].items()} == {
-        name: data.num_rows for name, data in demo_staged().items()
+        name: data.num_rows for name, data in build_published(settings.paths.staging_dir).arrow.items()
     }
     assert library(demo)["status"] == "nothing to publish"  # the lock released; the state recorded the load

@@ -12,9 +12,11 @@ from typer.testing import CliRunner
 
 from cli import app, main
 from config.settings import Paths
+from connectors.reference_files import demo_geography_files
 from connectors.staging import staged_path
 from errors import ConfigError, SourceFormatError
 from pipeline import build_report
+from pipeline.published import DEMO_GEOGRAPHY_NOTE
 from powerbi_dataset.model import DATASET
 from tests.demo_staging import DRIFT_LABEL, DemoReport
 
@@ -42,6 +44,8 @@ def test_the_result_carries_every_measure_and_published_row_counts(demo_report: 
     assert value["published_rows"]["events"] == demo_report.staged["events"]
     assert value["published_rows"]["yswd_evaluation"] > 0 and value["published_rows"]["issue_top5"] > 0
     assert sorted(value["figures"]) == sorted(measure.name for measure in DATASET.measures)
+    assert value["notes"] == [DEMO_GEOGRAPHY_NOTE]  # no geography.dir: the demo's files, said so
+    assert DEMO_GEOGRAPHY_NOTE.replace("'", "&#x27;") in demo_report.html
 
 
 def test_disclosure_control_is_applied_in_the_report(demo_report: DemoReport) -> None:
@@ -112,9 +116,25 @@ def test_an_out_path_that_is_a_file_is_refused_before_any_work(tmp_path: Path) -
 def test_cli_report_json_is_the_library_result(demo_report: DemoReport, tmp_path: Path) -> None:
     out = tmp_path / "cli-report"
     staging = str(demo_report.paths.staging_dir)
-    result = runner.invoke(app, ["report", "--staging", staging, "--out", str(out), "--json", "--weeks", "4"])
+    geography = str(demo_geography_files().ward_lookup.parent)
+    result = runner.invoke(
+        app,
+        [
+            "report",
+            "--staging",
+            staging,
+            "--out",
+            str(out),
+            "--json",
+            "--weeks",
+            "4",
+            "--geography",
+            geography,
+        ],
+    )
     assert result.exit_code == 0, result.output
     value = json.loads(result.stdout)
+    assert value["notes"] == []  # the geography was named
     assert value["path"] == str(out / "report.html") and (out / "report.html").is_file()
     assert [page["anchor"] for page in value["pages"]] == PAGES
     assert "4 weeks before the action" in (out / "report.html").read_text(encoding="utf-8")

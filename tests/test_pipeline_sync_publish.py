@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import pyarrow.parquet as pq
+import pyarrow as pa
 import pytest
 
 from config.settings import PublishMode
 from emulator.demo.force import Force, generate_force
 from errors import ExitCode
+from pipeline import build_published
 from powerbi_dataset.model import DATASET
 from tests.connectors.conftest import ManualTime
 from tests.powerbi_dataset.publish_world import view_differences
@@ -65,8 +66,9 @@ def world(force: Force, tmp_path: Path) -> Iterator[PowerBIWorld]:
         yield PowerBIWorld(made, made.emu.powerbi.create_group("Community Engagement"))
 
 
-def staged_tables(world: PowerBIWorld) -> dict[str, object]:
-    return {path.stem: pq.read_table(path) for path in world.sync.staging.glob("*.parquet")}
+def published_tables(world: PowerBIWorld) -> dict[str, pa.Table]:
+    """What a publish of the staged tables posts (and `cetk report` shows): build_published of them."""
+    return build_published(world.sync.staging).arrow
 
 
 def test_push_mode_publishes_what_was_staged_and_a_rerun_without_changes_posts_no_rows(
@@ -80,7 +82,7 @@ def test_push_mode_publishes_what_was_staged_and_a_rerun_without_changes_posts_n
     published = first.report["publish"]
     assert published["mode"] == "push" and published["status"] == "published"
     assert published["rows"] > 0 and world.row_posts() == published["posts"]
-    assert view_differences(world.stored(), staged_tables(world)) == {}  # reports see the source
+    assert view_differences(world.stored(), published_tables(world)) == {}  # what the report shows
     assert "published to 'Community Engagement'" in first.describe()
 
     second = world.sync.run()
@@ -88,7 +90,7 @@ def test_push_mode_publishes_what_was_staged_and_a_rerun_without_changes_posts_n
     assert second.exit_code == ExitCode.OK
     assert second.report["publish"]["status"] == "nothing to publish"
     assert world.row_posts() == 0  # nothing changed at source: no row POSTs
-    assert view_differences(world.stored(), staged_tables(world)) == {}
+    assert view_differences(world.stored(), published_tables(world)) == {}
 
 
 def test_a_change_at_source_reaches_the_push_dataset_in_the_next_sync(world: PowerBIWorld) -> None:
@@ -103,7 +105,29 @@ def test_a_change_at_source_reaches_the_push_dataset_in_the_next_sync(world: Pow
 
     assert result.exit_code == ExitCode.OK, result.describe()
     assert result.report["publish"]["tables"]["events"]["tombstones"] >= 1
-    assert view_differences(world.stored(), staged_tables(world)) == {}
+    assert view_differences(world.stored(), published_tables(world)) == {}
+
+
+def test_a_first_sync_of_some_lists_publishes_nothing_until_the_figures_tables_are_staged(
+    world: PowerBIWorld,
+) -> None:
+    world.use("push")
+
+    first = world.sync.run(lists=["LPTs", "Officers"])
+
+    assert first.exit_code == ExitCode.OK, first.describe()
+    assert first.report["publish"]["status"] == "not published"
+    waiting = [w for w in first.report["warnings"] if w["code"] == "publish-waiting"]
+    assert (
+        len(waiting) == 1
+        and "events, event_issues, ccr, ccr_issues, you_said_we_did" in waiting[0]["message"]
+    )
+    assert world.sync.emu.powerbi.datasets(world.group) == []  # not even the dataset was created
+
+    second = world.sync.run()
+
+    assert second.report["publish"]["status"] == "published"
+    assert view_differences(world.stored(), published_tables(world)) == {}
 
 
 def test_refresh_mode_starts_a_refresh_of_the_import_model_after_staging(world: PowerBIWorld) -> None:

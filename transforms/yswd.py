@@ -123,11 +123,12 @@ def evaluate_actions(
     done["actioned_date"] = pd.to_datetime(done["actioned_date"], utc=True)
     wards = events[["event_id", "ward_code"]].rename(columns={"ward_code": "event_ward"})
     done = done.merge(wards, on="event_id", how="left")
+    with_ward = done[done["event_ward"].notna()]
     levels = [
         done.assign(area_level="LPT", area_code=done["lpt_code"].astype("string")),
-        done[done["event_ward"].notna()].assign(
-            area_level="WARD", area_code=done["event_ward"].astype("string")
-        ),
+        # area_code from the filtered frame: assigning `done`'s column to an empty frame would adopt its
+        # index and add rows of nothing but NA (no completed action with a ward)
+        with_ward.assign(area_level="WARD", area_code=with_ward["event_ward"].astype("string")),
     ]
     rows = pd.concat(levels, ignore_index=True)
     if rows.empty:

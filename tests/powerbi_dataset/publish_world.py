@@ -49,11 +49,15 @@ def free_text_columns(table_name: str) -> list[str]:
     ]
 
 
-def staged_from_frames(frames: Mapping[str, pd.DataFrame], dataset: Dataset = DATASET) -> dict[str, pa.Table]:
+def staged_from_frames(
+    frames: Mapping[str, pd.DataFrame], dataset: Dataset = DATASET, *, scrubbed: bool = True
+) -> dict[str, pa.Table]:
+    """The frames in the staging schema; free text scrubbed as the sync scrubs it (scrubbed=False: as given,
+    a staged file written by something that did not scrub, such as an older cetk)."""
     staged: dict[str, pa.Table] = {}
     for name, frame in frames.items():
         frame = frame.copy()
-        for column in free_text_columns(name) if dataset is DATASET else ():
+        for column in free_text_columns(name) if dataset is DATASET and scrubbed else ():
             frame[column] = scrub(frame[column]).text
         schema = arrow_schema(dataset.table(name))
         staged[name] = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)

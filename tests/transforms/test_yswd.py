@@ -88,6 +88,18 @@ def test_completed_actions_get_before_and_after_counts_in_their_ward_and_lpt() -
     ]
 
 
+def test_when_no_completed_action_has_a_ward_only_lpt_rows_are_made() -> None:
+    no_wards = pd.DataFrame({"event_id": ["e1"], "ward_code": [None]}).astype("string")
+    result = evaluate_actions(
+        ACTIONS, no_wards, RAISED, weeks=2, policy=DisclosurePolicy(), data_end=day("2026-03-25")
+    )
+    # an empty WARD level once added rows of nothing but NA (publish refused them: an empty key)
+    assert rows(result, "action_id", "area_level", "area_code") == [
+        ("a1", "LPT", "MOORLANDS"),
+        ("a2", "LPT", "STAFFORD"),
+    ]
+
+
 def test_the_window_is_configurable() -> None:
     # One week: before is 22-28 Feb (10 elsewhere in the LPT), after is 1-7 March (3 in the ward).
     result = evaluated(weeks=1)
