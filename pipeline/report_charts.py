@@ -11,17 +11,18 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.collections import PolyCollection
-from matplotlib.colors import Normalize
-from matplotlib.figure import Figure
-from wordcloud import WordCloud
 
 from transforms.geography import Boundaries
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+# matplotlib and wordcloud (with Pillow and fontTools, ~30 MB) are imported by the functions that draw:
+# every command imports the pipeline package, and a scheduled sync must not carry a plotting library.
 
 __all__ = ["bar_chart", "histogram", "line_chart", "map_chart", "word_cloud_png"]
 
@@ -33,6 +34,8 @@ WORD_CLOUD_SEED = 11  # the layout is random; a fixed seed gives the same pictur
 
 
 def _svg(figure: Figure) -> str:
+    import matplotlib
+
     with matplotlib.rc_context(SVG_STYLE):
         buffer = io.StringIO()
         figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
@@ -41,6 +44,9 @@ def _svg(figure: Figure) -> str:
 
 
 def _figure(height: float) -> Figure:
+    import matplotlib
+    from matplotlib.figure import Figure
+
     with matplotlib.rc_context(SVG_STYLE):
         return Figure(figsize=(WIDTH_INCHES, height), layout="constrained")
 
@@ -105,6 +111,9 @@ def map_chart(
     points: pd.DataFrame | None = None,
 ) -> str:
     """Ward polygons (shaded by `shade`, ward code -> value), LPT outlines and optional lon/lat points."""
+    from matplotlib.collections import PolyCollection
+    from matplotlib.colors import Normalize
+
     figure = _figure(5.2)
     axes = figure.add_subplot()
     polygons = [ring for area in wards.areas for ring in area.rings]
@@ -135,6 +144,8 @@ def word_cloud_png(weights: Mapping[str, int]) -> str | None:
     """A word cloud as a data: URL (PNG), or None with no words; drawn with the wordcloud package's font."""
     if not weights:
         return None
+    from wordcloud import WordCloud
+
     cloud = WordCloud(
         width=900,
         height=420,

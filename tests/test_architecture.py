@@ -8,6 +8,8 @@ and no module takes part in an import cycle, the emulator's included.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -179,3 +181,26 @@ def test_components_form_no_cycle() -> None:
 def test_cycle_detection_finds_a_cycle() -> None:
     graph = {"a": frozenset({"b"}), "b": frozenset({"c"}), "c": frozenset({"a"}), "d": frozenset({"d"})}
     assert sorted(sorted(group) for group in strongly_connected(graph)) == [["a", "b", "c"], ["d"]]
+
+
+# What a command carries: the CLI (and so a scheduled sync) must not load the report's plotting stack ----
+
+PLOTTING_PACKAGES = ("matplotlib", "wordcloud", "PIL")
+
+
+def test_the_cli_does_not_import_the_plotting_libraries_until_a_report_draws() -> None:
+    probe = (
+        "import sys, cli\n"
+        f"print(','.join(name for name in {PLOTTING_PACKAGES!r} if name in sys.modules))\n"
+        "from pipeline.report_charts import bar_chart\n"
+        "import pandas\n"
+        "bar_chart(pandas.Series([1], index=['a']), 't')\n"
+        "print('matplotlib' in sys.modules)\n"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+
+    loaded_at_start, loaded_after_drawing = shown.stdout.splitlines()
+    assert loaded_at_start == ""  # about 30 MB of a sync's peak memory (docs/performance.md)
+    assert loaded_after_drawing == "True"  # the probe does reach the lazy import
