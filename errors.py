@@ -8,16 +8,17 @@ CetkError               base; carries .hint and .exit_code; the CLI prints messa
 ├── ConfigError           a setting is missing or invalid (names the key and the env var to set)
 │   └── SecretInConfigError  a config file holds a secret value (names the variable to use instead)
 ├── ModelError            the canonical model declaration breaks a rule or a service limit
-├── ConnectorError        an HTTP call failed after retries (.status, .service_code, .request_id)
-│   ├── AuthError           401/403, or no token could be had
-│   ├── NotFoundError       404 (names the site, list, dataset or table)
-│   ├── ResyncRequiredError 410 Gone: a delta link expired (.restart_url from Location)
-│   ├── ThrottledError      still 429/503 after retries (.retry_after_seconds)
-│   └── AmbiguousWriteError a write timed out, lost its connection or got a 5xx: it MAY have been applied
+├── ServiceAnswer         what a service said of a failed request (.status, .service_code, .request_id)
+│   └── ConnectorError      an HTTP call failed after retries
+│       ├── AuthError           401/403, or no token could be had
+│       ├── NotFoundError       404 (names the site, list, dataset or table)
+│       ├── ResyncRequiredError 410 Gone: a delta link expired (.restart_url from Location)
+│       ├── ThrottledError      still 429/503 after retries (.retry_after_seconds)
+│       └── AmbiguousWriteError a write timed out, lost its connection or got a 5xx: it MAY have been applied
 ├── SourceFormatError     an input file or list lacks the expected shape (names file, row, field)
 ├── ValidationFailed      carries the validation Report; exit 1 (the run finished, the data has problems)
 ├── PublishError          Power BI rejected the definition or the rows
-│   ├── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422: .status, .service_code)
+│   ├── RequestRefusedError  Power BI refused a request as invalid (400/409/413/422); also a ServiceAnswer
 │   └── DataRefusedError     a staged value may not be published (privacy, 4,000 characters): nothing was sent
 ├── RefreshError          a dataset refresh cannot be started (not refreshable, daily limit, capacity)
 ├── EmulatorError         the local emulator cannot start or was given a bad fault plan
@@ -74,8 +75,11 @@ class ModelError(CetkError):
     default_hint = "fix the declaration in powerbi_dataset/model.py"
 
 
-class ConnectorError(CetkError):
-    default_hint = "retry later; if it persists, check the service health and the request log"
+class ServiceAnswer(CetkError):
+    """What a service said about a request that failed: its HTTP status, its own error code, and its id
+    for the request (for a support ticket). Declared once for ConnectorError and RequestRefusedError, so a
+    refusal (a PublishError) carries the same fields without being a ConnectorError, which retry paths
+    catch as transient."""
 
     def __init__(
         self,
@@ -89,7 +93,11 @@ class ConnectorError(CetkError):
         super().__init__(message, hint=hint)
         self.status = status
         self.service_code = service_code
-        self.request_id = request_id  # the service's id for this request, for a support ticket
+        self.request_id = request_id
+
+
+class ConnectorError(ServiceAnswer):
+    default_hint = "retry later; if it persists, check the service health and the request log"
 
 
 class AuthError(ConnectorError):
@@ -143,24 +151,10 @@ class PublishError(CetkError):
     default_hint = "see the service's message; nothing was committed for this load"
 
 
-class RequestRefusedError(PublishError):
+class RequestRefusedError(ServiceAnswer, PublishError):
     """Power BI answered that the request itself is wrong: nothing was applied."""
 
     default_hint = "see the service's message; nothing was applied"
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        hint: str | None = None,
-        status: int | None = None,
-        service_code: str | None = None,
-        request_id: str | None = None,
-    ) -> None:
-        super().__init__(message, hint=hint)
-        self.status = status
-        self.service_code = service_code
-        self.request_id = request_id
 
 
 class DataRefusedError(PublishError):

@@ -12,7 +12,7 @@ import responses
 
 from connectors.http import build_session
 from connectors.powerbi import MAX_ROWS_PER_POST, PowerBIClient, wire_row
-from errors import AuthError, NotFoundError, RequestRefusedError
+from errors import AuthError, ConnectorError, NotFoundError, RequestRefusedError
 from powerbi_dataset.derive import powerbi_definition
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.workspace import DatasetInfo, Group, RefreshRecord, TableInfo
@@ -189,6 +189,8 @@ def test_a_refusal_carries_the_service_message_and_details(
         space.client.post_rows(dataset.id, "Events", [{**ROW, "colour": "red"}])
 
     assert bad_definition.value.status == 400 and bad_definition.value.service_code == "BadRequest"
+    # a refusal is final: retry paths that catch ConnectorError must not take it for a transient failure
+    assert not isinstance(bad_definition.value, ConnectorError)
     assert "The property 'compatibilityLevel' does not exist" in str(bad_definition.value)
     assert "The property 'colour' does not exist on type 'Events'" in str(bad_row.value)
     assert space.emu.powerbi.rows(space.group, dataset.id, "Events") == []
