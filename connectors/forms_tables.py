@@ -173,7 +173,10 @@ class TableBuilder:
         ids = trimmed_texts(batch.columns[id_index])
         for position in pc.indices_nonzero(pc.is_null(ids)).to_pylist():
             self.problem(
-                numbers[position], layout.headers[id_index], codes.MISSING_RESPONSE_ID, "the response has no ID"
+                numbers[position],
+                layout.headers[id_index],
+                codes.MISSING_RESPONSE_ID,
+                "the response has no ID",
             )
         columns["response_id"] = ids
         for time_field in TIME_FIELDS:
