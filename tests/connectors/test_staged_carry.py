@@ -107,11 +107,11 @@ def test_an_older_file_without_a_required_column_is_a_state_error_naming_the_col
 
 def test_a_value_that_no_longer_fits_is_a_state_error_that_does_not_quote_it(tmp_path: Path) -> None:
     forms = migrated(rows(CCR, range(1, 6)), list(range(1, 6)))
-    secret = "Jane Smith, 12 High Street"
+    personal = "Jane Smith, 12 High Street"
     index = forms.column_names.index("recorded_utc")
-    older = forms.set_column(index, "recorded_utc", pa.array([secret] * 5))  # once text, now a time
+    older = forms.set_column(index, "recorded_utc", pa.array([personal] * 5))  # once text, now a time
     pq.write_table(older, staged_path(tmp_path, "ccr"))
     with pytest.raises(StateError) as raised:
         list(carried_rows(staged_path(tmp_path, "ccr"), CCR, forms.schema))
     assert "'recorded_utc'" in raised.value.message
-    assert secret not in str(raised.value) and raised.value.__cause__ is None
+    assert personal not in str(raised.value) and raised.value.__cause__ is None
