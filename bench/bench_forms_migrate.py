@@ -1,6 +1,8 @@
 """Benchmark `cetk migrate forms`' read + map + validate against pandas+openpyxl on the same file (issue 10).
 
-Run by hand: `.venv/bin/python -m bench.bench_forms_migrate [--repeat K] [--skip-r19]`; record the figures
+Run by hand: `.venv/bin/python -m bench.bench_forms_migrate [--repeat K] [--skip-r19] [--compare REV]`
+(`--compare main`: only cetk, REV's tree from git archive against this checkout, rounds alternating which
+goes first, CPU time per child); record the figures
 in docs/performance.md (## Forms migration). The exports are bench/bench_forms_read.py's (cached in
 --cache-dir). Each measurement runs in its own child process; peak RSS is that child's VmHWM.
 
@@ -23,6 +25,7 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -85,6 +88,7 @@ def child(job: str, path: str) -> dict[str, float]:
         from connectors.forms_guard import MIB, InputLimits
         from pipeline.migrate_rows import read_and_map
 
+        figures["import_cpu_seconds"] = time.process_time() - cpu_started  # the pipeline package, pyarrow...
         limits = InputLimits(max_file_bytes=100 * MIB, max_uncompressed_bytes=1024 * MIB)
         options = ReadOptions(limits=limits, pseudonym_key=KEY)
         rows = read_and_map([Path(path)], bench_mapping(questions), options, options)
@@ -128,11 +132,55 @@ def _pandas(path: str, questions: int) -> dict[str, float]:
     return {"rows": float(len(out)), "issues": float(len(issues))}
 
 
-def measure(job: str, path: Path) -> dict[str, float]:
-    command = [sys.executable, "-m", "bench.bench_forms_migrate", "--child", job, str(path)]
-    output = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+def measure(job: str, path: Path, root: Path = ROOT) -> dict[str, float]:
+    """One measurement in a child process; `root` is the checkout whose code it runs (first on sys.path)."""
+    # this file's child(), with the product's packages (and bench_forms_read) from `root`
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", job, str(path)]
+    environment = {**os.environ, "PYTHONPATH": str(root)}
+    output = subprocess.run(
+        command, cwd=root, env=environment, check=True, capture_output=True, text=True
+    ).stdout
     result: dict[str, float] = json.loads(output.strip().splitlines()[-1])
     return result
+
+
+def export_revision(revision: str, into: Path) -> Path:
+    """The whole tree of git revision `revision` (git archive), to run its code side by side with this one."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+def compare(revision: str, export: Path, rounds: int) -> None:
+    """cetk of `revision` and of this checkout on the same file, alternating which goes first each round."""
+    with tempfile.TemporaryDirectory(prefix="cetk-bench-compare-") as directory:
+        before_root = export_revision(revision, Path(directory))
+        runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+        for number in range(rounds):
+            sides = [("before", before_root), ("after", ROOT)]
+            for side, root in sides if number % 2 == 0 else reversed(sides):
+                runs[side].append(measure("cetk", export, root))
+                print(f"round {number + 1} {side}: {runs[side][-1]['cpu_seconds']:.2f} s CPU, "
+                      f"{runs[side][-1]['seconds']:.2f} s wall, load {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
+    rows = runs["after"][0]["rows"]
+    for side, label in (("before", revision), ("after", "this checkout")):
+        cpu = statistics.median(run["cpu_seconds"] for run in runs[side])
+        work = statistics.median(_work(run) for run in runs[side])
+        wall = statistics.median(run["seconds"] for run in runs[side])
+        print(f"{label}: median CPU {cpu:.2f} s ({rows / cpu:,.0f} rows/s), without imports {work:.2f} s "
+              f"({rows / work:,.0f} rows/s); median wall {wall:.2f} s ({rows / wall:,.0f} rows/s), "
+              f"peak RSS {max(r['peak_rss_mib'] for r in runs[side]):.0f} MiB")  # fmt: skip
+    for name, seconds in (("CPU", lambda run: run["cpu_seconds"]), ("CPU without imports", _work)):
+        ratios = [seconds(b) / seconds(a) for b, a in zip(runs["before"], runs["after"], strict=True)]
+        print(f"{name}, before / after per round: {[round(r, 2) for r in ratios]}, "
+              f"median {statistics.median(ratios):.2f}x")  # fmt: skip
+
+
+def _work(run: dict[str, float]) -> float:
+    """A child's CPU seconds after its imports: the reading, mapping and validating."""
+    return run["cpu_seconds"] - run["import_cpu_seconds"]
 
 
 def main() -> None:
@@ -141,6 +189,9 @@ def main() -> None:
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/cetk-bench-forms"))
     parser.add_argument("--skip-r19", action="store_true")
     parser.add_argument("--skip-pandas", action="store_true")
+    parser.add_argument(
+        "--compare", metavar="REV", help="time git revision REV's cetk against this one, only"
+    )
     parser.add_argument("--child", nargs=2, metavar=("JOB", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -150,6 +201,10 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     print(f"load average before: {os.getloadavg()}")
     export = generate_export(args.cache_dir / "forms_100000x20.xlsx", 100_000, 20)
+    if args.compare:
+        compare(args.compare, export, args.repeat)
+        print(f"load average after: {os.getloadavg()}")
+        return
     ours, theirs = [], []
     for _ in range(args.repeat):  # interleaved, so machine load falls on both alike
         ours.append(measure("cetk", export))

@@ -58,6 +58,8 @@ def page(numbers: np.ndarray, version: int) -> pa.RecordBatch:
         kind = field.type
         if column.name == "event_id":
             columns.append(item_keys(numbers))
+        elif column.name == "source_system":  # a list's rows (a full snapshot carries any other's)
+            columns.append(pa.array(["sp_list"] * len(numbers), kind))
         elif column.codes:
             codes = pa.array([code.code for code in column.codes])
             columns.append(codes.take(pa.array((numbers + version) % len(codes))))

@@ -25,7 +25,7 @@ from connectors.forms_rows import (
     iter_batches,
     split_options,
     text_array,
-    trimmed_text,
+    trimmed_texts,
 )
 from connectors.forms_sources import Cell
 from connectors.forms_values import (
@@ -170,13 +170,15 @@ class TableBuilder:
         numbers = batch.numbers
         columns: dict[str, pa.Array] = {"row_number": pa.array(numbers, pa.int64())}
         id_index = layout.metadata["response_id"]
-        ids = [trimmed_text(cell) for cell in batch.columns[id_index]]
-        for number, value in zip(numbers, ids, strict=True):
-            if value is None:
-                self.problem(
-                    number, layout.headers[id_index], codes.MISSING_RESPONSE_ID, "the response has no ID"
-                )
-        columns["response_id"] = pa.array(ids, pa.string())
+        ids = trimmed_texts(batch.columns[id_index])
+        for position in pc.indices_nonzero(pc.is_null(ids)).to_pylist():
+            self.problem(
+                numbers[position],
+                layout.headers[id_index],
+                codes.MISSING_RESPONSE_ID,
+                "the response has no ID",
+            )
+        columns["response_id"] = ids
         for time_field in TIME_FIELDS:
             index = layout.metadata.get(time_field)
             if index is None:
@@ -188,18 +190,23 @@ class TableBuilder:
                     numbers, batch.columns[index], layout.headers[index]
                 )
         emails, names = (
-            [trimmed_text(cell) for cell in batch.columns[layout.metadata[part]]]
+            trimmed_texts(batch.columns[layout.metadata[part]])
             if part in layout.metadata
-            else [None] * len(numbers)
+            else pa.nulls(len(numbers), pa.string())
             for part in ("email", "name")
         )
-        anonymous = [_is_anonymous(email, person) for email, person in zip(emails, names, strict=True)]
-        columns["is_anonymous"] = pa.array(anonymous, pa.bool_())
+        anonymous = _anonymous(emails, names)
+        columns["is_anonymous"] = anonymous
         columns["respondent_email_key"] = self._keys(emails, anonymous, "forms-respondent-email")
         columns["respondent_name_key"] = self._keys(names, anonymous, "forms-respondent-name")
         return pa.RecordBatch.from_pydict(columns, schema=RESPONSE_SCHEMA)
 
     def _times(self, numbers: Sequence[int], cells: Sequence[Cell], header: str) -> pa.Array:
+        if all(type(cell) is dt.datetime and cell.tzinfo is None for cell in cells):  # calamine's cells
+            utc, flagged = london_to_utc(cells)  # type: ignore[arg-type]  # all naive datetimes, just checked
+            for index, code in flagged.items():
+                self.problem(numbers[index], header, code, _TIME_MESSAGES[code])
+            return utc
         local: list[dt.datetime | None] = []
         for number, cell in zip(numbers, cells, strict=True):
             if type(cell) is dt.datetime and cell.tzinfo is None:  # calamine's date-time cells: most of them
@@ -235,20 +242,19 @@ class TableBuilder:
             return parsed.local, parsed.problem
         return None, codes.BAD_DATETIME
 
-    def _keys(self, values: Sequence[str | None], anonymous: Sequence[bool], purpose: str) -> pa.Array:
+    def _keys(self, values: pa.StringArray, anonymous: pa.BooleanArray, purpose: str) -> pa.Array:
+        """Each named respondent's pseudonym: one HMAC per distinct value (dictionary-encoded), not per row."""
         key = self.options.pseudonym_key
         if key is None:
             return pa.nulls(len(values), pa.string())
-        keys: list[str | None] = []
-        for value, is_anonymous in zip(values, anonymous, strict=True):
-            if value is None or is_anonymous:
-                keys.append(None)
-                continue
+        named = pc.dictionary_encode(pc.if_else(anonymous, pa.scalar(None, pa.string()), values))
+        pseudonyms = []
+        for value in named.dictionary.to_pylist():
             cached = self.key_cache.get((purpose, value))
             if cached is None:
                 cached = self.key_cache[(purpose, value)] = pseudonymise(value, key, purpose)
-            keys.append(cached)
-        return pa.array(keys, pa.string())
+            pseudonyms.append(cached)
+        return pc.take(pa.array(pseudonyms, pa.string()), named.indices)
 
     def _answers(self, batch: Batch, question: Question) -> pa.Array:
         array = empty_as_null(text_array(batch.columns[question.position - 1]))
@@ -287,8 +293,11 @@ def _is_multi_select(column: pa.ChunkedArray) -> bool:
     return bool(pc.all(pc.ends_with(pc.utf8_rtrim_whitespace(present), ";")).as_py())
 
 
-def _is_anonymous(email: str | None, name: str | None) -> bool:
-    return (email is not None and email.casefold() == ANONYMOUS) or (email is None and name is None)
+def _anonymous(emails: pa.StringArray, names: pa.StringArray) -> pa.BooleanArray:
+    """Email `anonymous` (any case: casefolded, per distinct value), or neither an email nor a name."""
+    said = [value for value in pc.unique(emails.drop_null()).to_pylist() if value.casefold() == ANONYMOUS]
+    by_email = pc.is_in(emails, value_set=pa.array(said, pa.string()))  # a null email is not in it
+    return pc.or_(by_email, pc.and_(pc.is_null(emails), pc.is_null(names)))
 
 
 _TIME_MESSAGES = {

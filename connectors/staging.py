@@ -1,7 +1,8 @@
 """Staged Parquet: one file per canonical table, written atomically and streamed in row groups.
 
 A writer takes the table's rows page by page (`add`), spills them to sorted runs on disk, and `prepare()`
-merges them, with the previous snapshot on an incremental run, into a temporary file (fsynced) in key
+merges them, with the previous snapshot on an incremental run (on a full one, with the previous snapshot's rows
+no list writes: connectors/staged_carry.py), into a temporary file (fsynced) in key
 order, in row groups of a fixed size with fixed writer options: equal content gives a byte-identical
 file (R10). When that file equals the staged one, it is discarded: no new file. `commit_list` renames a
 list's files and records them in the sync state in the crash-safe order of docs/sync.md.
@@ -40,6 +41,7 @@ from connectors.snapshot_merge import (
     with_order_columns,
     write_run,
 )
+from connectors.staged_carry import carried_rows
 from connectors.sync_records import ListCommit
 from connectors.sync_state import SyncState
 from errors import StateError
@@ -211,6 +213,10 @@ class StagedTableWriter:
         runs = [iter_run(path) for path in self._runs]
         if self.incremental and current is not None:
             runs.insert(0, self._previous_rows())
+        elif (
+            current is not None
+        ):  # a full snapshot keeps the rows no list writes (connectors/staged_carry.py)
+            runs.insert(0, self._carried_rows())
         descriptor, name = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         os.close(descriptor)
         self._temporary = temporary = Path(name)
@@ -256,6 +262,10 @@ class StagedTableWriter:
             )
         for batch in parquet.iter_batches(batch_size=SPILL_BATCH_ROWS):
             yield with_order_columns(_conform(batch, self.schema).cast(self._spill_schema), self.order, 0, 0)
+
+    def _carried_rows(self) -> Iterator[pa.Table]:
+        for rows in carried_rows(self.path, self.table, self.schema):
+            yield with_order_columns(rows, self.order, 0, 0)
 
     def _write(self, path: Path, merged: Iterator[pa.Table]) -> int:
         rows = 0

@@ -162,7 +162,7 @@ class _Run:
         sources = parents.filter(known).cast(pa.int64())
         columns = {parent_key: self.keys.take(sources), target.name: codes.filter(known)}
         candidate = assemble(home, columns, len(sources))
-        firsts = _first_of_each(candidate, home.key)
+        firsts = _first_of_each(sources, position.filter(known))
         return candidate.take(firsts), sources.take(firsts)
 
     def _coded(self, target: Column, question: QuestionMapping, text: pa.Array) -> pa.Array:
@@ -234,10 +234,13 @@ def _versions(responses: pa.Table) -> pa.Array:
     return pc.strftime(chosen, format="%Y-%m-%dT%H:%M:%SZ")
 
 
-def _first_of_each(table: pa.Table, key: Sequence[str]) -> pa.Array:
-    """Rows to keep so a checkbox answer naming one option twice still gives one bridge row."""
-    if table.num_rows == 0:
+def _first_of_each(rows: pa.Array, choices: pa.Array) -> pa.Array:
+    """Bridge rows to keep: the first of each (response row, chosen option), so a checkbox answer naming one
+    option twice still gives one bridge row. By row, not by migration key: a response ID given twice in
+    one export is two versions, and dedupe keeps the newest one's options whole. In numpy, not a group-by."""
+    if len(rows) == 0:
         return pa.array([], pa.int64())
-    numbered = table.select(list(key)).append_column("__row", pa.array(np.arange(table.num_rows)))
-    first = numbered.group_by(list(key), use_threads=False).aggregate([("__row", "min")])
-    return pa.array(np.sort(first.column("__row_min").to_numpy()))
+    width = int(pc.max(choices).as_py()) + 1
+    pairs = rows.to_numpy().astype(np.int64) * width + choices.to_numpy().astype(np.int64)
+    _, firsts = np.unique(pairs, return_index=True)
+    return pa.array(np.sort(firsts))

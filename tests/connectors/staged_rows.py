@@ -41,6 +41,8 @@ def _column(
         return pa.array([item_key(int(number)) for number in ids], type=kind)
     if len(table.key) > 1 and column.name == table.key[1]:
         return pa.array([f"child-{int(number):04d}" for number in child], type=kind)
+    if column.name == "source_system":  # rows a list sync writes (a full snapshot carries any other's)
+        return pa.array(["sp_list"] * len(ids), type=kind)
     if column.codes:
         codes = [code.code for code in column.codes]
         return pa.array([codes[(int(number) + version) % len(codes)] for number in ids], type=kind)

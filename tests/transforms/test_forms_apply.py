@@ -141,3 +141,20 @@ def test_completion_time_also_gives_the_local_date_when_no_question_does() -> No
     mapped = map_export(table, ANSWERS.slice(0, 1), undated, DATASET, parse_date)
     row = mapped.tables["ccr"].to_pylist()[0]
     assert row["recorded_local_date"] == dt.datetime(2024, 5, 2, tzinfo=UTC)  # 00:30 BST on 2 May
+
+
+def test_one_response_id_on_two_rows_keeps_each_rows_options() -> None:
+    """Two versions of one response in an export: each row's options are its own, the later row's included
+    where they repeat the earlier's, so dedupe (newest version wins) keeps the newest options whole."""
+    answers = ANSWERS.set_column(
+        2,
+        "Issues",
+        pa.array([["Drugs", "Noise", "Drugs"], ["Noise", "Drugs"], ["Noise"]], pa.list_(pa.string())),
+    )
+    mapped = map_export(responses(["1", "1", "3"]), answers, FORM, DATASET, parse_date)
+    issues = mapped.tables["ccr_issues"]
+    rows = mapped.bridge_rows["ccr_issues"].to_pylist()
+    assert sorted(zip(rows, issues.column("theme_code").to_pylist(), strict=True)) == [
+        (0, "DRUGS"), (0, "NOISE"), (1, "DRUGS"), (1, "NOISE"), (2, "NOISE"),
+    ]  # fmt: skip
+    assert issues.column("ccr_id").to_pylist().count("forms:north:1") == 4
