@@ -265,7 +265,7 @@ class StagedTableWriter:
 
     def _carried_rows(self) -> Iterator[pa.Table]:
         for rows in carried_rows(self.path, self.table, self.schema):
-            yield with_order_columns(rows, self.order, 0, 0)
+            yield with_order_columns(rows.cast(self._spill_schema), self.order, 0, 0)
 
     def _write(self, path: Path, merged: Iterator[pa.Table]) -> int:
         rows = 0
