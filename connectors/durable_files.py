@@ -38,6 +38,7 @@ def fsync_file(path: Path) -> None:
 
 
 def fsync_directory(directory: Path) -> None:
+    """Make a rename itself durable (POSIX: the directory entry lives in the directory)."""
     descriptor = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(descriptor)

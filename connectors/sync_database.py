@@ -8,6 +8,7 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+from connectors.durable_files import fsync_directory
 from errors import StateError
 
 SCHEMA_VERSION = 1
@@ -63,7 +64,7 @@ def create(path: Path) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
 
 
 def connect_checked(path: Path, *, read_only: bool) -> sqlite3.Connection:
@@ -145,13 +146,5 @@ def move_aside(path: Path) -> Path:
         source = path.with_name(path.name + suffix)
         if source.exists():
             os.replace(source, target.with_name(target.name + suffix))
-    _fsync_directory(path.parent)
+    fsync_directory(path.parent)
     return target
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
