@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +24,36 @@ from errors import SourceFormatError
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.model import DATASET
 
-__all__ = ["quarantine_by_rule", "read_staged_tables", "run_warnings"]
+__all__ = [
+    "in_staging_schema",
+    "quarantine_by_rule",
+    "read_staged_files",
+    "read_staged_tables",
+    "run_warnings",
+]
 
 
 def read_staged_tables(staging_dir: Path) -> dict[str, pa.Table]:
     """Every staged canonical table found in `staging_dir`, cast to its staging schema."""
+    return in_staging_schema(staging_dir, read_staged_files(staging_dir))
+
+
+def read_staged_files(staging_dir: Path) -> dict[str, pa.Table]:
+    """Every staged canonical table's file as written, with its own field metadata (not cast)."""
     if not staging_dir.is_dir():
         raise SourceFormatError(
             f"no staging directory at {staging_dir}",
             hint="run `cetk sync` (or the Forms migration) first, or name the directory with --staging",
         )
     names = [model.name for model in DATASET.tables if model.row_level]
+    return read_staged(staging_dir, names)  # the reader publish uses
+
+
+def in_staging_schema(staging_dir: Path, files: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """Staged files (read_staged_files) cast to their tables' staging schemas; one that lacks the model's
+    columns is refused, naming its file."""
     tables: dict[str, pa.Table] = {}
-    for name, table in read_staged(staging_dir, names).items():  # the reader publish uses
+    for name, table in files.items():
         schema = arrow_schema(DATASET.table(name), "staging")
         try:
             tables[name] = table.select(schema.names).cast(schema)

@@ -24,8 +24,8 @@ from connectors.reference_files import (
     geography_files_in,
     load_geography,
 )
-from connectors.staged_files import STAGED_SUFFIX, read_staged
-from connectors.staged_read import read_staged_tables
+from connectors.staged_files import STAGED_SUFFIX
+from connectors.staged_read import in_staging_schema, read_staged_files
 from powerbi_dataset.boundary import check_boundary
 from powerbi_dataset.model import DATASET
 from transforms.analytics import (
@@ -101,11 +101,11 @@ def build_published(
     (SourceFormatError naming it): derived tables built from a part of the data would be wrong, and the
     protected form of a table depends on the others (event issues on the events, the evaluation on all).
     """
-    names = [table.name for table in DATASET.tables if table.row_level]
-    staged_arrow = read_staged_tables(staging_dir)
+    files = read_staged_files(staging_dir)  # each staged file read once
+    staged_arrow = in_staging_schema(staging_dir, files)
     # The files as written, with their own field metadata: a column a file marks special-category is
-    # refused here even if the model does not mark it (read_staged_tables casts to the model's schema).
-    check_boundary(DATASET, read_staged(staging_dir, names))
+    # refused here even if the model does not mark it (in_staging_schema casts to the model's schema).
+    check_boundary(DATASET, files)
     staged = frames_from_arrow(staged_arrow)
     notes = () if geography is not None else (DEMO_GEOGRAPHY_NOTE,)
     reference = load_geography(geography or demo_geography_files())
