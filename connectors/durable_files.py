@@ -30,16 +30,16 @@ def replace_durably(temporary: Path, path: Path) -> None:
 
 
 def fsync_file(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDWR)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    _fsync(path, os.O_RDWR)
 
 
 def fsync_directory(directory: Path) -> None:
     """Make a rename itself durable (POSIX: the directory entry lives in the directory)."""
-    descriptor = os.open(directory, os.O_RDONLY)
+    _fsync(directory, os.O_RDONLY)
+
+
+def _fsync(path: Path, flags: int) -> None:
+    descriptor = os.open(path, flags)
     try:
         os.fsync(descriptor)
     finally:
