@@ -159,9 +159,9 @@ def collector_paused() -> Iterator[None]:
 
     A decoded page is some 300,000 new containers, freed by reference counting when the page is dropped;
     with the collector on, they trigger collections that walk every object still alive, the page itself
-    included, several times a page (a fifth to a quarter of the transform stage's time: docs/performance.md, "Sync
-    transform stage"). Reading, normalising, validating and staging a page leave no reference cycles
-    (tests/test_pipeline_sync_collector.py), so nothing waits for the collector meanwhile.
+    included, several times a page (a fifth to a quarter of the transform stage's time:
+    docs/performance.md, "Sync transform stage"). Reading, normalising, validating and staging a page
+    leave no reference cycles (tests/test_pipeline_sync_collector.py), so nothing waits for the collector.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -214,10 +214,8 @@ def _stage_page(
     splits = split_page(page_tables, main, problems, dataset=job.dataset, as_of=job.as_of)
     parents = page_tables[main.name].column(main.key[0]).to_pylist()
     tables.pages += 1
-    for (
-        name,
-        split,
-    ) in splits.items():  # items with rows held now: only theirs need a last page (Held.collect)
+    # items with rows held now: only theirs need a last page (Held.collect)
+    for name, split in splits.items():
         for parent in split.invalid.column(job.dataset.table(name).key[0]).to_pylist():
             tables.last_page[parent] = tables.pages
     for parent in [*parents, *deleted_keys]:
