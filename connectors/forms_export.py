@@ -14,9 +14,11 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
+from connectors.forms_arrow import read_columns, read_header
 from connectors.forms_guard import check_size, check_xlsx, read_guarded_bytes, refuse
-from connectors.forms_layout import Question
+from connectors.forms_layout import Question, read_layout
 from connectors.forms_problems import RowProblem
+from connectors.forms_rows import Batch
 from connectors.forms_sources import (
     SheetReader,
     calamine_sheet_rows,
@@ -25,7 +27,14 @@ from connectors.forms_sources import (
     detect_delimiter,
 )
 from connectors.forms_stream import stream_sheet_rows
-from connectors.forms_tables import RESPONSE_SCHEMA, FileFormat, FormsExport, ReadOptions, TableBuilder
+from connectors.forms_tables import (
+    RESPONSE_SCHEMA,
+    TIME_FIELDS,
+    FileFormat,
+    FormsExport,
+    ReadOptions,
+    TableBuilder,
+)
 from connectors.forms_values import LOCALES
 from errors import SourceFormatError
 
@@ -71,6 +80,12 @@ def parse_export(
     if file_format == "xlsx":
         facts = check_xlsx(data, name, options.limits)
         date1904 = facts.date1904
+        if facts.sheet_count > 1:
+            notes.append(f"the workbook has {facts.sheet_count} sheets; the first was read")
+        if sheet_reader is None and facts.cell_count <= options.calamine_max_cells:
+            export = _read_arrow(data, name, options, date1904, notes)
+            if export is not None:
+                return export
         if sheet_reader is None:
             sheet_reader = (
                 partial(stream_sheet_rows, date1904=date1904)
@@ -78,8 +93,6 @@ def parse_export(
                 else calamine_sheet_rows
             )
         rows = sheet_reader(data, name)
-        if facts.sheet_count > 1:
-            notes.append(f"the workbook has {facts.sheet_count} sheets; the first was read")
     else:
         if data.startswith(b"PK\x03\x04"):
             raise refuse(name, "it is a zip container (an .xlsx?) named .csv")
@@ -89,6 +102,31 @@ def parse_export(
     builder = TableBuilder(name, file_format, options, date1904)
     with collector_paused():
         return builder.build(rows, notes)
+
+
+def _read_arrow(
+    data: bytes, name: str, options: ReadOptions, date1904: bool, notes: list[str]
+) -> FormsExport | None:
+    """The export read through Arrow columns (connectors/forms_arrow.py), or None to read it cell by cell."""
+    header = read_header(data, name, date1904=date1904)
+    if header is None:
+        return None
+    builder = TableBuilder(name, "xlsx", options, date1904)
+    layout = read_layout(header, name, options.limits)  # a bad header is the same error either way
+    wanted = {
+        layout.metadata[field] for field in ("response_id", "email", "name") if field in layout.metadata
+    }
+    wanted |= {question.position - 1 for question in builder.kept_questions(layout)}
+    times = {layout.metadata[field] for field in TIME_FIELDS if field in layout.metadata}
+    sheet = read_columns(data, layout, frozenset(wanted), frozenset(times))
+    if sheet is None:
+        return None
+    builder.width = layout.width
+    for number, fields in sheet.ragged:
+        builder.ragged(number, fields)
+    batches = [Batch(sheet.numbers, sheet.columns)] if sheet.numbers else []
+    with collector_paused():
+        return builder.assemble(layout, batches, notes)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ OPTIONS_TYPE = pa.list_(pa.string())
 @dataclass(frozen=True)
 class Batch:
     numbers: list[int]  # row numbers in the file
-    columns: list[tuple[Cell, ...]]  # one tuple per header column
+    columns: Sequence[Sequence[Cell] | pa.Array]  # per header column: its cells, or Arrow (forms_arrow)
 
 
 def iter_batches(
@@ -54,8 +54,13 @@ def iter_batches(
         yield Batch(numbers, list(zip(*kept, strict=True)))
 
 
-def text_array(cells: Sequence[Cell]) -> pa.Array:
-    """Cells as text: all-text and all-number columns stay vectorised, mixed ones go cell by cell."""
+def text_array(cells: Sequence[Cell] | pa.Array) -> pa.Array:
+    """Cells as text: all-text and all-number columns stay vectorised, mixed ones go cell by cell.
+
+    An Arrow array is already text (connectors/forms_arrow.py made it by these rules) and is kept.
+    """
+    if isinstance(cells, pa.Array):
+        return cells
     try:
         return pa.array(cells, pa.string())
     except (pa.ArrowTypeError, pa.ArrowInvalid):
@@ -65,13 +70,18 @@ def text_array(cells: Sequence[Cell]) -> pa.Array:
         inferred = pa.array(present)
     except (pa.ArrowTypeError, pa.ArrowInvalid):
         return pa.array([cell_text(cell) for cell in cells], pa.string())
-    if pa.types.is_integer(inferred.type):
-        return pc.cast(inferred, pa.string())
-    if pa.types.is_floating(inferred.type):
-        whole = pc.and_(pc.equal(pc.floor(inferred), inferred), pc.less(pc.abs(inferred), WHOLE_NUMBER_LIMIT))
-        as_integer = pc.cast(pc.if_else(whole, inferred, 0.0), pa.int64())
-        return pc.if_else(whole, pc.cast(as_integer, pa.string()), pc.cast(inferred, pa.string()))
+    if pa.types.is_integer(inferred.type) or pa.types.is_floating(inferred.type):
+        return numbers_as_text(inferred)
     return pa.array([cell_text(cell) for cell in cells], pa.string())
+
+
+def numbers_as_text(numbers: pa.Array) -> pa.StringArray:
+    """An integer or floating-point array as cell_text writes numbers: whole ones without '.0'."""
+    if pa.types.is_integer(numbers.type):
+        return pc.cast(numbers, pa.string())
+    whole = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), WHOLE_NUMBER_LIMIT))
+    as_integer = pc.cast(pc.if_else(whole, numbers, 0.0), pa.int64())
+    return pc.if_else(whole, pc.cast(as_integer, pa.string()), pc.cast(numbers, pa.string()))
 
 
 def cell_text(cell: Cell) -> str | None:
@@ -87,7 +97,7 @@ def cell_text(cell: Cell) -> str | None:
     return str(cell)
 
 
-def trimmed_texts(cells: Sequence[Cell]) -> pa.StringArray:
+def trimmed_texts(cells: Sequence[Cell] | pa.Array) -> pa.StringArray:
     """trimmed_text of every cell, vectorised (Arrow's Unicode whitespace is str.strip's: tested)."""
     trimmed = pc.utf8_trim_whitespace(text_array(cells))
     return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)

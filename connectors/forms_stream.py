@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from io import BytesIO
-from typing import NoReturn
+from typing import IO, NoReturn
 from xml.etree.ElementTree import Element
 from xml.parsers import expat
 
@@ -25,6 +25,7 @@ from connectors.forms_values import excel_serial_to_local
 from errors import SourceFormatError
 
 CHUNK_BYTES = 2**20
+HEADER_CHUNK_BYTES = 2**16
 BUILTIN_DATE_FORMATS = frozenset({*range(14, 23), 45, 47})  # ECMA-376 18.8.30, as calamine reads them
 BUILTIN_DURATION_FORMATS = frozenset({46})  # [h]:mm:ss
 DATE_TOKENS = frozenset("dmhysDMHYS")
@@ -57,10 +58,71 @@ def stream_sheet_rows(data: bytes, source: str, *, date1904: bool) -> SheetRows:
         yield from handler.take_rows()
 
 
+def first_sheet_row(data: bytes, source: str, *, date1904: bool) -> tuple[int, int, list[Cell]] | None:
+    """The first worksheet's first row as stream_sheet_rows gives it, reading only what it needs.
+
+    Returns (row number, 0-based column of its first value, its cells from that column on).
+    The worksheet XML is parsed 64 KiB at a time until a row completes, and the shared strings only
+    up to the highest index that row uses (Excel writes them in order of first use: the header's come
+    first). None for a sheet without rows.
+    """
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        sheet_part = _first_sheet_part(archive, source)
+        shared = _LazySharedStrings(archive)
+        handler = _SheetHandler(shared, _style_kinds(archive), date1904)
+        parser = _defused_expat()
+        parser.StartElementHandler = handler.start
+        parser.EndElementHandler = handler.end
+        parser.CharacterDataHandler = handler.text
+        try:
+            with archive.open(sheet_part) as part:
+                while not handler.rows and (chunk := part.read(HEADER_CHUNK_BYTES)):
+                    parser.Parse(chunk, False)
+        except (expat.ExpatError, KeyError, ValueError, IndexError) as exc:
+            raise SourceFormatError(
+                f"Forms export {source} cannot be read as a workbook ({type(exc).__name__})",
+                hint="open it in Excel and save it again as an Excel Workbook (.xlsx)",
+            ) from None
+        finally:
+            shared.close()
+        if not handler.rows or handler.first_column is None:
+            return None
+        number, cells = handler.rows[0]
+        return number, handler.first_column, cells
+
+
+class _LazySharedStrings:
+    """The shared string table read item by item only as far as an index asks (iterparse, elements cleared)."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        self.strings: list[str] = []
+        try:
+            self.part: IO[bytes] | None = archive.open("xl/sharedStrings.xml")
+        except KeyError:
+            self.part = None
+        self.items = (
+            safe_xml.iterparse(self.part, events=("end",), forbid_dtd=True) if self.part is not None else None
+        )
+
+    def __getitem__(self, index: int) -> str:
+        while len(self.strings) <= index and self.items is not None:
+            element = next(((e for _, e in self.items if _local(e) == "si")), None)
+            if element is None:
+                self.items = None
+                break
+            self.strings.append(_item_text(element))
+            element.clear()
+        return self.strings[index]  # past the table: IndexError, a damaged workbook as in stream_sheet_rows
+
+    def close(self) -> None:
+        if self.part is not None:
+            self.part.close()
+
+
 class _SheetHandler:
     """expat callbacks for <row>, <c>, <v>, <is><t>: one cell in flight, finished rows queued."""
 
-    def __init__(self, shared: list[str], kinds: list[str], date1904: bool) -> None:
+    def __init__(self, shared: Sequence[str] | _LazySharedStrings, kinds: list[str], date1904: bool) -> None:
         self.shared, self.kinds, self.date1904 = shared, kinds, date1904
         self.rows: list[tuple[int, list[Cell]]] = []
         self.row_number = 0

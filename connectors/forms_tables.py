@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -103,21 +103,29 @@ class TableBuilder:
             raise SourceFormatError(f"Forms export {self.source} is empty", hint="export the responses again")
         layout = read_layout(first[1], self.source, self.options.limits)
         self.width = layout.width
-        response_batches: list[pa.RecordBatch] = []
-        # one RecordBatch a batch, not an Array per question: long-lived Python wrappers made inside
-        # the loop pin the allocator's arenas between the batch's short-lived cells (R19 memory)
-        wanted = self.options.keep_questions
-        kept = [q for q in layout.questions if wanted is None or q.name in wanted]
-        answer_schema = pa.schema([(question.name, pa.string()) for question in kept])
-        answer_batches: list[pa.RecordBatch] = []
-        count = 0
-        for batch in iter_batches(
+        batches = iter_batches(
             rows,
             layout.width,
             max(1, self.options.batch_cells // max(layout.width, 1)),
             self.ragged,
             strict_width=self.file_format == "csv",
-        ):
+        )
+        return self.assemble(layout, batches, notes)
+
+    def kept_questions(self, layout: Layout) -> list[Question]:
+        wanted = self.options.keep_questions
+        return [q for q in layout.questions if wanted is None or q.name in wanted]
+
+    def assemble(self, layout: Layout, batches: Iterable[Batch], notes: list[str]) -> FormsExport:
+        """The two tables from column batches under `layout` (self.width set to its width)."""
+        response_batches: list[pa.RecordBatch] = []
+        # one RecordBatch a batch, not an Array per question: long-lived Python wrappers made inside
+        # the loop pin the allocator's arenas between the batch's short-lived cells (R19 memory)
+        kept = self.kept_questions(layout)
+        answer_schema = pa.schema([(question.name, pa.string()) for question in kept])
+        answer_batches: list[pa.RecordBatch] = []
+        count = 0
+        for batch in batches:
             count += len(batch.numbers)
             if count > self.options.limits.max_rows:
                 raise refuse(self.source, f"it has more than {self.options.limits.max_rows:,} responses")
@@ -201,9 +209,14 @@ class TableBuilder:
         columns["respondent_name_key"] = self._keys(names, anonymous, "forms-respondent-name")
         return pa.RecordBatch.from_pydict(columns, schema=RESPONSE_SCHEMA)
 
-    def _times(self, numbers: Sequence[int], cells: Sequence[Cell], header: str) -> pa.Array:
+    def _times(self, numbers: Sequence[int], cells: Sequence[Cell] | pa.Array, header: str) -> pa.Array:
+        if isinstance(cells, pa.Array):  # naive date-times from forms_arrow, every one a real date
+            utc, flagged = london_to_utc(cells)
+            for index, code in flagged.items():
+                self.problem(numbers[index], header, code, _TIME_MESSAGES[code])
+            return utc
         if all(type(cell) is dt.datetime and cell.tzinfo is None for cell in cells):  # calamine's cells
-            utc, flagged = london_to_utc(cells)  # type: ignore[arg-type]  # all naive datetimes, just checked
+            utc, flagged = london_to_utc(cells)  # all naive datetimes, just checked
             for index, code in flagged.items():
                 self.problem(numbers[index], header, code, _TIME_MESSAGES[code])
             return utc

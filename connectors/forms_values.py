@@ -127,18 +127,24 @@ def _from_parts(
         return ParsedTime(None, codes.BAD_DATETIME)
 
 
-def london_to_utc(values: Sequence[datetime | None]) -> tuple[pa.Array, dict[int, str]]:
+def london_to_utc(values: Sequence[datetime | None] | pa.Array) -> tuple[pa.Array, dict[int, str]]:
     """Naive London wall-clock times as a UTC timestamp array, plus {index: code} for gap/overlap times.
 
     A time the clocks skipped (01:30 on the last Sunday of March) or showed twice (01:30 on the last
     Sunday of October) becomes null with its code: which instant was meant cannot be known (R15).
     Arrow resolves each time both ways from the tz database; where the two differ, it is flagged.
     """
-    naive = pa.array(values, pa.timestamp("us"))
+    naive = (
+        values.cast(pa.timestamp("us"))
+        if isinstance(values, pa.Array)
+        else pa.array(values, pa.timestamp("us"))
+    )
     earliest = pc.assume_timezone(naive, timezone=LONDON.key, ambiguous="earliest", nonexistent="earliest")
     latest = pc.assume_timezone(naive, timezone=LONDON.key, ambiguous="latest", nonexistent="latest")
     differs = pc.fill_null(pc.not_equal(earliest, latest), False)
-    flagged = {index: _transition_code(values[index]) for index in pc.indices_nonzero(differs).to_pylist()}
+    flagged = {
+        index: _transition_code(naive[index].as_py()) for index in pc.indices_nonzero(differs).to_pylist()
+    }
     utc = pc.cast(earliest, UTC_TIMESTAMP)
     return pc.if_else(differs, pa.scalar(None, UTC_TIMESTAMP), utc), flagged
 

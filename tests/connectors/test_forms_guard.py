@@ -7,9 +7,11 @@ import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+import connectors.forms_export as forms_export
 from connectors.forms_export import ReadOptions, parse_export, read_export
 from connectors.forms_guard import MIB, InputLimits, check_xlsx
 from connectors.forms_sources import Cell, calamine_sheet_rows
@@ -37,21 +39,50 @@ class SheetReaderSpy:
         return calamine_sheet_rows(data, source)
 
 
+# every way parse_export reaches a worksheet parser on its own: fastexcel's Arrow columns (and the
+# header read before them), python-calamine, the streaming reader
+DEFAULT_PARSERS = ("read_header", "read_columns", "calamine_sheet_rows", "stream_sheet_rows")
+
+
 def refused(data: bytes, name: str = "export.xlsx", limits: InputLimits | None = None) -> str:
-    """Parse through a spy; assert the file was refused and the parser never called; return the message."""
+    """Parse through a spy, then the default way with every parser spied on; assert the file was
+    refused the same way both times and no parser was ever called; return the message."""
     spy = SheetReaderSpy()
+    options = ReadOptions(limits=limits or InputLimits())
     with pytest.raises(SourceFormatError) as caught:
-        parse_export(data, name, ReadOptions(limits=limits or InputLimits()), sheet_reader=spy)
+        parse_export(data, name, options, sheet_reader=spy)
     assert spy.calls == [], "the parser was called before the guard refused the file"
+    with pytest.MonkeyPatch.context() as patch:
+        reached = spy_on_default_parsers(patch)
+        with pytest.raises(SourceFormatError) as by_default:
+            parse_export(data, name, options)
+    assert reached == [], "a parser was called before the guard refused the file"
+    assert by_default.value.message == caught.value.message
     assert caught.value.hint
     assert name in caught.value.message
     return caught.value.message
 
 
-def test_a_plain_workbook_passes_the_guard_and_reaches_the_parser() -> None:
+def spy_on_default_parsers(patch: pytest.MonkeyPatch) -> list[str]:
+    reached: list[str] = []
+    for parser in DEFAULT_PARSERS:
+        real = getattr(forms_export, parser)
+
+        def recording(*args: Any, _real: Any = real, _name: str = parser, **kwargs: Any) -> Any:
+            reached.append(_name)
+            return _real(*args, **kwargs)
+
+        patch.setattr(forms_export, parser, recording)
+    return reached
+
+
+def test_a_plain_workbook_passes_the_guard_and_reaches_the_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     spy = SheetReaderSpy()
     export = parse_export(xlsx_bytes(), "export.xlsx", sheet_reader=spy)
     assert spy.calls == ["export.xlsx"] and export.row_count == 1
+    reached = spy_on_default_parsers(monkeypatch)
+    assert parse_export(xlsx_bytes(), "export.xlsx").row_count == 1
+    assert reached == ["read_header", "read_columns"]  # the Arrow way, python-calamine not needed
 
 
 # S5: XML bomb ------------------------------------------------------------------------------------
