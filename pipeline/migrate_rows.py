@@ -203,7 +203,9 @@ def _collapse_and_split(
     candidate = chosen.drop_columns([ROW_COLUMN, VERSION_COLUMN])
     keys = candidate.column(model_parent.key[0]).to_pylist()
     # every problem listed, not a report's sample: each one decides a response's fate
-    for problem in _errors(validate(candidate, model_parent, max_listed=EVERY_PROBLEM).problems):
+    for problem in _errors(
+        validate(candidate, model_parent, max_listed=EVERY_PROBLEM, details=False).problems
+    ):
         row = chosen_rows[problem.row]
         file, number = where[row]
         issues.setdefault(row, []).append(_issue(file, number, str(keys[problem.row]), problem))
@@ -213,7 +215,9 @@ def _collapse_and_split(
         name: _from_rows(pa.concat_tables(parts), survivor_rows) for name, parts in bridges.items()
     }
     for name, bridge in bridge_tables.items():
-        for problem in _errors(validate(bridge, dataset.table(name), max_listed=EVERY_PROBLEM).problems):
+        for problem in _errors(
+            validate(bridge, dataset.table(name), max_listed=EVERY_PROBLEM, details=False).problems
+        ):
             parent = bridge.column(0)[problem.row].as_py()
             row = row_of_key[parent]
             file, number = where[row]

@@ -85,6 +85,7 @@ class RunContext:
     done: dict[str, TableRun] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
     child_counts: dict[tuple[str, int], Counter128] = field(default_factory=dict)  # (parent, rule index)
+    details: bool = True  # False: each problem's key and value left "" (a caller that needs only rows)
 
 
 class TableRun:
@@ -238,6 +239,9 @@ class TableRun:
         chosen = self._chosen(finding)
         if not len(chosen):
             return
+        if not self.context.details:
+            self._add(finding, rank, (chosen + offset).tolist(), [""] * len(chosen), [""] * len(chosen))
+            return
         column = self.model.column(finding.column)
         indices = pa.array(chosen)
         values = raw[column.name].take(indices).to_pylist()
@@ -313,6 +317,9 @@ class TableRun:
         chosen = self._chosen(finding)
         if not len(chosen):
             return
+        if not self.context.details:
+            self._add(finding, rank, chosen.tolist(), [""] * len(chosen), [""] * len(chosen))
+            return
         stored = {name: self.hashes[name].arrays() for name in self.model.key if name in self.hashes}
         keys = self._keys({name: _pick(hashes, chosen) for name, hashes in stored.items()}, len(chosen))
         texts = [value if value is not None else key.split("|")[0] for key in keys]
@@ -328,6 +335,11 @@ class TableRun:
         finding = Finding(rule.code, rule.limit_column, rule.message, rows)
         chosen = self._chosen(finding)
         if not len(chosen):
+            return
+        if not self.context.details:
+            self._add(
+                finding, (COUNT_STAGE, index, 0), chosen.tolist(), [""] * len(chosen), [""] * len(chosen)
+            )
             return
         column = self.model.column(rule.limit_column)
         display = self.display[rule.limit_column]

@@ -62,12 +62,23 @@ def validate(
     as_of: dt.datetime | None = None,
     fingerprinter: Fingerprinter | None = None,
     max_listed: int = DEFAULT_MAX_LISTED,
+    details: bool = True,
 ) -> Report:
-    """Check one table's columns, key and in-table rules; cross-table rules need validate_dataset."""
+    """Check one table's columns, key and in-table rules; cross-table rules need validate_dataset.
+
+    `details=False` leaves each problem's key and value "" (no fingerprints, no shown values): for a
+    caller that acts on the rows, codes and columns only, as the Forms migration does for every row.
+    """
     dataset = DATASET if model_table in DATASET.tables else Dataset(model_table.name, (model_table,))
     source = {model_table.name: ArrowSource(to_arrow(table))}
     return validate_sources(
-        source, dataset, as_of=as_of, fingerprinter=fingerprinter, max_listed=max_listed, cross_table=False
+        source,
+        dataset,
+        as_of=as_of,
+        fingerprinter=fingerprinter,
+        max_listed=max_listed,
+        cross_table=False,
+        details=details,
     )
 
 
@@ -92,6 +103,7 @@ def validate_sources(
     fingerprinter: Fingerprinter | None = None,
     max_listed: int = DEFAULT_MAX_LISTED,
     cross_table: bool = True,
+    details: bool = True,
 ) -> Report:
     """Check tables read batch by batch; counts exact, at most `max_listed` problems listed.
 
@@ -107,7 +119,7 @@ def validate_sources(
             message = f"{name!r} is not a table of the model"
             collector.add((-1, 0, position), Problem(name, -1, "", "", UNKNOWN_TABLE.code, message, ""))
     given = [name for name in names if name in known]
-    context = RunContext(dataset, collector, fingerprinter, as_of, given)
+    context = RunContext(dataset, collector, fingerprinter, as_of, given, details=details)
     for parent in given:
         for index, rule in enumerate(known[parent].rules):
             if isinstance(rule, CountNotAbove) and rule.child_table in given:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from dataclasses import replace
 
 import pandas as pd
 import pyarrow as pa
@@ -290,3 +291,24 @@ def test_an_empty_table_with_an_exclusivity_rule_is_valid() -> None:
     for table in tables:
         report = validate_dataset({table.name: arrow_schema(table).empty_table()}, DATASET, as_of=AS_OF)
         assert report.valid and report.rows_checked[table.name] == 0
+
+
+def test_without_details_the_same_problems_are_found_with_key_and_value_left_empty() -> None:
+    """details=False (the Forms migration's every-row validation) changes only each problem's key and value."""
+    tables, _ = build()
+    sources = {name: ArrowSource(table) for name, table in tables.items()}
+    salt = Fingerprinter(b"s" * 32, stable=True)
+    full = validate_sources(sources, DATASET, as_of=AS_OF, fingerprinter=salt, max_listed=10**6)
+    bare = validate_sources(
+        sources, DATASET, as_of=AS_OF, fingerprinter=salt, max_listed=10**6, details=False
+    )
+    assert any(problem.key for problem in full.problems) and any(problem.value for problem in full.problems)
+    assert [p for p in bare.problems if p.row >= 0] and all(
+        p.key == "" and p.value == "" for p in bare.problems if p.row >= 0
+    )
+    assert [replace(p, key="", value="") if p.row >= 0 else p for p in full.problems] == list(bare.problems)
+    assert (bare.counts(), bare.rows_checked, bare.skipped_rules) == (
+        full.counts(),
+        full.rows_checked,
+        full.skipped_rules,
+    )
