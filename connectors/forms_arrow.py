@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 from xml.etree.ElementTree import ParseError
@@ -29,6 +29,7 @@ import fastexcel
 import pyarrow as pa
 import pyarrow.compute as pc
 from fastexcel import DType
+from fastexcel._fastexcel import ColumnInfoNoDtype
 
 from connectors.forms_layout import Layout
 from connectors.forms_rows import numbers_as_text
@@ -72,46 +73,74 @@ def read_columns(
     """The sheet's rows as columns, or None when they might differ from python-calamine's cells.
 
     `wanted` are the 0-based header columns whose values are used (as text), `times` those read as
-    date-times; every other column is only looked at for blank rows and values past the header.
+    date-times. They and any columns past the header are turned into Arrow; the other columns only
+    when a row is empty in all of those, to tell a blank row from one with answers elsewhere.
     """
     used = wanted | times
-    text_only: dict[str | int, DType] = {
-        index: "string" for index in range(layout.width) if index not in used
-    }
-    try:
-        sheet = fastexcel.read_excel(data).load_sheet(
-            0, header_row=0, schema_sample_rows=None, dtype_coercion="strict", dtypes=text_only or None
-        )
-        infos = sheet.available_columns()
-        if not infos or infos[0].absolute_index != 0 or len(infos) < layout.width:
-            return None
-        if any(info.absolute_index != index for index, info in enumerate(infos)):
-            return None
-        batch = sheet.to_arrow()
-    except fastexcel.FastExcelError:  # a column of mixed kinds, a cell calamine cannot read: the cell way
+    loaded = _load(data, lambda index: index in used or index >= layout.width, {})
+    if loaded is None:
         return None
+    infos, selected, batch = loaded
+    if (
+        not infos
+        or len(infos) < layout.width
+        or any(info.absolute_index != index for index, info in enumerate(infos))
+    ):
+        return None  # the sheet does not start in column A: the header would not line up
+    at = {info.index: position for position, info in enumerate(selected)}
     columns: list[Column] = []
     for index in range(layout.width):
-        array = batch.column(index)
-        kind = infos[index].dtype
         if index in times:
-            column = _time_column(array, kind)
+            column = _time_column(batch.column(at[index]), selected[at[index]].dtype)
         elif index in wanted:
-            column = _text_column(array, kind)
+            column = _text_column(batch.column(at[index]), selected[at[index]].dtype)
         else:
             column = ()
         if column is None:
             return None
         columns.append(column)
-    blank = _blank(batch)
-    ragged = _past_header(batch, layout.width)
+    blank = _blank(batch.columns)
+    others = [index for index in range(layout.width) if index not in used]
+    if others and pc.any(blank).as_py():  # rare: read the other columns too, as text, to be sure
+        rest = _load(data, lambda index: index in others, {index: "string" for index in others})
+        if rest is None:
+            return None
+        blank = pc.and_(blank, _blank(rest[2].columns))
+    ragged = _past_header([batch.column(at[i]) for i in range(layout.width, len(infos))], len(blank))
     keep = pc.invert(blank)
     numbers = pc.add(pc.indices_nonzero(keep), 2).to_pylist()  # the header is row 1
-    ragged_rows = [
-        (number, batch.num_columns) for number in pc.add(pc.indices_nonzero(ragged), 2).to_pylist()
-    ]
+    ragged_rows = [(number, len(infos)) for number in pc.add(pc.indices_nonzero(ragged), 2).to_pylist()]
     kept = [column if isinstance(column, tuple) else _filter(column, keep) for column in columns]
-    return ArrowRows(numbers, kept, ragged_rows, batch.num_columns)
+    return ArrowRows(numbers, kept, ragged_rows, len(infos))
+
+
+def _load(
+    data: bytes, chosen: Callable[[int], bool], dtypes: dict[str | int, DType]
+) -> tuple[list[ColumnInfoNoDtype], list[fastexcel.ColumnInfo], pa.RecordBatch] | None:
+    """The first sheet, header at its first row, only the chosen columns (by 0-based index) as Arrow.
+
+    Every column's kind is taken from all its cells, and a column of more than one kind is an error
+    (None): fastexcel would otherwise coerce cells to the kind its sample saw.
+    """
+    every: dict[int, ColumnInfoNoDtype] = {}  # available_columns() would type the unchosen ones too
+
+    def choose(info: ColumnInfoNoDtype) -> bool:
+        every[info.index] = info
+        return chosen(info.index)
+
+    try:
+        sheet = fastexcel.read_excel(data).load_sheet(
+            0,
+            header_row=0,
+            schema_sample_rows=None,
+            dtype_coercion="strict",
+            use_columns=choose,
+            dtypes=dtypes or None,
+        )
+        batch = sheet.to_arrow()
+        return [every[index] for index in sorted(every)], sheet.selected_columns, batch
+    except fastexcel.FastExcelError:  # a column of mixed kinds, a cell calamine cannot read: the cell way
+        return None
 
 
 def _text_column(array: pa.Array, kind: str) -> pa.Array | None:
@@ -140,17 +169,17 @@ def _time_column(array: pa.Array, kind: str) -> Column | None:
     return None
 
 
-def _blank(batch: pa.RecordBatch) -> pa.BooleanArray:
+def _blank(columns: Sequence[pa.Array]) -> pa.BooleanArray:
     """Rows whose every cell is empty or empty text (python-calamine's "" and fastexcel's null alike)."""
-    blank = pa.array([True] * batch.num_rows, pa.bool_())
-    for array in batch.columns:
+    blank = pa.array([True] * (len(columns[0]) if columns else 0), pa.bool_())
+    for array in columns:
         blank = pc.and_(blank, _empty(array))
     return blank
 
 
-def _past_header(batch: pa.RecordBatch, width: int) -> pa.BooleanArray:
-    past = pa.array([False] * batch.num_rows, pa.bool_())
-    for array in batch.columns[width:]:
+def _past_header(columns: Sequence[pa.Array], rows: int) -> pa.BooleanArray:
+    past = pa.array([False] * rows, pa.bool_())
+    for array in columns:
         past = pc.or_(past, pc.invert(_empty(array)))
     return past
 

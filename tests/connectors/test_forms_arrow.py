@@ -177,3 +177,24 @@ def test_vectorised_numbers_and_booleans_are_cell_text(values: list[object]) -> 
     kind = "boolean" if isinstance(values[0], bool) else "float"
     assert _text_column(pa.array(values), kind).to_pylist() == [cell_text(v) for v in values]  # type: ignore[union-attr, arg-type]
     assert text_array(values).to_pylist() == [cell_text(v) for v in values]  # type: ignore[arg-type]
+
+
+def test_a_row_with_answers_only_in_unread_columns_is_still_a_response(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only the used columns become Arrow at first; a row empty in all of them is checked in the others."""
+    rows = [
+        HEADER,
+        [1, WHEN, WHEN, "a@x.uk", "A", 5, "Drugs;", "text"],
+        [None] * 7 + ["an answer to an unread question"],  # no ID: a response with a problem, not blank
+        [None] * 8,  # blank
+        [3, WHEN, WHEN, "", "", 4, "Drugs;", None],
+    ]
+    options = ReadOptions(pseudonym_key=b"k" * 32, keep_questions=frozenset({"Rating"}))
+    export, arrow = read_both(
+        workbook(rows, {2: "dd/mm/yyyy hh:mm", 3: "dd/mm/yyyy hh:mm"}), monkeypatch, options
+    )
+    assert arrow
+    assert export.responses.column("row_number").to_pylist() == [2, 3, 5]
+    missing = [problem.row for problem in export.problems if problem.code == "forms-missing-response-id"]
+    assert missing == [3]
