@@ -160,12 +160,14 @@ def _collapse_and_split(
     parents: list[pa.Table] = []
     bridges: dict[str, list[pa.Table]] = {}
     issues: dict[int, list[RowIssue]] = {}  # global row -> its issues
-    where: list[tuple[str, int]] = []  # global row -> (file, spreadsheet row)
+    file_of: list[str] = []  # global row -> its file
+    number_of: list[int] = []  # global row -> its spreadsheet row
     offset = 0
     for export, form in exports:
         mapped = map_export(export.responses, export.answers, form, dataset, parse_date)
         numbers = export.responses.column("row_number").to_pylist()
-        where += [(export.source, int(number)) for number in numbers]
+        file_of += [export.source] * len(numbers)
+        number_of += numbers
         table = mapped.tables[form.table]
         version = export.responses.column("last_modified_time_utc").combine_chunks()
         version = pc.coalesce(version, export.responses.column("completion_time_utc").combine_chunks())
@@ -184,7 +186,7 @@ def _collapse_and_split(
                                  found.message)  # fmt: skip
                 issues.setdefault(offset + index, []).append(issue)
         for problem in mapped.problems:
-            file, number = where[offset + problem.row]
+            file, number = file_of[offset + problem.row], number_of[offset + problem.row]
             issue = RowIssue(file, number, problem.key, problem.column, problem.code, problem.message)
             issues.setdefault(offset + problem.row, []).append(issue)
         offset += table.num_rows
@@ -207,8 +209,9 @@ def _collapse_and_split(
         validate(candidate, model_parent, max_listed=EVERY_PROBLEM, details=False).problems
     ):
         row = chosen_rows[problem.row]
-        file, number = where[row]
-        issues.setdefault(row, []).append(_issue(file, number, str(keys[problem.row]), problem))
+        issues.setdefault(row, []).append(
+            _issue(file_of[row], number_of[row], str(keys[problem.row]), problem)
+        )
     row_of_key = {key: row for key, row in zip(keys, chosen_rows, strict=True)}
     survivor_rows = pa.array(chosen_rows, pa.int64())
     bridge_tables = {
@@ -220,17 +223,19 @@ def _collapse_and_split(
         ):
             parent = bridge.column(0)[problem.row].as_py()
             row = row_of_key[parent]
-            file, number = where[row]
-            issues.setdefault(row, []).append(_issue(file, number, str(parent), problem))
+            issues.setdefault(row, []).append(_issue(file_of[row], number_of[row], str(parent), problem))
     for row in pc.indices_nonzero(keyless).to_pylist():
         if row not in issues:  # a response without an ID always carries the reader's problem; be sure
-            file, number = where[row]
-            issues[row] = [RowIssue(file, number, "", "ID", "forms-missing-response-id", "no response ID")]
+            issues[row] = [
+                RowIssue(
+                    file_of[row], number_of[row], "", "ID", "forms-missing-response-id", "no response ID"
+                )
+            ]
     bad = [index for index, row in enumerate(chosen_rows) if row in issues]
     good_mask = np.ones(len(chosen_rows), dtype=bool)
     good_mask[bad] = False
     valid_parent = candidate.filter(pa.array(good_mask))
-    valid_keys = set(valid_parent.column(model_parent.key[0]).to_pylist())
+    valid_keys = valid_parent.column(model_parent.key[0]).combine_chunks().drop_null()
     valid = {parent_name: valid_parent}
     valid.update({name: _kept(table, valid_keys) for name, table in bridge_tables.items()})
     quarantined_rows = set(chosen_rows[index] for index in bad) | set(pc.indices_nonzero(keyless).to_pylist())
@@ -262,8 +267,8 @@ def _from_rows(table: pa.Table, rows: pa.Array) -> pa.Table:
     return table.filter(pc.is_in(table.column(ROW_COLUMN), value_set=rows)).drop_columns([ROW_COLUMN])
 
 
-def _kept(table: pa.Table, keys: set[str]) -> pa.Table:
-    return table.filter(pc.is_in(table.column(0), value_set=pa.array(sorted(keys), pa.string())))
+def _kept(table: pa.Table, keys: pa.Array) -> pa.Table:
+    return table.filter(pc.is_in(table.column(0), value_set=keys))
 
 
 def _errors(problems: Sequence[Problem]) -> list[Problem]:

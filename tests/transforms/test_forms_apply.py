@@ -158,3 +158,23 @@ def test_one_response_id_on_two_rows_keeps_each_rows_options() -> None:
         (0, "DRUGS"), (0, "NOISE"), (1, "DRUGS"), (1, "NOISE"), (2, "NOISE"),
     ]  # fmt: skip
     assert issues.column("ccr_id").to_pylist().count("forms:north:1") == 4
+
+
+def test_versions_are_strftimes_text_for_every_year() -> None:
+    from datetime import UTC, datetime
+
+    import pyarrow.compute as pc
+
+    from transforms.forms_apply import _versions
+
+    times = [datetime(2024, 5, 1, 9, 0, 0, 999_999, tzinfo=UTC), None, datetime(1, 1, 1, tzinfo=UTC),
+             datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC), datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)]  # fmt: skip
+    column = pa.array(times, pa.timestamp("us", tz="UTC"))
+    responses = pa.table(
+        {"last_modified_time_utc": pa.nulls(len(times), column.type), "completion_time_utc": column}
+    )
+    expected = pc.strftime(
+        pc.cast(column, pa.timestamp("s", tz="UTC"), safe=False), format="%Y-%m-%dT%H:%M:%SZ"
+    )
+    assert _versions(responses).to_pylist() == expected.to_pylist()
+    assert _versions(responses).to_pylist()[2:4] == ["0001-01-01T00:00:00Z", "0999-12-31T23:59:59Z"]
