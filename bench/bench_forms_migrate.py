@@ -6,7 +6,8 @@ goes first, CPU time per child); record the figures
 in docs/performance.md (## Forms migration). The exports are bench/bench_forms_read.py's (cached in
 --cache-dir). Each measurement runs in its own child process; peak RSS is that child's VmHWM.
 
-- cetk: pipeline.migrate_rows.read_and_map: guard, python-calamine (or the streaming reader), Arrow
+- cetk: pipeline.migrate_rows.read_and_map: guard, the worksheet as Arrow columns by fastexcel
+  (python-calamine's cells where those cannot be matched, the streaming reader for big sheets), the
   tables, London to UTC, HMAC pseudonyms, the Forms mapping, dedupe by migration key, validation of the
   CCR and issue tables against the model, the quarantine split. Nothing is written.
 - pandas+openpyxl: pandas.read_excel(engine="openpyxl"), then the same mapping with pandas (.map on the
