@@ -10,8 +10,9 @@ kept as the bytes Graph sent, in a temporary directory (or `--keep DIR`, reused 
 Timed, in a child process per replay (so its peak RSS is its own and excludes the recording): for each
 decoder (the standard library's json and orjson, plain, with the cyclic collector paused during the
 decode, paused for the whole call from decode to Parquet write, or, as the sync does, orjson with its json
-fallback and the collector paused for each whole list), every list in mapping order is read back page
-by page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate),
+fallback and the collector paused for each whole list; or, since i8-decode, page bytes decoded straight
+into Arrow by connectors.graph_arrow, the collector paused per list), every list in mapping order is read
+back page by page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate),
 written as a Parquet row group (pyarrow) and dropped (freeing is timed too). Lookup keys and staff numbers
 come from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
 with git archive, first on PYTHONPATH) in the same rounds, alternating which side goes first, so before and
@@ -264,10 +265,9 @@ def decoders() -> dict[str, Loads]:
         found[SYNC] = decode_json
     except ImportError:  # the bench says so instead of failing
         print("orjson is not installed: only the standard library's json is measured", file=sys.stderr)
-    try:
+    # transforms of a revision before i8-decode (--compare) cannot read Arrow pages: not measured there
+    with contextlib.suppress(ImportError):
         found[ARROW] = IntoArrow()  # type: ignore[assignment]
-    except ImportError:  # transforms of a revision before i8-decode (--compare): not measured there
-        pass
     return found
 
 
