@@ -91,6 +91,16 @@ def test_several_pages_combine_into_one_call() -> None:
     assert refused.pages is None
 
 
+def test_missing_null_and_empty_values_read_from_arrow_as_from_dicts() -> None:
+    list_id, items = sample_items()
+    del items[0]["fields"]["Place"]["coordinates"]  # a location without a point
+    items[0]["fields"].update({"Tags": [], "Team": [], "Count": None, "Link": None, "Areas": [None]})
+    items[1]["fields"]["Tags"] = ["Parking", None]
+    del items[2]["fields"]  # an item without `fields`
+    page = both(items, list_id, arrow=True)
+    assert page.tables["things"].column("lat").to_pylist()[0] is None
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [
