@@ -1,7 +1,7 @@
 """A page of items as the normaliser reads it: ids, deletions, the mapped `fields` values as Arrow arrays,
 the item properties as text, the `fields` keys present; from Python dicts or from Arrow.
 
-    schema = page_schema(mapping, people)                 # what a Graph page body is decoded to
+    schema = page_schema(mapping)                         # what a Graph page body is decoded to
     items = ArrowItems((value,), as_dicts)                # connectors.graph_arrow.decode_items builds these
     page = read_arrow(items, wanted, properties)          # None: the dict path reads the page instead
 
