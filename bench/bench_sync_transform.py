@@ -10,8 +10,9 @@ kept as the bytes Graph sent, in a temporary directory (or `--keep DIR`, reused 
 Timed, in a child process per replay (so its peak RSS is its own and excludes the recording): for each
 decoder (the standard library's json and orjson, plain, with the cyclic collector paused during the
 decode, paused for the whole call from decode to Parquet write, or, as the sync does, orjson with its json
-fallback and the collector paused for each whole list), every list in mapping order is read back page
-by page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate),
+fallback and the collector paused for each whole list; or, since i8-decode, page bytes decoded straight
+into Arrow by connectors.graph_arrow, the collector paused per list), every list in mapping order is read
+back page by page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate),
 written as a Parquet row group (pyarrow) and dropped (freeing is timed too). Lookup keys and staff numbers
 come from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
 with git archive, first on PYTHONPATH) in the same rounds, alternating which side goes first, so before and
@@ -121,6 +122,7 @@ def transform(
     sync streams: a call never holds more than those pages). Validation runs on each list's candidate
     tables once they are staged (contract §3), or with `per_page` on every call's tables as they come."""
     timing = Timing()
+    into_arrow = isinstance(loads, IntoArrow)
     lookup_keys: dict[str, dict[str, str]] = {}
     staff: dict[str, str] = {}
     as_of = datetime.fromisoformat(manifest["as_of"])
@@ -136,20 +138,27 @@ def transform(
         context = NormaliseContext(info["id"], KEY, lookup_keys, staff)
         if pause_per_list:  # as the sync does (pipeline.sync_list.collector_paused)
             gc.disable()
+        schema = loads.schema(one) if isinstance(loads, IntoArrow) else None
         batches = [
             info["pages"][i : i + pages_per_call] for i in range(0, len(info["pages"]), pages_per_call)
         ]
         for batch in batches:
             if pause_per_call:  # from the decode until the call's items are dropped (see PER_CALL)
                 gc.disable()
-            items = []
+            items: Any = []
+            decoded: list[Any] = []
             for name in batch:
                 clock = CLOCK()
                 data = (directory / name).read_bytes()
                 timing.seconds["read"] += (now := CLOCK()) - clock
-                items.extend(loads(data)["value"])
+                if isinstance(loads, IntoArrow):
+                    decoded.append(loads.decode(data, schema))
+                else:
+                    items.extend(loads(data)["value"])
                 timing.seconds["decode"] += CLOCK() - now
             clock = CLOCK()
+            if isinstance(loads, IntoArrow):
+                items = loads.combine(decoded)
             if one.display_name == people.list:
                 staff.update(people_staff_numbers(items, people))
                 context = NormaliseContext(info["id"], KEY, lookup_keys, staff)
@@ -169,9 +178,9 @@ def transform(
                 staged.setdefault(table_name, []).append(table)
             timing.seconds["write"] += CLOCK() - clock
             timing.problems += len(page.problems.problems)
-            list_items += len(items)
+            list_items += _count(items) if into_arrow else len(items)
             clock = CLOCK()
-            del items, page  # freeing the decoded page is part of the stage's cost
+            del items, page, decoded  # freeing the decoded page is part of the stage's cost
             timing.seconds["free"] += CLOCK() - clock
             if pause_per_call:
                 gc.enable()
@@ -190,6 +199,11 @@ def transform(
     return timing
 
 
+def _count(items: Any) -> int:
+    """How many items decoded pages hold (Arrow, or dicts where the Arrow path declined a page)."""
+    return sum(map(len, items.pages)) if items.pages is not None else len(items.as_dicts())
+
+
 def paused_collector(loads: Loads) -> Loads:
     """`loads` with Python's cyclic garbage collector paused: a decoded JSON tree holds no cycles, yet its
     many new containers trigger collections that walk every object still alive."""
@@ -206,9 +220,25 @@ def paused_collector(loads: Loads) -> Loads:
     return decode
 
 
+class IntoArrow:
+    """The decoder of branch i8-decode: page bytes straight into Arrow (connectors.graph_arrow), the sync's
+    decoder (orjson, json fallback) for a page the Arrow path declines; normalise_page takes the pages."""
+
+    def __init__(self) -> None:
+        import transforms.normalise
+
+        if not hasattr(transforms.normalise, "ArrowItems"):  # transforms that read dicts only (--compare)
+            raise ImportError("normalise_page does not read Arrow pages")
+        from connectors.graph_arrow import decode_items
+        from transforms.page_read import combine, page_schema
+
+        self.decode, self.combine, self.schema = decode_items, combine, page_schema
+
+
 PER_CALL = "collector paused per call"
 PER_LIST = "collector paused per list"
 SYNC = f"orjson with json fallback, {PER_LIST} (the sync)"
+ARROW = f"pages into Arrow, orjson fallback, {PER_LIST}"
 DECODERS = (
     "json",
     "json, collector paused",
@@ -217,6 +247,7 @@ DECODERS = (
     f"json, {PER_CALL}",
     f"orjson, {PER_CALL}",
     SYNC,
+    ARROW,
 )
 
 
@@ -234,6 +265,9 @@ def decoders() -> dict[str, Loads]:
         found[SYNC] = decode_json
     except ImportError:  # the bench says so instead of failing
         print("orjson is not installed: only the standard library's json is measured", file=sys.stderr)
+    # transforms of a revision before i8-decode (--compare) cannot read Arrow pages: not measured there
+    with contextlib.suppress(ImportError):
+        found[ARROW] = IntoArrow()  # type: ignore[assignment]
     return found
 
 
@@ -249,7 +283,7 @@ def replay(directory: Path, names: list[str], per_page: bool, pages_per_call: in
     manifest = json.loads((directory / "manifest.json").read_text())
     found = decoders()
     passes = {}
-    for name in names:
+    for name in [name for name in names if name in found]:
         minimise.clear_memo()  # each pass scrubs as a first run would
         out = directory / f"out-{os.getpid()}-{name.split(',')[0]}"
         out.mkdir(exist_ok=True)
@@ -382,7 +416,7 @@ def main() -> None:
                 print(f"\n== before: transforms of {arguments.compare}")
             else:
                 print("\n== after: this checkout's transforms")
-            for name in arguments.decoders:
+            for name in [name for name in arguments.decoders if name in runs[0]["passes"]]:
                 report(side, name, [run["passes"][name] for run in runs], [run["peak_mib"] for run in runs])
             references = ", ".join(f"{run['reference']:.2f}" for run in runs)
             print(f"  reference (sum(range(10_000_000)), CPU s per replay): {references}")

@@ -25,20 +25,23 @@ import pyarrow.compute as pc
 from powerbi_dataset.derive import arrow_field
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset, Table
-from transforms.field_values import Read, read_items
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping, PeopleMapping
 from transforms.local_time import parse_instants
 from transforms.minimise import consented, scrub_free_text
-from transforms.normalise_fields import (
-    first_texts,
-    item_keys,
-    latest_items,
-    selected_columns,
-    unmapped_fields,
-)
+from transforms.normalise_fields import item_keys, selected_columns, unmapped_names
 from transforms.normalise_log import ProblemLog
 from transforms.normalise_plan import ColumnPlan, ListPlan, plan_list
 from transforms.normalise_values import Consent, Lookups, read_column, resolve
+from transforms.page_read import (
+    BUILT_IN_SOURCES,
+    ArrowItems,
+    PageRead,
+    arrow_staff_numbers,
+    field_key,
+    read_arrow,
+    read_dicts,
+    wanted_fields,
+)
 from transforms.privacy import normalise_staff_number, officer_keys, require_key
 from transforms.problems import (
     PERSONAL_DETAIL_REMOVED,
@@ -47,7 +50,7 @@ from transforms.problems import (
     WRONG_TYPE,
 )
 from transforms.report import Report
-from transforms.sharepoint_fields import FIELD_SHAPES, SharePointType
+from transforms.sharepoint_fields import FIELD_SHAPES
 
 __all__ = [
     "SOURCE_SYSTEM",
@@ -59,13 +62,6 @@ __all__ = [
 ]
 
 SOURCE_SYSTEM = "sp_list"  # powerbi_dataset.codes.SOURCE_SYSTEMS
-# Item properties (microsoft-apis.md §2.2) the built-in columns are read from, then the `fields` fallback.
-BUILT_IN_SOURCES = {
-    "author": ("AuthorLookupId",),
-    "editor": ("EditorLookupId",),
-    "created": ("createdDateTime", "Created"),
-    "modified": ("lastModifiedDateTime", "Modified"),
-}
 VERSION_SOURCES = ("eTag", "@odata.etag")  # item properties; then `fields`' own @odata.etag
 
 
@@ -98,40 +94,42 @@ class NormalisedPage:
 
 
 def normalise_page(
-    page_items: Sequence[Mapping[str, Any]],
+    page_items: Sequence[Mapping[str, Any]] | ArrowItems,
     mapping: ListMapping,
     context: NormaliseContext,
     *,
     dataset: Dataset = DATASET,
 ) -> NormalisedPage:
-    """Normalise one page of items of the list `mapping` describes (see the module docstring)."""
+    """Normalise one page of items of the list `mapping` describes (see the module docstring); the
+    items as dicts, or as pages decoded into Arrow (transforms.page_read: read alike, or as dicts)."""
     plan = plan_list(mapping, dataset)
-    live, ids, deleted = latest_items(page_items, mapping.display_name)
-    fields: list[Mapping[str, Any]] = [item.get("fields") or {} for item in live]
-    lookups = context.lookups
     table = plan.table
+    wanted = wanted_fields(mapping, (*plan.columns, *plan.bridges))
+    properties = [BUILT_IN_SOURCES[n][0] for n in ("created", "modified") if n in mapping.built_ins]
+    properties += VERSION_SOURCES if "source_version" in table.column_names else ()
+    page = read_arrow(page_items, wanted, properties) if isinstance(page_items, ArrowItems) else None
+    if page is None:
+        items = page_items.as_dicts() if isinstance(page_items, ArrowItems) else page_items
+        page = read_dicts(items, mapping.display_name, wanted, properties)
+    ids, reads = page.ids, page.reads
+    lookups = context.lookups
     log = ProblemLog(dataset)
     columns: dict[str, pa.Array] = {}
     gated = {name for gate in plan.gates for name in gate.columns}
     ordered = sorted(plan.columns, key=lambda one: one.targets[0].name in gated)  # consent read first
-    wanted: dict[str, SharePointType] = {_key(one): one.kind for one in (*plan.columns, *plan.bridges)}
-    wanted.update({BUILT_IN_SOURCES[n][0]: "person" for n in ("author", "editor") if n in mapping.built_ins})
-    properties = [BUILT_IN_SOURCES[n][0] for n in ("created", "modified") if n in mapping.built_ins]
-    properties += VERSION_SOURCES if "source_version" in table.column_names else ()
-    reads, texts = read_items(live, properties, fields, wanted)
     for one in ordered:
         consent = _consent(plan, one, columns, len(ids)) if one.treatment == "gated" else None
-        arrays = read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log, consent)
+        arrays = read_column(one, reads[field_key(one)], _raw(page, one), lookups, table.name, log, consent)
         for target, array in zip(one.targets, arrays, strict=True):
             columns[target.name] = array
-    _built_ins(plan, live, fields, (reads, texts), lookups, log, columns)
+    _built_ins(plan, page, lookups, log, columns)
     keys = columns.get(mapping.key)
     if plan.key_column is None or keys is None:
         keys = item_keys(context.list_id, ids)
         columns[mapping.key] = keys
-    _lineage(table, ids, live, fields, texts, columns)
+    _lineage(table, page, columns)
     bridges = [
-        (one, read_column(one, reads[_key(one)], _raw(fields, one), lookups, table.name, log)[0])
+        (one, read_column(one, reads[field_key(one)], _raw(page, one), lookups, table.name, log)[0])
         for one in plan.bridges
     ]
     _scrub(plan, columns, log)  # after every value problem is known: one scrubber call for the page
@@ -141,7 +139,7 @@ def normalise_page(
         tables[one.home.name] = (
             pa.concat_tables([tables[one.home.name], bridge]) if one.home.name in tables else bridge
         )
-    for name in unmapped_fields(fields, mapping):
+    for name in unmapped_names(page.field_keys(), mapping):
         message = (
             f"items carry the column '{name}', which the mapping neither maps nor ignores; it was not read"
         )
@@ -153,15 +151,22 @@ def normalise_page(
     by_item = dict(zip(ids, keys.to_pylist(), strict=True))
     if keys.null_count:
         by_item = {i: k for i, k in by_item.items() if k is not None}
-    return NormalisedPage(tables, deleted, problems, by_item)
+    return NormalisedPage(tables, page.deleted, problems, by_item)
 
 
-def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMapping) -> dict[str, str]:
+def people_staff_numbers(
+    items: Sequence[Mapping[str, Any]] | ArrowItems, people: PeopleMapping
+) -> dict[str, str]:
     """Person lookup id -> staff number, from the items of the people list (NormaliseContext.staff_numbers).
 
     Held in memory only, to make officer keys; staff numbers are never written.
     """
     account = FIELD_SHAPES["person"].field_key(people.account)
+    if isinstance(items, ArrowItems):
+        found_arrow = arrow_staff_numbers(items, account, people.staff_number)
+        if found_arrow is not None:
+            return found_arrow
+        items = items.as_dicts()
     found: dict[str, str] = {}
     for item in items:
         values = item.get("fields") or {}
@@ -171,13 +176,9 @@ def people_staff_numbers(items: Sequence[Mapping[str, Any]], people: PeopleMappi
     return found
 
 
-def _key(one: ColumnPlan) -> str:
-    return FIELD_SHAPES[one.kind].field_key(one.name)
-
-
-def _raw(fields: Sequence[Mapping[str, Any]], one: ColumnPlan) -> Callable[[], list[Any]]:
-    key = _key(one)
-    return lambda: [values.get(key) for values in fields]
+def _raw(page: PageRead, one: ColumnPlan) -> Callable[[], list[Any]]:
+    key = field_key(one)
+    return lambda: page.raw(key)
 
 
 def _consent(plan: ListPlan, one: ColumnPlan, columns: Mapping[str, pa.Array], rows: int) -> Consent:
@@ -187,16 +188,10 @@ def _consent(plan: ListPlan, one: ColumnPlan, columns: Mapping[str, pa.Array], r
 
 
 def _built_ins(
-    plan: ListPlan,
-    live: Sequence[Mapping[str, Any]],
-    fields: Sequence[Mapping[str, Any]],
-    page_read: tuple[Mapping[str, Read], Mapping[str, pa.Array] | None],
-    lookups: Lookups,
-    log: ProblemLog,
-    columns: dict[str, pa.Array],
+    plan: ListPlan, page: PageRead, lookups: Lookups, log: ProblemLog, columns: dict[str, pa.Array]
 ) -> None:
     table = plan.table.name
-    reads, texts = page_read
+    reads = page.reads
     for name, target in plan.mapping.built_ins.items():
         sources = BUILT_IN_SOURCES[name]
         label = BUILT_IN_COLUMNS[name]
@@ -209,28 +204,22 @@ def _built_ins(
             columns[target] = keys
             continue
         item_key_name, field_key = sources
-        read_text = first_texts(live, fields, (item_key_name,), field_key, texts)
+        read_text = page.texts((item_key_name,), field_key)
         instants = parse_instants(read_text.values, lookups.timezone)
         message = f"{label} is not an ISO 8601 date-time"
         log.add(table, target, WRONG_TYPE, message, instants.wrong | read_text.wrong, read_text.values)
         columns[target] = instants.values
 
 
-def _lineage(
-    table: Table,
-    ids: list[str],
-    live: Sequence[Mapping[str, Any]],
-    fields: Sequence[Mapping[str, Any]],
-    texts: Mapping[str, pa.Array] | None,
-    columns: dict[str, pa.Array],
-) -> None:
+def _lineage(table: Table, page: PageRead, columns: dict[str, pa.Array]) -> None:
     names = set(table.column_names)
+    ids = page.ids
     if "source_system" in names:
         columns["source_system"] = pa.repeat(pa.scalar(SOURCE_SYSTEM, pa.string()), len(ids))
     if "source_item_id" in names:
         columns["source_item_id"] = pa.array(ids, pa.string())
     if "source_version" in names:
-        columns["source_version"] = first_texts(live, fields, VERSION_SOURCES, "@odata.etag", texts).values
+        columns["source_version"] = page.texts(VERSION_SOURCES, "@odata.etag").values
 
 
 def _scrub(plan: ListPlan, columns: dict[str, pa.Array], log: ProblemLog) -> None:

@@ -28,6 +28,7 @@ __all__ = [
     "latest_items",
     "selected_columns",
     "unmapped_fields",
+    "unmapped_names",
 ]
 
 LOOKUP_SUFFIX = "LookupId"
@@ -47,7 +48,11 @@ def is_annotation(key: str) -> bool:
 
 def unmapped_fields(fields: Sequence[Mapping[str, Any]], mapping: ListMapping) -> tuple[str, ...]:
     """Column names the items carry that the mapping does not mention, sorted."""
-    present: set[str] = set().union(*fields) if fields else set()
+    return unmapped_names(set().union(*fields) if fields else set(), mapping)
+
+
+def unmapped_names(present: set[str], mapping: ListMapping) -> tuple[str, ...]:
+    """Of the `fields` keys present, the column names the mapping does not mention, sorted."""
     known = {column.name for column in mapping.columns}
     siblings = (
         LOCATION_SIBLINGS if any(column.type == "location" for column in mapping.columns) else frozenset()
