@@ -32,7 +32,7 @@ from connectors.durable_files import (
 )
 from connectors.snapshot_merge import (
     ORDER_COLUMNS,
-    SPILL_BATCH_ROWS,
+    STEP_ROWS,
     MergeOrder,
     iter_merged,
     iter_run,
@@ -260,7 +260,7 @@ class StagedTableWriter:
                 f"staged file {self.path} does not have the model's staging schema of {self.table.name!r}",
                 hint="the model changed since it was staged: run `cetk sync --full` to restage every table",
             )
-        for batch in parquet.iter_batches(batch_size=SPILL_BATCH_ROWS):
+        for batch in parquet.iter_batches(batch_size=STEP_ROWS):  # one run: a merge step's worth at a time
             yield with_order_columns(_conform(batch, self.schema).cast(self._spill_schema), self.order, 0, 0)
 
     def _carried_rows(self) -> Iterator[pa.Table]:
