@@ -188,8 +188,11 @@ class StagedTableWriter:
         none): earlier rows of those items go. Only the items without a row in `rows` need a drop; the
         others are replaced by their newer generation."""
         table = _conform(rows, self.schema)
+        kind = self.schema.field(self.order.replace_by).type
         if not isinstance(items, pa.Array | pa.ChunkedArray):
-            items = pa.array(list(items), type=self.schema.field(self.order.replace_by).type)
+            items = pa.array(list(items), type=kind)
+        elif items.type != kind:
+            items = items.cast(kind)
         present = pc.is_in(items, value_set=table.column(self.order.replace_by).combine_chunks())
         self.drop(items.filter(pc.invert(present)))
         self.add(table)
