@@ -184,11 +184,12 @@ def iter_merged(runs: Sequence[Iterator[pa.Table]], order: MergeOrder) -> Iterat
     """The rows of sorted runs in key order, resolved as the module docstring says (order columns kept).
 
     Each step takes the rows below every other run's first key from the run with the smallest one (whole
-    batches, up to STEP_ROWS: in order already, nothing to sort); only rows whose key heads several runs at
-    once are gathered from each and sorted. Each run's first and last keys are read once per batch, so a
-    step costs a few comparisons per run, not a search of every run. Steps are collected up to STEP_ROWS
-    and resolved together: a full read's runs, which do not overlap, and an incremental run's few changes
-    against the whole previous snapshot cost a few Arrow calls per STEP_ROWS rows, not per step.
+    batches, up to STEP_ROWS: in order already, nothing to sort); when runs overlap from their heads, each
+    gives its rows through the smallest last key of their batches, sorted together (one of them gives a
+    whole batch, so these steps are as large as a batch). Each run's first and last keys are read once per
+    batch: a step costs a few comparisons per run, not a search of every run. Steps are collected up to
+    STEP_ROWS and resolved together: a full read's runs, which do not overlap, and an incremental run's
+    changes against the whole previous snapshot cost a few Arrow calls per STEP_ROWS rows.
     """
     cursors = [_Cursor(run, order) for run in runs]
     pending: list[pa.Table] = []  # steps in key order, not yet resolved; the first may be a carried group
@@ -204,8 +205,9 @@ def iter_merged(runs: Sequence[Iterator[pa.Table]], order: MergeOrder) -> Iterat
         limit = min((cursor.first for cursor in live if cursor is not lead), default=None)
         if limit is None or first < limit:
             parts = lead.take_below(limit, STEP_ROWS)  # in order, and below every unread row
-        else:  # the same key at the head of several runs: those rows, in generation and sequence order
-            gathered = [cursor.take_through(first) for cursor in live if cursor.first == first]
+        else:  # runs overlap from their heads: every run's rows through the smallest last key, sorted
+            boundary = min(cursor.last for cursor in live)  # that run gives its whole batch: steps stay large
+            gathered = [cursor.take_through(boundary) for cursor in live if cursor.first <= boundary]
             parts = [sort_rows(pa.concat_tables(gathered), order)]
         rows = sum(part.num_rows for part in parts)
         if pending and pending_rows + rows > STEP_ROWS:
