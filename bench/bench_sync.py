@@ -13,12 +13,19 @@ peak RSS is its own and the bench's process does no work while a client is timed
            normalise, minimise, validate, stage Parquet, quarantine, commit; after a first sync of the
            lookup lists (LPTs, Officers) so the events' lookups resolve. Its RSS is traced page by page;
   3. raw again; the ratio is the sync's items/s over the mean of the two raw runs' items/s;
-  4. an incremental sync after --changes items changed, with no latency and with 100 ms of latency;
-  5. a full sync with 100 ms of latency.
-Wall and CPU seconds (the child's own, `resource.getrusage`) are reported for each client.
+  4. an incremental sync after --changes items changed (the list's first items);
+  5. with --latency-ms (0: not run) an incremental and a full sync with that latency on every request.
+Wall and CPU seconds (the child's own, `resource.getrusage`) are reported for each client, and the sync's
+CPU per item beside the raw loop's: on a shared machine the CPU time is the figure to compare.
+`--compare REV` also syncs with REV's packages (exported with `git archive`; its own staging and state),
+interleaved with this tree's and alternating which goes first, `--rounds N` times; medians are reported.
+`--phases` adds the CPU time of the sync's steps (per thread, `time.thread_time`; nested steps count in
+both); `--profile FILE` writes cProfile stats of this tree's first full sync (FILE, and FILE.read-ahead
+for the read-ahead thread, which cProfile does not follow).
 Targets (issue 8): the sync at >= 90% of the raw loop's items/s; peak RSS of the sync <= 400 MB.
 
-Run by hand: `.venv/bin/python -m bench.bench_sync [--items N] [--changes K] [--latency-ms 100]`.
+Run by hand: `.venv/bin/python -m bench.bench_sync [--items N] [--changes K] [--latency-ms 100]
+[--compare main --rounds 2] [--phases] [--profile FILE]`.
 Results go in docs/performance.md (## Sync end to end).
 """
 
