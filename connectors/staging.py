@@ -32,7 +32,7 @@ from connectors.durable_files import (
 )
 from connectors.snapshot_merge import (
     ORDER_COLUMNS,
-    SPILL_BATCH_ROWS,
+    STEP_ROWS,
     MergeOrder,
     iter_merged,
     iter_run,
@@ -188,8 +188,11 @@ class StagedTableWriter:
         none): earlier rows of those items go. Only the items without a row in `rows` need a drop; the
         others are replaced by their newer generation."""
         table = _conform(rows, self.schema)
+        kind = self.schema.field(self.order.replace_by).type
         if not isinstance(items, pa.Array | pa.ChunkedArray):
-            items = pa.array(list(items), type=self.schema.field(self.order.replace_by).type)
+            items = pa.array(list(items), type=kind)
+        elif items.type != kind:
+            items = items.cast(kind)
         present = pc.is_in(items, value_set=table.column(self.order.replace_by).combine_chunks())
         self.drop(items.filter(pc.invert(present)))
         self.add(table)
@@ -260,7 +263,7 @@ class StagedTableWriter:
                 f"staged file {self.path} does not have the model's staging schema of {self.table.name!r}",
                 hint="the model changed since it was staged: run `cetk sync --full` to restage every table",
             )
-        for batch in parquet.iter_batches(batch_size=SPILL_BATCH_ROWS):
+        for batch in parquet.iter_batches(batch_size=STEP_ROWS):  # one run: a merge step's worth at a time
             yield with_order_columns(_conform(batch, self.schema).cast(self._spill_schema), self.order, 0, 0)
 
     def _carried_rows(self) -> Iterator[pa.Table]:

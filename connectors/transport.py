@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from connectors.redaction import redact_url
@@ -162,8 +163,9 @@ def send(
     try:
         if not verbatim:
             response = session.request(
-                method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
-            )
+                method, url, params=params, json=json, data=data, headers=headers, timeout=timeout,
+                stream=True,
+            )  # fmt: skip
         else:
             if params:
                 raise ValueError("a verbatim URL carries its own query; params cannot be added to it")
@@ -171,12 +173,39 @@ def send(
                 requests.Request(method, url, json=json, data=data, headers=headers)
             )
             prepared.url = url  # requests re-quotes (e.g. %7E to ~); a signed link is sent as written
-            options = session.merge_environment_settings(url, {}, None, None, None)
+            options = session.merge_environment_settings(url, {}, True, None, None)
             response = session.send(prepared, timeout=timeout, **options)
+        read_body(response)
     except requests.RequestException as exc:
         raise transport_error(method, url, exc) from exc
     clock = session.clock if isinstance(session, ServiceSession) else time.time
     return raise_for_error(response, now=clock())
+
+
+def read_body(response: requests.Response) -> None:
+    """The whole body of a response requested with `stream=True`, read in one call, as `.content`.
+
+    requests reads a body 10 KB at a time through urllib3's generator: for a 4 MB Graph page that is about
+    five times the CPU of one read (docs/performance.md, "Sync end to end"). The body is kept where requests
+    keeps the one it reads (`_content`), so `.content`, `.text` and `.json()` answer as before, and the
+    connection goes back to the pool once it is read. urllib3's errors become requests' own, as in
+    requests' reading of the body."""
+    if (
+        getattr(response, "_content", False) is not False or response.raw is None
+    ):  # read already, or nothing to read
+        return
+    try:
+        body = response.raw.read(decode_content=True)
+    except urllib3.exceptions.ProtocolError as exc:
+        raise requests.exceptions.ChunkedEncodingError(exc) from exc
+    except urllib3.exceptions.DecodeError as exc:
+        raise requests.exceptions.ContentDecodingError(exc) from exc
+    except urllib3.exceptions.ReadTimeoutError as exc:
+        raise requests.exceptions.ConnectionError(exc) from exc
+    except urllib3.exceptions.SSLError as exc:
+        raise requests.exceptions.SSLError(exc) from exc
+    response._content = body or b""
+    response._content_consumed = True  # type: ignore[attr-defined]  # as requests sets it
 
 
 def read_json(response: requests.Response, loads: Callable[[bytes], Any] = json.loads) -> Any:

@@ -212,22 +212,24 @@ def _stage_page(
     """A page's rows: valid ones to their staged tables (replacing the items' earlier rows), invalid
     ones held for the quarantine (and out of the staged tables), deleted items out of both."""
     splits = split_page(page_tables, main, problems, dataset=job.dataset, as_of=job.as_of)
-    parents = page_tables[main.name].column(main.key[0]).to_pylist()
+    parents = page_tables[main.name].column(main.key[0])
+    items = pa.chunked_array([*parents.chunks, pa.array(deleted_keys, parents.type)], parents.type)
     tables.pages += 1
     # items with rows held now: only theirs need a last page (Held.collect)
     for name, split in splits.items():
         for parent in split.invalid.column(job.dataset.table(name).key[0]).to_pylist():
             tables.last_page[parent] = tables.pages
-    for parent in [*parents, *deleted_keys]:
-        if parent in tables.last_page:
-            tables.last_page[parent] = tables.pages
+    if tables.last_page:  # an item read again moves on to this page (its later rows win)
+        for parent in items.to_pylist():
+            if parent in tables.last_page:
+                tables.last_page[parent] = tables.pages
     for name, split in splits.items():
         writer = tables.writers[name]
         if name == main.name:
             writer.add(split.valid)
             writer.drop([*split.invalid.column(main.key[0]).to_pylist(), *deleted_keys])
         else:  # a bridge: the page holds each item's whole set of rows, which may now be none
-            writer.replace_items([*parents, *deleted_keys], split.valid)
+            writer.replace_items(items, split.valid)
         tables.held.setdefault(name, Held()).add(split, tables.pages)
         tables.count(name, read=page_tables[name].num_rows, valid=split.valid.num_rows)
 

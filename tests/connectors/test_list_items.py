@@ -70,3 +70,24 @@ def test_column_facets_become_types_and_missing_ones_none(
 ) -> None:
     column = live_column({"name": "X", "displayName": "X", "readOnly": True, **facets})
     assert (column.type, column.multi, column.read_only) == (kind, multi, True)
+
+
+def test_annotations_go_from_fields_of_any_mapping_type_and_columns_keep_their_order() -> None:
+    from types import MappingProxyType
+
+    fields = {"A": 1, "B@odata.type": "x", "B": [2], "@odata.etag": "e", "C": None}
+    expected = {"A": 1, "B": [2], "C": None}
+    for given in (fields, MappingProxyType(fields)):
+        cleaned = without_annotations({"id": "1", "fields": given})["fields"]
+        assert cleaned == expected and list(cleaned) == ["A", "B", "C"]
+    assert fields == {"A": 1, "B@odata.type": "x", "B": [2], "@odata.etag": "e", "C": None}  # untouched
+    assert without_annotations({"id": "1", "fields": None}) == {"id": "1", "fields": None}
+
+
+def test_a_page_without_repeats_keeps_its_items_in_order_as_a_new_list() -> None:
+    page = [{"id": "2"}, {"id": "1"}, {"id": 3}, {"id": "3"}]  # 3 and "3" are one id (ids are text)
+    collapsed = collapse_repeats(page)
+    assert collapsed == [{"id": "2"}, {"id": "1"}, {"id": "3"}]
+    unrepeated = page[:3]
+    assert collapse_repeats(unrepeated) == unrepeated and collapse_repeats(unrepeated) is not unrepeated
+    assert collapse_repeats(iter(unrepeated)) == unrepeated

@@ -301,8 +301,9 @@ def test_streamed_merge_matches_a_dictionary_model(
 ) -> None:
     """Random pages of adds and drops, tiny runs and batches: many merge steps, groups split across them."""
     monkeypatch.setattr(merge, "SPILL_BATCH_ROWS", 5)
-    monkeypatch.setattr(staging, "SPILL_BATCH_ROWS", 5)
+    monkeypatch.setattr(staging, "STEP_ROWS", 5)
     chance = random.Random(seed)
+    monkeypatch.setattr(merge, "STEP_ROWS", chance.choice([1, 8, 10_000]))  # one run's batches a step takes
     model: dict[int, tuple[int, int]] = {}  # parent -> (children, version): what the staged table should hold
     initial = chance.sample(range(1, 200), 80)
     first = [rows(EVENT_OFFICERS, [n], children=chance.randint(1, 4)) for n in initial]
@@ -387,11 +388,13 @@ def test_drops_are_spilled_to_disk_like_rows_not_held_in_memory(tmp_path: Path) 
 def test_each_merge_step_holds_at_most_a_batch_per_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The merge resolves rows in steps of at most one batch per run (plus the one item group carried
-    over): its memory is bounded by the number of runs and the batch size, whatever the table's size."""
-    batch = 5
+    """The merge resolves rows in steps of at most one batch per run, or STEP_ROWS (and a batch) of one
+    run's rows that no other run's interleave, plus the one item group carried over: its memory is bounded
+    by the number of runs, the batch size and STEP_ROWS, whatever the table's size."""
+    batch, step_rows = 5, 12
     monkeypatch.setattr(merge, "SPILL_BATCH_ROWS", batch)
-    monkeypatch.setattr(staging, "SPILL_BATCH_ROWS", batch)
+    monkeypatch.setattr(staging, "STEP_ROWS", batch)
+    monkeypatch.setattr(merge, "STEP_ROWS", step_rows)
     steps: list[int] = []
     real_resolve = merge._resolve
 
@@ -410,6 +413,23 @@ def test_each_merge_step_holds_at_most_a_batch_per_run(
         prepared = writer.prepare()
     prepared.publish()
     largest_group = 3 + 1  # an item's rows in one run, and its tombstone or older rows in another
-    assert steps and max(steps) <= runs * batch + largest_group
+    assert steps and max(steps) <= max(runs * batch, step_rows + batch) + largest_group
     assert sum(steps) >= 150 * 3  # every row went through a step: the steps are many and small
     assert pq.read_table(prepared.path).num_rows == 150 * 3
+
+
+def test_rows_of_one_key_split_across_steps_are_resolved_by_generation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A key whose rows are in two batches of one run and in another run between them: the step that
+    carries the key over (the tail) and the next step are sorted together, so the newest generation wins."""
+    monkeypatch.setattr(merge, "STEP_ROWS", 1)
+    order = merge.MergeOrder.for_key(("k",))
+
+    def batch(value: str, generation: int, sequence: int) -> pa.Table:
+        return merge.with_order_columns(pa.table({"k": ["a"], "v": [value]}), order, generation, sequence)
+
+    one_run = iter([batch("first", 1, 0), batch("second", 2, 1)])  # one run, its key over two batches
+    other_run = iter([batch("newest", 3, 2)])
+    merged = pa.concat_tables(list(merge.iter_merged([one_run, other_run], order)))
+    assert merged.column("v").to_pylist() == ["newest"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from itertools import count
+from typing import Any
 
 import pytest
 import requests
@@ -197,3 +201,57 @@ def test_retry_policy_back_off_sequence_and_cap() -> None:
     policy = RetryPolicy()
     assert [policy.backoff_seconds(n, 0.0) for n in range(1, 9)] == [1, 2, 4, 8, 16, 32, 60, 60]
     assert [policy.backoff_seconds(n, 1.0) for n in range(1, 4)] == [1.5, 3.0, 6.0]
+
+
+class _Pages(BaseHTTPRequestHandler):
+    """Answers every GET with the server's `body` (gzipped when asked for), or a body cut short."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        server: Any = self.server
+        server.ports.append(self.client_address[1])
+        body = gzip.compress(server.body) if server.gzip else server.body
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        if server.gzip:
+            self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body) + (100 if server.cut_short else 0)))
+        self.end_headers()
+        self.wfile.write(body)
+        if server.cut_short:
+            self.close_connection = True
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def pages() -> Iterator[Any]:
+    server: Any = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    server.ports, server.gzip, server.cut_short = [], False, False
+    server.body = b'{"value": [' + b",".join(b'{"id": "%d"}' % n for n in range(5000)) + b"]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_body_is_read_whole_decoded_and_the_connection_kept(pages: Any) -> None:
+    session = build_session(None, user_agent=USER_AGENT)
+    url = f"http://127.0.0.1:{pages.server_address[1]}/graph/v1.0/items"
+    for zipped in (False, True):
+        pages.gzip = zipped
+        response = send(session, "GET", url)
+        assert response.content == pages.body and read_json(response)["value"][-1] == {"id": "4999"}
+        assert send(session, "GET", url, verbatim=True).json() == read_json(response)
+    assert len(set(pages.ports)) == 1  # each body read to its end: one connection served all four
+
+
+def test_a_body_cut_short_is_a_connection_error(pages: Any, waits: Waits) -> None:
+    pages.cut_short = True
+    session = build_session(None, user_agent=USER_AGENT, sleep=waits, retries=RetryPolicy(max_attempts=1))
+    with pytest.raises(ConnectorError) as caught:
+        send(session, "GET", f"http://127.0.0.1:{pages.server_address[1]}/graph/v1.0/items")
+    assert isinstance(caught.value.__cause__, requests.exceptions.ChunkedEncodingError)
