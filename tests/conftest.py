@@ -23,6 +23,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ files from the code")
 
 
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` (`make unit`) spreads tests as tests/scheduling.py says; other modes as xdist does."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import SharedFixtureScheduling  # imported here: xdist is needed only with -n
+
+    return SharedFixtureScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow modules first (tests/scheduling.py), so no long test is the last one a worker starts."""
+    from tests.scheduling import module_of, slow_first
+
+    items.sort(key=lambda item: slow_first(module_of(item.nodeid)))
+
+
 @pytest.fixture(autouse=True)
 def _clean_cetk_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):

@@ -24,7 +24,9 @@ def collector_on() -> Iterator[None]:
     enabled = gc.isenabled()
     gc.enable()
     yield
-    if not enabled:
+    if enabled:  # as it was, whatever the test did (one test turns it off)
+        gc.enable()
+    else:
         gc.disable()
 
 
