@@ -26,43 +26,25 @@ from config.loader import Loaded, effective_log_level, load, parse_overrides
 from config.logs import Redactor, configure_logging
 from config.report import effective_settings
 from config.settings import LOG_LEVELS, cetk_version
-from connectors.forms_values import Locale
 from connectors.input_guard import describe_size
 from connectors.read_limits import DEFAULT_LIMITS, ReadLimits, parse_size
 from errors import CetkError, ExitCode
-from pipeline import (
-    MigrateOptions,
-    MigrateProgress,
-    ProgressEvent,
-    apply,
-    check,
-    migrate_forms,
-    parse_as_of,
-    plan_init,
-    plan_mapping_propose,
-    plan_schema_export,
-    plan_sync,
-    propose_forms_mapping,
-    publish,
-    raise_if_invalid,
-    refresh,
-    report,
-    run_demo,
-    stable_fingerprinter,
-    status,
-    sync,
-    validate_files,
-    validate_sample,
-)
 from powerbi_dataset.dictionary import schema_summary
 from powerbi_dataset.export import ArrowPurpose, ExportFormat, export_text
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.refresh import DEFAULT_POLL_SECONDS, DEFAULT_TIMEOUT_SECONDS, RefreshResult
-from transforms.masking import Fingerprinter, printable
+from transforms.masking import printable
 from transforms.report import DEFAULT_MAX_LISTED, Problem, Report
 
+# Start-up: this module imports only what typer needs to build the commands (their options' types and
+# defaults) and what every command renders with; each command imports its pipeline function when it runs
+# (`from pipeline import ...` in its body), so `cetk --help` or `cetk status` never loads pandas, Graph or
+# the Power BI client (docs/architecture.md, "Lazy imports"; tests/test_startup.py).
 if TYPE_CHECKING:
+    from connectors.forms_values import Locale
     from emulator.serve import DemoEnvironment
+    from pipeline import ProgressEvent
+    from transforms.masking import Fingerprinter
 
 DEMO_NOTE = (
     "The sample data set contains deliberate errors, so the report above shows what validation catches; "
@@ -223,6 +205,8 @@ def init(
 
     Example: cetk init cetk.yaml --dry-run
     """
+    from pipeline import apply, plan_init
+
     plan = plan_init(path, os.environ, force=force)
     if dry_run:
         print_text(plan.describe())
@@ -336,6 +320,8 @@ def schema_export(
 
     Example: cetk schema export --format powerbi --output dataset.json
     """
+    from pipeline import apply, plan_schema_export
+
     if output is None:
         print_text(export_text(export_format, purpose))
         return
@@ -391,6 +377,8 @@ def validate(
 
     Example: cetk validate staging/ --as-of 2026-03-31T00:00:00Z
     """
+    from pipeline import parse_as_of, raise_if_invalid, validate_files
+
     run = ctx.ensure_object(Run)
     try:
         size = parse_size(max_file_size)
@@ -446,6 +434,8 @@ def demo(
 
     Example: cetk demo --out demo-output   (then open demo-output/report/report.html)
     """
+    from pipeline import parse_as_of, run_demo, validate_sample
+
     run = ctx.ensure_object(Run)
     if sample:
         report = validate_sample(
@@ -464,6 +454,8 @@ def demo(
 
 def _fingerprinter(run: Run, stable: bool) -> Fingerprinter | None:
     """--stable-fingerprints: the settings' pseudonymisation key (a ConfigError when it is not set)."""
+    from pipeline import stable_fingerprinter
+
     if not stable:
         return None
     loaded = load(run.config_path, os.environ, strict=False)
@@ -525,6 +517,8 @@ def status_command(
 
     Example: cetk status --limit 5
     """
+    from pipeline import status
+
     run = ctx.ensure_object(Run)
     overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
     loaded = load(run.config_path, os.environ, overrides, strict=False)
@@ -610,6 +604,8 @@ def publish_command(
 
     Example: cetk publish --dry-run
     """
+    from pipeline import publish
+
     run = ctx.ensure_object(Run)
     loaded = load(run.config_path, os.environ)
     run.use_settings(loaded)
@@ -666,6 +662,8 @@ def report_command(
 
     Example: cetk report --out build/report
     """
+    from pipeline import report
+
     run = ctx.ensure_object(Run)
     overrides = {
         "log_level": run.log_level_flag,
@@ -717,6 +715,8 @@ def sync_command(
 
     Example: cetk sync --lists "Engagement Events" --json   (first: cetk sync --dry-run)
     """
+    from pipeline import plan_sync, sync
+
     run = ctx.ensure_object(Run)
     overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
     loaded = load(run.config_path, os.environ, overrides)
@@ -752,6 +752,8 @@ def check_command(
 
     Example: cetk check --json
     """
+    from pipeline import check
+
     run = ctx.ensure_object(Run)
     overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
     loaded = load(run.config_path, os.environ, overrides, strict=False)
@@ -790,6 +792,8 @@ def mapping_propose(
 
     Example: cetk mapping propose --out proposed-mapping.yaml
     """
+    from pipeline import apply, plan_mapping_propose
+
     run = ctx.ensure_object(Run)
     overrides = {"log_level": run.log_level_flag} if run.log_level_flag is not None else {}
     loaded = load(run.config_path, os.environ, overrides)
@@ -842,6 +846,8 @@ def refresh_command(
 
     Example: cetk refresh --dataset "Community Engagement (import)" --wait --timeout 3600
     """
+    from pipeline import refresh
+
     run = ctx.ensure_object(Run)
     loaded = load(run.config_path, os.environ)
     run.use_settings(loaded)
@@ -892,6 +898,8 @@ class ProgressBar:
             self.bar.stop()
 
     def on_progress(self, event: ProgressEvent) -> None:
+        from pipeline import MigrateProgress
+
         if self.bar is None or not isinstance(event, MigrateProgress):
             return
         if event.phase not in self.tasks:
@@ -937,6 +945,8 @@ def migrate_forms_command(
     Example: cetk migrate forms init exports/*.xlsx --out forms-mapping.yaml
     Example: cetk migrate forms exports/*.xlsx --mapping forms-mapping.yaml --to list --dry-run
     """
+    from pipeline import MigrateOptions, migrate_forms, propose_forms_mapping
+
     run = ctx.ensure_object(Run)
     choice: dict[str, Locale | None] = {"en-gb": "en-GB", "en-us": "en-US", "none": None}
     if locale.lower() not in choice or csv_times.lower() not in choice:

@@ -6,11 +6,13 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from connectors.input_guard import GIB, MIB
 from errors import SourceFormatError
+
+if TYPE_CHECKING:  # the CLI reads the defaults at start-up; pyarrow loads with the first read
+    import pyarrow as pa
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def iter_capped(
 ) -> Iterator[tuple[int, pa.RecordBatch]]:
     """Each batch with the number of rows before it; a reader error becomes `mapped(error)` and a file
     with more than `max_rows` rows is refused as soon as a batch passes the cap."""
+    import pyarrow as pa
+
     rows = 0
     while True:
         try:

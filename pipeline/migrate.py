@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from config.settings import Paths, Settings
 from connectors.forms_export import ReadOptions
@@ -29,13 +30,15 @@ from connectors.staging import (
 from connectors.sync_records import ListCommit
 from connectors.sync_state import STATE_FILE_NAME, SyncState
 from errors import ConfigError
-from pipeline.migrate_list import ListTarget, ListWrite, connect_list, write_items
 from pipeline.migrate_report import MigrateReport, Target
 from pipeline.migrate_rows import ExportRead, MappedRows, RowIssue, read_and_map
 from pipeline.progress import MigrateProgress, OnProgress, ignore_progress
 from powerbi_dataset.model import DATASET
 from transforms.forms_mapping import FormsMapping, check_forms_mapping, load_forms_mapping
 from transforms.privacy import KEY_VARIABLE, require_key
+
+if TYPE_CHECKING:  # --to list only: the Graph client and sign-in load when a list is written
+    from pipeline.migrate_list import ListTarget, ListWrite
 
 TARGETS: tuple[Target, ...] = ("staging", "list")
 QUARANTINE_FILE = "forms_quarantine.csv"
@@ -120,6 +123,8 @@ def plan_migrate(
     if list_target is None:
         if options.list_mapping is None:
             raise ConfigError("--to list needs the list mapping", hint="pass --list-mapping mapping.yaml")
+        from pipeline.migrate_list import connect_list
+
         list_target = connect_list(settings, options.list_mapping)
     return MigrationPlan("list", rows, list_target.existing_keys(), list_target)
 
@@ -142,6 +147,8 @@ def migrate(
             written, bridge = _stage(rows, settings)
             on_progress(MigrateProgress("write", written, written, "staging"))
         else:
+            from pipeline.migrate_list import write_items
+
             assert plan.list_target is not None
             outcome: ListWrite = write_items(plan.list_target, rows, plan.present, on_progress)
             written, bridge, failed = outcome.created, 0, outcome.failed

@@ -6,19 +6,23 @@ Nothing here is written by hand per table; a golden file pins the Power BI outpu
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow as pa
-
-from powerbi_dataset.kinds import KIND_TYPES
 from powerbi_dataset.routing import routed_expression
 from powerbi_dataset.schema import REF_SUFFIX, Column, Dataset, Table
 from powerbi_dataset.versioning import publish_columns
+
+if TYPE_CHECKING:  # the Arrow shapes load pyarrow when first built: `cetk schema show` needs none
+    import pyarrow as pa
 
 Purpose = Literal["staging", "published"]
 
 
 def arrow_field(column: Column) -> pa.Field:
+    import pyarrow as pa
+
+    from powerbi_dataset.kinds import KIND_TYPES
+
     metadata = {"description": column.description, "personal": column.personal}
     return pa.field(
         column.name, KIND_TYPES[column.kind].storage, nullable=not column.required, metadata=metadata
@@ -27,6 +31,8 @@ def arrow_field(column: Column) -> pa.Field:
 
 def arrow_schema(table: Table, purpose: Purpose = "staging") -> pa.Schema:
     """Arrow schema of a table; `published` drops the columns Power BI must never receive."""
+    import pyarrow as pa
+
     columns = table.columns if purpose == "staging" else table.published_columns
     return pa.schema([arrow_field(column) for column in columns], metadata={"table": table.name})
 

@@ -26,15 +26,14 @@ import struct
 import unicodedata
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
-
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from powerbi_dataset.schema import Column, Dataset, Table
+
+if TYPE_CHECKING:  # loaded by the first fingerprint: `printable` renders every command's output, --help's too
+    import numpy as np
+    import numpy.typing as npt
+    import pyarrow as pa
 
 MASK = "***"
 ELLIPSIS = "…"
@@ -46,7 +45,7 @@ MAX_SHOWN_CHARS = 40
 
 Display = Literal["value", "fingerprint", "masked"]
 _PAIR = struct.Struct(">QQ")
-Hashes = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64]]
+Hashes: TypeAlias = tuple["npt.NDArray[np.uint64]", "npt.NDArray[np.uint64]"]
 
 # SipHash keys (16 bytes each) for the two halves of a value's 128-bit hash; public on purpose: the
 # secret is the HMAC key applied after hashing, and duplicates are found by the 128 bits alone.
@@ -120,6 +119,8 @@ class Fingerprinter:
 
 
 def to_valid(values: pa.Array) -> list[bool]:
+    import pyarrow.compute as pc
+
     return [bool(item) for item in pc.is_valid(values).to_pylist()]
 
 
@@ -129,6 +130,11 @@ def value_hashes(values: pa.Array) -> Hashes:
     Text is hashed with SipHash-2-4 under two fixed keys (pandas.util.hash_array); numbers, dates and
     booleans by pandas' bijective 64-bit mix of their integer form, so two numbers never collide.
     """
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if pa.types.is_dictionary(values.type):
         values = values.dictionary_decode()
     if pa.types.is_string(values.type) or pa.types.is_large_string(values.type):
@@ -141,6 +147,10 @@ def value_hashes(values: pa.Array) -> Hashes:
 
 
 def _integer_form(values: pa.Array) -> npt.NDArray[np.int64]:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if pa.types.is_floating(values.type):
         floats = np.asarray(pc.fill_null(values.cast(pa.float64()), 0.0).to_numpy(), dtype=np.float64)
         return (floats + 0.0).view(np.int64)  # + 0.0 turns -0.0 into 0.0
