@@ -41,6 +41,8 @@ from transforms.report import DEFAULT_MAX_LISTED, Problem, Report
 # (`from pipeline import ...` in its body), so `cetk --help` or `cetk status` never loads pandas, Graph or
 # the Power BI client (docs/architecture.md, "Lazy imports"; tests/test_startup.py).
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from connectors.forms_values import Locale
     from emulator.serve import DemoEnvironment
     from pipeline import ProgressEvent
@@ -880,12 +882,12 @@ class ProgressBar:
     """A bar on stderr for MigrateProgress events, only for a person at a terminal and never with --quiet."""
 
     def __init__(self, run: Run) -> None:
-        from rich.progress import Progress
-
         console = Console(stderr=True, highlight=False)
-        self.bar = (
-            Progress(console=console, transient=True) if console.is_terminal and not run.quiet else None
-        )
+        self.bar: Progress | None = None
+        if console.is_terminal and not run.quiet:  # rich.progress only then: ~0.1 s to import
+            from rich.progress import Progress
+
+            self.bar = Progress(console=console, transient=True)
         self.tasks: dict[str, Any] = {}
 
     def __enter__(self) -> ProgressBar:

@@ -20,6 +20,7 @@ from types import TracebackType
 from errors import RunLocked
 
 LOCK_FILE_NAME = "cetk-run.lock"
+LAST_RUN_FILE = "last-run.json"  # the last run's report (connectors/run_report.py), which `cetk status` names
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 

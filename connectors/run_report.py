@@ -22,14 +22,13 @@ from config.logs import redact as redact_patterns
 from config.settings import Paths
 from connectors.durable_files import replace_durably
 from connectors.quarantine import QuarantineFiles
-from connectors.run_lock import LOCK_FILE_NAME, RunLock
+from connectors.run_lock import LAST_RUN_FILE, LOCK_FILE_NAME, RunLock
 from connectors.staging import PreparedSnapshot, current_sha256, remove_leftovers
 from connectors.sync_records import RunCounts, RunError, RunStatus, TableCounts
 from connectors.sync_state import STATE_FILE_NAME, SyncState, utc_now
 
 REPORT_FORMAT = 1
 RUNS_DIR = "runs"
-LAST_RUN_FILE = "last-run.json"
 KEEP_REPORTS = 1_000  # per-run reports kept in runs/ (a 15-minute schedule: about ten days)
 PRIVATE_DIR_MODE = 0o700
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connectors.run_lock import LOCK_FILE_NAME, lock_holder
-from connectors.run_report import LAST_RUN_FILE
+from connectors.run_lock import LAST_RUN_FILE, LOCK_FILE_NAME, lock_holder
 from connectors.sync_state import STATE_FILE_NAME, SyncState
-from pipeline.validation import counted
+from transforms.report import counted
 
 
 def status(state_dir: Path, *, limit: int = 20) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset
 from transforms.masking import Fingerprinter
 from transforms.report import DEFAULT_MAX_LISTED, Report
+from transforms.report import counted as counted  # re-exported: `cetk status` imports it light
 from transforms.table_run import Batch, TableSource
 from transforms.validate import validate_sources
 
@@ -127,8 +128,3 @@ def raise_if_invalid(report: Report) -> None:
         report=report,
         hint="fix the rows named in the report (rules: docs/data-dictionary.md); --json lists every problem",
     )
-
-
-def counted(number: int, noun: str) -> str:
-    """`1 problem`, `2 problems`: a count with its noun in the right number."""
-    return f"{number} {noun}" + ("" if number == 1 else "s")

@@ -22,6 +22,8 @@ import pytest
 import yaml
 
 import pipeline
+from connectors.sync_records import RunCounts, TableCounts
+from connectors.sync_state import STATE_FILE_NAME, SyncState
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "c" * 40  # a fake pseudonymisation key, long enough for privacy.require_key
@@ -64,6 +66,11 @@ HELP = (
 
 def loaded_after(code: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> set[str]:
     """The top-level packages in `sys.modules` after `code` runs in a fresh interpreter (at exit)."""
+    return probe_run(code, cwd, env)[0]
+
+
+def probe_run(code: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> tuple[set[str], str]:
+    """`code` in a fresh interpreter: the top-level packages loaded at exit, and what it printed."""
     probe = (
         "import atexit, json, sys\n"
         "atexit.register(lambda: print('\\nLOADED ' + json.dumps(sorted({n.split('.')[0] for n in sys.modules}))))\n"
@@ -75,7 +82,7 @@ def loaded_after(code: str, cwd: Path = ROOT, env: dict[str, str] | None = None)
     )
     assert done.returncode in (0, 1), done.stderr
     line = next(text for text in done.stdout.splitlines() if text.startswith("LOADED "))
-    return set(json.loads(line.removeprefix("LOADED ")))
+    return set(json.loads(line.removeprefix("LOADED "))), done.stdout
 
 
 def run_cli(*argv: str) -> str:
@@ -99,6 +106,21 @@ def test_the_probe_sees_a_command_s_libraries() -> None:
     """The same probe after a command that does load them: the tests above could fail."""
     loaded = loaded_after(run_cli("schema", "export", "--format", "arrow"))
     assert {"pyarrow", "numpy"} <= loaded
+
+
+# `cetk status` reads the run ledger (SQLite): no table library, no client.
+NOT_IN_STATUS = ("pandas", "pyarrow", "numpy", "matplotlib", "office365", "msal", "requests", "fastexcel")
+
+
+def test_status_reads_the_ledger_without_the_table_libraries(tmp_path: Path) -> None:
+    (tmp_path / "cetk.yaml").write_text("paths:\n  state_dir: state\n", encoding="utf-8")
+    with SyncState.open(tmp_path / "state" / STATE_FILE_NAME) as state:
+        run = state.start_run("sync", {"full": True})
+        state.finish_run(run, "ok", RunCounts({"events": TableCounts(120, 120, 0, 0)}, requests=3))
+    keyless = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    loaded, shown = probe_run(run_cli("status") + run_cli("status", "--json"), cwd=tmp_path, env=keyless)
+    assert "The last 1 run, newest first." in shown and '"run_id": 1' in shown  # it did read the ledger
+    assert sorted(loaded & set(NOT_IN_STATUS)) == []
 
 
 @pytest.fixture

@@ -151,3 +151,8 @@ def _count(problems: Iterable[Problem]) -> Counts:
 def _add(counts: Counts, table: str, code: str, number: int) -> None:
     by_code = counts.setdefault(table, {})
     by_code[code] = by_code.get(code, 0) + number
+
+
+def counted(number: int, noun: str) -> str:
+    """`1 problem`, `2 problems`: a count with its noun in the right number."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
