@@ -100,6 +100,25 @@ def prepare(directory: Path) -> None:
     (directory / "m.yaml").write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 
+def forms_command(export: Path, directory: Path) -> list[str]:
+    """The Forms migration bench's export and mapping (bench/bench_forms_migrate.py) as a `cetk` command."""
+    from bench.bench_forms_migrate import bench_mapping
+    from transforms.forms_mapping import dump_forms_mapping
+
+    questions = int(export.stem.split("x")[-1])
+    (directory / "bench-mapping.yaml").write_text(
+        dump_forms_mapping(bench_mapping(questions)), encoding="utf-8"
+    )
+    return [
+        "migrate",
+        "forms",
+        str(export.resolve()),
+        "--mapping",
+        "bench-mapping.yaml",
+        "--dry-run",
+    ]
+
+
 def run(arguments: list[str], root: Path, cwd: Path) -> tuple[float, float, str, list[str]]:
     """One child: (CPU seconds, wall seconds, stdout, heavy modules loaded), with `root`'s code first."""
     with tempfile.NamedTemporaryFile(prefix="cetk-bench-modules-", suffix=".json") as modules:
@@ -130,6 +149,7 @@ def run(arguments: list[str], root: Path, cwd: Path) -> tuple[float, float, str,
 
 def export_revision(revision: str, into: Path) -> Path:
     """The whole tree of git revision `revision` (git archive), to run its code side by side with this one."""
+    into.mkdir(parents=True, exist_ok=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", revision], capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
     return into
@@ -142,6 +162,13 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="rounds (median quoted)")
     parser.add_argument("--compare", metavar="REV", help="run git revision REV's cetk beside this checkout's")
     parser.add_argument("--only", metavar="NAME", action="append", help="only this command (repeatable)")
+    parser.add_argument(
+        "--forms",
+        type=Path,
+        metavar="XLSX",
+        help="also time a whole `cetk migrate forms --dry-run` process on this export of "
+        "bench/bench_forms_migrate.py (e.g. /tmp/cetk-bench-forms/forms_100000x20.xlsx), with its mapping",
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}")
     print(f"load average before: {os.getloadavg()}")
@@ -150,6 +177,8 @@ def main() -> None:
         work = Path(directory) / "work"
         work.mkdir()
         prepare(work)
+        if args.forms:
+            commands["cetk migrate forms (bench export, --dry-run)"] = forms_command(args.forms, work)
         sides = [("this checkout", ROOT)]
         if args.compare:
             sides.insert(0, (args.compare, export_revision(args.compare, Path(directory) / "before")))

@@ -12,6 +12,7 @@ named like their module, whichever import comes first.
 from __future__ import annotations
 
 import ast
+import importlib
 import json
 import subprocess
 import sys
@@ -161,28 +162,33 @@ def test_a_forms_migration_loads_no_client_and_no_plotting(forms_world: Path) ->
 # --- the lazy package ---------------------------------------------------------------------------------
 
 
-def type_checking_imports() -> dict[str, str]:
-    """Name -> module of each `from pipeline.<module> import name` under pipeline/__init__.py's TYPE_CHECKING."""
-    tree = ast.parse((ROOT / "pipeline" / "__init__.py").read_text(encoding="utf-8"))
+def type_checking_imports(package: str) -> dict[str, str]:
+    """Name -> module of each `from <package>.<module> import name` under the package's TYPE_CHECKING."""
+    tree = ast.parse((ROOT / package / "__init__.py").read_text(encoding="utf-8"))
     guarded = next(node for node in tree.body if isinstance(node, ast.If))
     return {
-        alias.name: node.module.removeprefix("pipeline.")
+        alias.name: node.module.removeprefix(f"{package}.")
         for node in guarded.body
         if isinstance(node, ast.ImportFrom) and node.module
         for alias in node.names
     }
 
 
-def test_the_exports_are_the_names_mypy_sees_and_all_of_them() -> None:
-    assert type_checking_imports() == pipeline.EXPORTS
-    assert sorted(pipeline.EXPORTS) == sorted(pipeline.__all__)
+@pytest.mark.parametrize("package", ["pipeline", "config"])
+def test_the_exports_are_the_names_mypy_sees_and_all_of_them(package: str) -> None:
+    module = importlib.import_module(package)
+    assert type_checking_imports(package) == module.EXPORTS
+    assert sorted(module.EXPORTS) == sorted(module.__all__)
+    for name, where in module.EXPORTS.items():
+        assert getattr(module, name) is getattr(importlib.import_module(f"{package}.{where}"), name), name
 
 
-def test_each_name_is_its_module_s_object() -> None:
-    import importlib
+def test_a_module_of_config_does_not_load_the_file_loader() -> None:
+    loaded = loaded_after("import config.settings\n")
+    assert "config" in loaded and "yaml" not in loaded
 
-    for name, module in pipeline.EXPORTS.items():
-        assert getattr(pipeline, name) is getattr(importlib.import_module(f"pipeline.{module}"), name), name
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
     with pytest.raises(AttributeError, match="no_such_name"):
         _ = pipeline.no_such_name  # type: ignore[attr-defined]
 
