@@ -14,16 +14,13 @@ if TYPE_CHECKING:
     from config.secrets import SECRETS, Secret
     from config.settings import FIELDS, Settings
 
-# Each re-exported name -> the module of this package that defines it.
-EXPORTS: dict[str, str] = {
-    "Loaded": "loader",
-    "Provenance": "loader",
-    "load": "loader",
-    "SECRETS": "secrets",
-    "Secret": "secrets",
-    "FIELDS": "settings",
-    "Settings": "settings",
+_NAMES_BY_MODULE = {
+    "loader": ("Loaded", "Provenance", "load"),
+    "secrets": ("SECRETS", "Secret"),
+    "settings": ("FIELDS", "Settings"),
 }
+# Each re-exported name -> the module of this package that defines it.
+EXPORTS: dict[str, str] = {name: module for module, names in _NAMES_BY_MODULE.items() for name in names}
 
 
 def __getattr__(name: str) -> Any:
