@@ -187,9 +187,7 @@ def _pages(job: ListRun, mapping: ListMapping, list_id: str, link: str | None) -
         lookups.add(job.people.account)  # the people list's person column counts towards the threshold
     if not source.has_delta:
         return source.reader.iter_item_pages(source.site_id, list_id, select, lookup_columns=lookups)
-    if (
-        source.arrow is not None
-    ):  # pages decoded into Arrow on the read-ahead thread, where one request reads them
+    if source.arrow is not None:  # into Arrow (on the read-ahead thread) where one request reads a page
         return source.arrow.iter_delta_pages(
             source.site_id, list_id, select, delta_link=link, lookup_columns=lookups,
             schema=page_schema(mapping, job.dataset),
