@@ -131,7 +131,7 @@ EXPORTS: dict[str, str] = {
     "validate_sample": "validation",
 }
 # Commands named like their module (pipeline.status.status): `pipeline.status` is the function.
-COMMANDS_NAMED_LIKE_THEIR_MODULE = ("check", "migrate", "publish", "refresh", "report", "status", "sync")
+COMMANDS_NAMED_LIKE_THEIR_MODULE = tuple(name for name, module in EXPORTS.items() if name == module)
 
 
 def __getattr__(name: str) -> Any:
