@@ -149,7 +149,11 @@ def test_the_inputs_digest_is_recorded_with_the_last_committed_load_once_settled
     assert state.record_published_inputs("d1", "ds") is True
 
     recorded = state.published_inputs()
-    assert recorded is not None and (recorded.digest, recorded.dataset_id, recorded.load_id) == ("d1", "ds", "L1")
+    assert recorded is not None and (recorded.digest, recorded.dataset_id, recorded.load_id) == (
+        "d1",
+        "ds",
+        "L1",
+    )
     assert state.record_published_inputs("d2", "another-dataset") is False  # not the one the state describes
     assert state.published_inputs() is None  # and the old one is gone with it
 
