@@ -276,3 +276,51 @@ def test_a_dataset_replaced_by_another_of_its_name_is_adopted_and_restated(
     assert any(step.startswith("Adopted dataset") for step in again["steps"])
     assert view_differences(world.stored(), build_published(world.root / "staging").arrow) == {}
     assert again["dataset"] == DATASET_NAME
+
+
+class KilledDuringRows:
+    """A client whose process is killed right after its second row POST reached the service, before the
+    publish state recorded anything more: with `PublishState.abandon` dying too, the load stays `open`, as
+    after kill -9 (tests/powerbi_dataset/test_crash.py does it with a real child process)."""
+
+    def __init__(self, client: PushClient) -> None:
+        self._client = client
+        self.posts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def post_rows(self, dataset_id: str, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        self._client.post_rows(dataset_id, table, rows)
+        self.posts += 1
+        if self.posts == 2:
+            raise KeyboardInterrupt
+
+
+def test_a_load_left_open_by_a_kill_is_settled_by_the_next_run_even_with_the_old_inputs(
+    world: World, builds: Builds, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = small_force()
+    world.stage(first)
+    run(world)
+    world.stage(small_force(seed=8))
+    with monkeypatch.context() as killed:
+
+        def dies(*args: object, **kwargs: object) -> None:
+            raise KeyboardInterrupt
+
+        killed.setattr(PublishState, "abandon", dies)
+        with pytest.raises(KeyboardInterrupt):
+            run(world, client=KilledDuringRows(world.workspace.client))
+    with PublishState.open(world.root / "state") as state:
+        assert [load.status for load in state.loads("open")] == ["open"]
+    world.stage(first)
+
+    resumed = run(world)
+
+    assert builds.calls == 3  # built: the open load settled (abandoned), the first load's rows still shown
+    assert resumed["status"] == "nothing to publish" and resumed["posts"] == 0
+    with PublishState.open(world.root / "state") as state:
+        assert state.loads("open", "committing", "uncertain") == []
+    assert view_differences(world.stored(), build_published(world.root / "staging").arrow) == {}
+    assert run(world)["status"] == "unchanged" and builds.calls == 3
