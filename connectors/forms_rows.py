@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 from connectors.forms_sources import Cell
 
 WHOLE_NUMBER_LIMIT = 2.0**53  # whole floats below this are written without ".0"
+REPR_SMALL, REPR_LARGE = 1e-4, 1e15  # outside these, Arrow's float text can differ from repr's
 OPTIONS_TYPE = pa.list_(pa.string())
 
 
@@ -81,7 +82,16 @@ def numbers_as_text(numbers: pa.Array) -> pa.StringArray:
         return pc.cast(numbers, pa.string())
     whole = pc.and_(pc.equal(pc.floor(numbers), numbers), pc.less(pc.abs(numbers), WHOLE_NUMBER_LIMIT))
     as_integer = pc.cast(pc.if_else(whole, numbers, 0.0), pa.int64())
-    return pc.if_else(whole, pc.cast(as_integer, pa.string()), pc.cast(numbers, pa.string()))
+    texts = pc.if_else(whole, pc.cast(as_integer, pa.string()), pc.cast(numbers, pa.string()))
+    # Arrow and Python's repr agree on the shortest digits but not on when to write an exponent: Python
+    # writes one below 1e-4 and from 1e16, Arrow from 1e-7 and 1e15. The few numbers there get repr.
+    size = pc.abs(numbers)
+    apart = pc.and_(pc.invert(whole), pc.or_(pc.less(size, REPR_SMALL), pc.greater_equal(size, REPR_LARGE)))
+    apart = pc.and_(apart, pc.not_equal(size, 0.0))
+    if not pc.any(apart).as_py():
+        return texts
+    written = [repr(number) for number in numbers.filter(apart).to_pylist()]
+    return pc.replace_with_mask(texts, apart, pa.array(written, pa.string()))
 
 
 def cell_text(cell: Cell) -> str | None:

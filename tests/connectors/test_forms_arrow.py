@@ -9,6 +9,8 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import connectors.forms_export as forms_export
 from connectors.forms_export import FormsExport, ReadOptions, parse_export
@@ -167,7 +169,25 @@ def test_crafted_cells_read_as_calamine(monkeypatch: pytest.MonkeyPatch) -> None
     assert export.answers.column("Question one").to_pylist() == ["7", "=2+2", None, None]
 
 
-@pytest.mark.parametrize("values", [[1.0, 2.5, -7.0, 0.1, 123456789.0, 0.125, None], [True, False, None]])
+EDGE_NUMBERS = [
+    1e-7,
+    1e-5,
+    -1e-5,
+    0.0001,
+    2.0**53,
+    1e15 + 0.5,
+    1e16,
+    1e22,
+    5e-324,
+    -0.0,
+    float("inf"),
+    float("nan"),
+]
+
+
+@pytest.mark.parametrize(
+    "values", [[1.0, 2.5, -7.0, 0.1, 123456789.0, 0.125, None], EDGE_NUMBERS, [True, False, None]]
+)
 def test_vectorised_numbers_and_booleans_are_cell_text(values: list[object]) -> None:
     """The Arrow way turns a number or boolean column into text as cell_text does each cell."""
     import pyarrow as pa
@@ -198,3 +218,14 @@ def test_a_row_with_answers_only_in_unread_columns_is_still_a_response(
     assert export.responses.column("row_number").to_pylist() == [2, 3, 5]
     missing = [problem.row for problem in export.problems if problem.code == "forms-missing-response-id"]
     assert missing == [3]
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.floats() | st.none(), min_size=1, max_size=20))
+def test_any_float_column_reads_as_cell_text(values: list[float | None]) -> None:
+    """Whatever the floats, the vectorised rule writes each as cell_text would (both read paths agree)."""
+    import pyarrow as pa
+
+    from connectors.forms_rows import numbers_as_text
+
+    assert numbers_as_text(pa.array(values, pa.float64())).to_pylist() == [cell_text(v) for v in values]
