@@ -49,7 +49,7 @@ class PublishPlanned:
 
     def describe(self) -> str:
         if self.unchanged:
-            return "\n".join([f"Nothing to publish, nothing to build: {self.unchanged}", *self.plan.notes])
+            return "\n".join([f"Would skip the build and post nothing: {self.unchanged}", *self.plan.notes])
         if not self.plan.steps:
             return "\n".join(["Nothing to publish: no published row changed.", *self.plan.notes])
         return self.plan.describe()

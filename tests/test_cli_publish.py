@@ -95,6 +95,8 @@ def test_publish_reports_what_it_posted_and_a_rerun_posts_nothing(
     assert json.loads(again.stdout)["status"] == "unchanged" and json.loads(again.stdout)["posts"] == 0
     text = cetk("publish", env=demo, cwd=tmp_path)
     assert text.stdout.startswith("Publish to 'Community Engagement': unchanged\n  nothing the published")
+    planned = cetk("publish", "--dry-run", env=demo, cwd=tmp_path)
+    assert planned.returncode == 0 and planned.stdout.startswith("Would skip the build and post nothing: ")
     forced = cetk("publish", "--force", "--json", env=demo, cwd=tmp_path)  # built and compared: no change
     assert forced.returncode == 0, forced.stderr
     assert (

@@ -113,7 +113,9 @@ def test_force_builds_and_compares_and_a_dry_run_says_it_would_skip(world: World
 
     assert isinstance(planned, PublishPlanned) and builds.calls == 1
     assert planned.unchanged is not None and planned.plan.steps == ()
-    assert planned.describe().startswith("Nothing to publish, nothing to build: nothing the published tables")
+    assert planned.describe().startswith(
+        "Would skip the build and post nothing: nothing the published tables"
+    )
     assert planned.to_dict()["unchanged"] == planned.unchanged
 
     forced_plan = publish(world.settings(), dry_run=True, force=True, client=world.workspace.client)
