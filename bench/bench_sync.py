@@ -158,6 +158,7 @@ PHASES = (
     ("connectors.graph_lists", "without_annotations"),
     ("connectors.graph_lists", "collapse_repeats"),
     ("connectors.graph_lists", "decode_json"),
+    ("connectors.graph_lists", "read_page"),  # a page's body into Arrow (i8-wire), on the read-ahead thread
     ("connectors.paging", "send"),
 )
 

@@ -12,15 +12,16 @@ connector sends no `Prefer` header (it neither filters nor orders) and never log
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-import orjson
+import pyarrow as pa
 import requests
 
+from connectors.graph_arrow import decode_json, read_page
 from connectors.graph_columns import live_list
 from connectors.graph_split import (
     LOOKUP_THRESHOLD,
@@ -31,11 +32,12 @@ from connectors.graph_split import (
     merge_in_step,
     plan_columns,
 )
-from connectors.http import iter_pages, read_json, send
+from connectors.http import iter_pages, parse_page, read_json, send
 from connectors.list_items import ItemPage, Site, collapse_repeats, is_deleted, without_annotations
-from connectors.paging import Loads
+from connectors.paging import Loads, iter_decoded_pages
 from errors import ConnectorError, NotFoundError, ResyncRequiredError
 from transforms.list_columns import LiveList
+from transforms.page_read import ArrowItems
 
 __all__ = ["GRAPH_PAGE_SIZE", "LOOKUP_THRESHOLD", "GraphLists", "decode_json", "site_ref"]
 
@@ -44,17 +46,6 @@ GRAPH_PAGE_SIZE = 5_000
 MAX_RESYNCS = 3  # 410 restarts in one read before giving up (a service that keeps expiring its own links)
 _COLUMNS_MARK = "#cetk-columns="  # appended to a handed-out delta link; a fragment never reaches Graph
 logger = logging.getLogger(__name__)
-
-
-def decode_json(data: bytes) -> Any:
-    """A Graph body decoded by orjson (two to three times faster than `json` on a 5,000-item page, the
-    sync's largest cost before normalising); what orjson refuses and `json` accepts (a byte-order mark, a
-    lone surrogate escape, NaN) is decoded by `json` as before. Integers beyond 64 bits come back as
-    floats (Graph sends none: ids are text, numbers are doubles)."""
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return json.loads(data)
 
 
 def site_ref(hostname: str, path: str) -> str:
@@ -104,11 +95,25 @@ class GraphLists:
     # items
 
     def iter_item_pages(
-        self, site_id: str, list_id: str, select: Sequence[str], *, lookup_columns: Collection[str] = ()
+        self,
+        site_id: str,
+        list_id: str,
+        select: Sequence[str],
+        *,
+        lookup_columns: Collection[str] = (),
+        schema: pa.Schema | None = None,
     ) -> Iterator[ItemPage]:
-        """Every item, `$top` = page_size, only the `select`ed fields; each page is a full enumeration's."""
+        """Every item, `$top` = page_size, only the `select`ed fields; each page is a full enumeration's.
+
+        With `schema` (transforms.page_read.page_schema), a list read in one request per page has its
+        pages decoded straight into Arrow (ItemPage.content is ArrowItems); one split across requests by
+        the lookup threshold is merged by id, as dicts, whatever `schema` says."""
         plan = plan_columns(select, lookup_columns, self.lookup_threshold)
         url = self._items_url(site_id, list_id)
+        if schema is not None and not plan.extra:
+            for arrow in self._arrow_pages(url, self._params(plan.first), schema, list, link=False):
+                yield ItemPage(list_id, arrow.items, full_enumeration=True)
+            return
         extras = self._in_step(url, plan)
         for page in iter_pages(self.session, url, self._params(plan.first), loads=self.loads):
             items = [without_annotations(item) for item in page.items]
@@ -124,11 +129,14 @@ class GraphLists:
         *,
         delta_link: str | None,
         lookup_columns: Collection[str] = (),
+        schema: pa.Schema | None = None,
     ) -> Iterator[ItemPage]:
         """Changes since `delta_link` (deletions as `deleted` facets), or, without one, the whole list.
 
         The last page carries the delta link to save. A saved link that read other columns, or a link
         Graph calls expired (410 Gone), starts a full enumeration whose pages carry full_enumeration=True.
+        `schema`: pages decoded into Arrow, as in iter_item_pages (the dicts of a declined page have their
+        repeats collapsed and annotations dropped, as without it).
         """
         plan = plan_columns(select, lookup_columns, self.lookup_threshold)
         mark = _columns_mark(plan)
@@ -140,7 +148,7 @@ class GraphLists:
             delta_link.partition(_COLUMNS_MARK)[0], None, False)  # fmt: skip
         for _attempt in range(MAX_RESYNCS + 1):
             try:
-                yield from self._delta(site_id, list_id, plan, url, params, full=full)
+                yield from self._delta(site_id, list_id, plan, url, params, full=full, schema=schema)
                 return
             except ResyncRequiredError as error:
                 if error.restart_url is None:
@@ -154,8 +162,13 @@ class GraphLists:
 
     def _delta(
         self, site_id: str, list_id: str, plan: ColumnPlan, url: str, params: dict[str, str] | None,
-        *, full: bool,
+        *, full: bool, schema: pa.Schema | None,
     ) -> Iterator[ItemPage]:  # fmt: skip
+        if schema is not None and not plan.extra:  # one request a page: decoded into Arrow
+            for arrow in self._arrow_pages(url, params, schema, collapse_repeats, link=params is None):
+                link = arrow.delta_link + _columns_mark(plan) if arrow.delta_link else None
+                yield ItemPage(list_id, arrow.items, delta_link=link, full_enumeration=full)
+            return
         items_url = self._items_url(site_id, list_id)
         extras = self._in_step(items_url, plan) if full else []
         for page in iter_pages(self.session, url, params, link=params is None, loads=self.loads):
@@ -166,6 +179,33 @@ class GraphLists:
                 items = [item if is_deleted(item) else self._whole(items_url, item, plan) for item in items]
             link = page.delta_link + _columns_mark(plan) if page.delta_link else None
             yield ItemPage(list_id, items, delta_link=link, full_enumeration=full)
+
+    def _arrow_pages(
+        self,
+        url: str,
+        params: dict[str, str] | None,
+        schema: pa.Schema,
+        tidy: Callable[[Iterable[dict[str, Any]]], list[dict[str, Any]]],
+        *,
+        link: bool,
+    ) -> Iterator[_ArrowRead]:
+        """Pages decoded into Arrow against `schema` where the reader takes them (paging and errors as
+        iter_pages'); each one's dicts, for a page the normaliser declines, are `tidy` of the items with
+        annotations dropped, as the dict path yields them. Runs on the sync's read-ahead thread."""
+
+        def decode(response: requests.Response, where: str) -> _ArrowRead:
+            def dicts() -> list[dict[str, Any]]:
+                page = parse_page(read_json(response, self.loads), where=where)
+                return tidy(without_annotations(item) for item in page.items)
+
+            arrow = read_page(response.content, schema)
+            if arrow is None:  # refused: decoded as dicts now (its links are needed), errors as before
+                dict_page = parse_page(read_json(response, self.loads), where=where)
+                items = tidy(without_annotations(item) for item in dict_page.items)
+                return _ArrowRead(ArrowItems(None, lambda: items), dict_page.next_link, dict_page.delta_link)
+            return _ArrowRead(ArrowItems((arrow.items,), _once(dicts)), arrow.next_link, arrow.delta_link)
+
+        return iter_decoded_pages(self.session, url, params, decode, link=link)
 
     # requests
 
@@ -211,6 +251,25 @@ class GraphLists:
                 f"{what}: Graph's answer has no id", hint="check endpoints.graph in the config"
             )
         return body
+
+
+@dataclass(frozen=True)
+class _ArrowRead:
+    items: ArrowItems
+    next_link: str | None
+    delta_link: str | None
+
+
+def _once(make: Callable[[], list[dict[str, Any]]]) -> Callable[[], list[dict[str, Any]]]:
+    """`make`, called on the first use only (a declined page's dicts are asked for more than once)."""
+    made: list[list[dict[str, Any]]] = []
+
+    def get() -> list[dict[str, Any]]:
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return get
 
 
 def _columns_mark(plan: ColumnPlan) -> str:

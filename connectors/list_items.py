@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from transforms.list_mapping import BUILT_IN_COLUMNS, ListMapping
+from transforms.page_read import ArrowItems
 
 __all__ = [
     "BUILT_IN_LOOKUPS",
@@ -49,12 +50,29 @@ class ItemPage:
     keys. `delta_link` is set on the last page of a delta enumeration. `full_enumeration` is True when the
     read enumerates the whole list (a plain read, a first delta run, a 410 restart): items absent from a
     complete full enumeration are deleted at source.
+
+    `content` is the items as dicts, or, when the caller asked for pages decoded into Arrow
+    (connectors/graph_arrow.py), as ArrowItems, whose `as_dicts` are the same dicts; `items` is always
+    the dicts (decoded on demand from an Arrow page), so a reader that wants dicts needs nothing more.
     """
 
     list_id: str
-    items: list[dict[str, Any]]
+    content: list[dict[str, Any]] | ArrowItems
     delta_link: str | None = None
     full_enumeration: bool = False
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        if isinstance(self.content, ArrowItems):
+            return cast(list[dict[str, Any]], list(self.content.as_dicts()))
+        return self.content
+
+    def is_empty(self) -> bool:
+        """Whether the page holds no item (an Arrow page is not decoded again to tell)."""
+        content = self.content
+        if isinstance(content, ArrowItems) and content.pages is not None:
+            return not any(len(page) for page in content.pages)
+        return not self.items
 
 
 @dataclass(frozen=True)

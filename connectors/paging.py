@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import requests
 
@@ -19,6 +19,16 @@ from connectors.transport import read_json, send
 from errors import ConnectorError
 
 Loads = Callable[[bytes], Any]
+
+
+class Linked(Protocol):
+    """A decoded page: whatever its items, the link to the next page (None on the last)."""
+
+    @property
+    def next_link(self) -> str | None: ...
+
+
+Decoded = TypeVar("Decoded", bound=Linked)
 
 
 @dataclass(frozen=True)
@@ -45,6 +55,25 @@ def iter_pages(
     when `link` says it is one the service gave (a saved delta link, a 410's Location). A link back to a
     page already read is a ConnectorError, not an endless loop. `loads` may be a faster JSON decoder.
     """
+
+    def decode(response: requests.Response, where: str) -> Page:
+        return parse_page(read_json(response, loads), where=where)
+
+    return iter_decoded_pages(session, url, params, decode, headers=headers, link=link)
+
+
+def iter_decoded_pages(
+    session: requests.Session,
+    url: str,
+    params: Mapping[str, str] | None,
+    decode: Callable[[requests.Response, str], Decoded],
+    *,
+    headers: Mapping[str, str] | None = None,
+    link: bool = False,
+) -> Iterator[Decoded]:
+    """iter_pages with the caller's decoder: `decode(response, where)` reads each answer (its body as the
+    caller wants it, e.g. straight into Arrow, connectors/graph_arrow.py) and says where the next page is;
+    paging, verbatim links and the loop check are iter_pages'."""
     next_url: str | None = url
     query = dict(params) if params else None
     requested: set[str] = set()
@@ -59,7 +88,7 @@ def iter_pages(
             verbatim=link or not is_first,  # a service's link is sent as the service wrote it
         )
         requested.update({next_url, response.request.url or next_url} if response.request else {next_url})
-        page = parse_page(read_json(response, loads), where=f"GET {redact_url(next_url)}")
+        page = decode(response, f"GET {redact_url(next_url)}")
         yield page
         if page.next_link is not None and page.next_link in requested:
             raise ConnectorError(

@@ -4,8 +4,9 @@ A writer takes the table's rows page by page (`add`), spills them to sorted runs
 merges them, with the previous snapshot on an incremental run (on a full one, with the previous snapshot's rows
 no list writes: connectors/staged_carry.py), into a temporary file (fsynced) in key
 order, in row groups of a fixed size with fixed writer options: equal content gives a byte-identical
-file (R10). When that file equals the staged one, it is discarded: no new file. `commit_list` renames a
-list's files and records them in the sync state in the crash-safe order of docs/sync.md.
+file (R10). When that file equals the staged one, it is discarded: no new file. `commit_list`
+(connectors/staged_commit.py) renames a list's files and records them in the sync state in the
+crash-safe order of docs/sync.md.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -26,9 +26,7 @@ import pyarrow.parquet as pq
 from config.settings import Paths
 from connectors.durable_files import (
     file_sha256,
-    fsync_directory,
     fsync_file,
-    replace_durably,
 )
 from connectors.snapshot_merge import (
     ORDER_COLUMNS,
@@ -42,8 +40,13 @@ from connectors.snapshot_merge import (
     write_run,
 )
 from connectors.staged_carry import carried_rows
-from connectors.sync_records import ListCommit
-from connectors.sync_state import SyncState
+from connectors.staged_commit import (
+    ABSENT,
+    QUARANTINE_PREFIX,
+    PreparedSnapshot,
+    commit_list,
+    remove_leftovers,
+)
 from errors import StateError
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.schema import Table
@@ -52,8 +55,6 @@ STAGED_SUFFIX = ".parquet"
 ROW_GROUP_ROWS = 65_536  # rows per Parquet row group of a staged file
 SPILL_ROWS = 16_384  # rows (and drops) a writer buffers before it spills them to a sorted run on disk
 PRIVATE_DIR_MODE = 0o700
-ABSENT = "absent"  # the hash the state records for a file that is not there (an emptied quarantine)
-QUARANTINE_PREFIX = "quarantine/"  # state names of quarantine files; they are renamed after staged tables
 # Fixed, so the same rows give the same bytes; pyarrow writes no timestamp into Parquet metadata.
 # Dictionary encoding only for coded columns (dictionary_columns): on ids and free text it costs time and,
 # under zstd, size.
@@ -67,7 +68,21 @@ WRITER_OPTIONS: dict[str, Any] = {
     "store_schema": True,
 }
 
-OnStep = Callable[[str], None]
+__all__ = [
+    "ABSENT",
+    "PRIVATE_DIR_MODE",
+    "QUARANTINE_PREFIX",
+    "ROW_GROUP_ROWS",
+    "STAGED_SUFFIX",
+    "WRITER_OPTIONS",
+    "PreparedSnapshot",
+    "StagedTableWriter",
+    "commit_list",
+    "current_sha256",
+    "dictionary_columns",
+    "remove_leftovers",
+    "staged_path",
+]
 
 
 def dictionary_columns(table: Table) -> list[str]:
@@ -91,37 +106,6 @@ def current_sha256(paths: Paths) -> Callable[[str], str]:
         return file_sha256(path) or ABSENT
 
     return digest
-
-
-@dataclass(frozen=True)
-class PreparedSnapshot:
-    """A file's next version: written to `temporary` and fsynced, to be removed (`remove`), or (neither)
-    left as it is. `table` is the name the state records it under: a staged table's name, or
-    QUARANTINE_PREFIX + a quarantine file's name."""
-
-    table: str
-    path: Path
-    temporary: Path | None
-    sha256: str  # of the file after publish(); ABSENT when there will be none
-    rows: int
-    remove: bool = False
-    tracked: bool = True  # recorded in the state; False for a file derived from another (the quarantine CSV)
-
-    @property
-    def changed(self) -> bool:
-        return self.temporary is not None or self.remove
-
-    def publish(self) -> None:
-        """Rename the temporary file over the old one (or remove it) and fsync the folder: durable, atomic."""
-        if self.temporary is not None:
-            replace_durably(self.temporary, self.path)
-        elif self.remove:
-            self.path.unlink(missing_ok=True)
-            fsync_directory(self.path.parent)
-
-    def discard(self) -> None:
-        if self.temporary is not None:
-            self.temporary.unlink(missing_ok=True)
 
 
 class StagedTableWriter:
@@ -292,62 +276,6 @@ class StagedTableWriter:
                 rows += pending_rows
         fsync_file(path)
         return rows
-
-
-def commit_list(
-    state: SyncState,
-    commit: ListCommit,
-    prepared: Sequence[PreparedSnapshot],
-    *,
-    on_step: OnStep | None = None,
-) -> None:
-    """Make a list's prepared files (staged tables and quarantine files) and its new link true together,
-    crash-safely (docs/sync.md):
-    1. the state records the commit as pending, with each tracked file's hash after the commit;
-    2. each changed file is renamed over the old one (staged tables first, quarantine files last) or
-       removed, and its folder fsynced;
-    3. the state makes the link, hashes and key map committed.
-    A crash before 3 is settled by SyncState.recover() at the next start."""
-    step = on_step or (lambda name: None)
-    ordered = sorted(prepared, key=lambda item: item.table.startswith(QUARANTINE_PREFIX))  # stable
-    snapshots = {item.table: item.sha256 for item in ordered if item.tracked}
-    try:
-        if not any(item.changed and item.tracked for item in ordered):
-            _publish_all(ordered, step)  # a derived file only (a CSV a person deleted): nothing to track
-            state.commit_unchanged(commit, snapshots)
-            step("committed")
-            return
-        state.begin_commit(commit, snapshots)
-        step("begun")
-        _publish_all(ordered, step)
-    except BaseException:
-        for item in prepared:
-            item.discard()
-        raise
-    state.complete_commit(commit.list_id)
-    step("committed")
-
-
-def _publish_all(prepared: Sequence[PreparedSnapshot], step: OnStep) -> None:
-    for item in prepared:
-        if item.changed:
-            item.publish()
-            step(f"{'removed' if item.remove else 'renamed'} {item.table}")
-
-
-def remove_leftovers(staging_dir: Path) -> list[Path]:
-    """Temporary files and spill folders a crashed run left; call only while holding the run lock."""
-    removed: list[Path] = []
-    if not staging_dir.is_dir():
-        return removed
-    for path in sorted(staging_dir.iterdir()):
-        if path.name.startswith(".spill-") and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-            removed.append(path)
-        elif path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
 
 
 def _conform(rows: pa.RecordBatch | pa.Table, schema: pa.Schema) -> pa.Table:

@@ -5,13 +5,13 @@ A list's new link is recorded only with the hashes of its staged snapshots, in t
 renames of the staged files (begin_commit, rename, complete_commit); `recover()` settles a commit a
 crash interrupted. The order and why it is safe: docs/sync.md, "Staging, state and quarantine".
 A database that is corrupt, truncated or from a newer cetk is refused unless `full_refresh` (--full);
-the file itself (schema, migrations, checks) is connectors/sync_database.py.
+the file itself (schema, migrations, checks) is connectors/sync_database.py; the SQL of the two-step
+commit and its recovery is connectors/sync_commits.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from connectors.sync_commits import apply_pending, pending_lists, settle_pending, write_pending
 from connectors.sync_cursor import FUTURE_CURSOR_TOLERANCE, future_cursor_warning
 from connectors.sync_database import connect_checked, create, move_aside
 from connectors.sync_ledger import Ledger
@@ -110,8 +111,8 @@ class SyncState:
     def commit_unchanged(self, commit: ListCommit, snapshots: Mapping[str, str] | None = None) -> None:
         """A list commit that renames no staged file (no snapshot changed): both steps in one transaction."""
         with self._transaction() as db:
-            self._write_pending(db, commit, snapshots or {})
-            self._apply_pending(db, commit.list_id)
+            write_pending(db, commit, snapshots or {}, self._now)
+            apply_pending(db, commit.list_id, self._now)
 
     def item_keys(self, list_id: str) -> dict[str, str]:
         """item id -> canonical key, as committed for the list (lookups into it resolve through this)."""
@@ -143,17 +144,16 @@ class SyncState:
         """Step 1, before any staged file is renamed: record what the commit will make true (table ->
         sha256 of its staged file after the rename), so a crash in step 2 can be settled."""
         with self._transaction() as db:
-            self._write_pending(db, commit, snapshots)
+            write_pending(db, commit, snapshots, self._now)
 
     def complete_commit(self, list_id: str) -> None:
         """Step 3, after every staged file is renamed and its directory fsynced: the link, the snapshot
         hashes and the key map become the list's committed state, in one transaction."""
         with self._transaction() as db:
-            self._apply_pending(db, list_id)
+            apply_pending(db, list_id, self._now)
 
     def pending_lists(self) -> tuple[str, ...]:
-        rows = self._connection.execute("SELECT list_id FROM pending_lists ORDER BY list_id").fetchall()
-        return tuple(row[0] for row in rows)
+        return pending_lists(self._connection)
 
     def recover(self, current_sha256: Callable[[str], str | None]) -> Recovery:
         """Settle commits a crash interrupted, and check each committed snapshot is the file on disk.
@@ -164,39 +164,8 @@ class SyncState:
         onto either gives the same snapshot). A file whose hash the state does not know makes its list
         read in full: its link and cursor are dropped.
         """
-        forward: list[str] = []
-        back: list[str] = []
         with self._transaction() as db:
-            for list_id in self.pending_lists():
-                pending = dict(
-                    db.execute(
-                        "SELECT table_name, sha256 FROM pending_snapshots WHERE list_id = ?", (list_id,)
-                    ).fetchall()
-                )
-                on_disk = {table: current_sha256(table) for table in pending}
-                if all(on_disk[table] == digest for table, digest in pending.items()):
-                    self._apply_pending(db, list_id)
-                    forward.append(list_id)
-                    continue
-                for table, digest in pending.items():
-                    if on_disk[table] == digest:
-                        self._record_snapshot(db, list_id, table, digest)
-                self._drop_pending(db, list_id)
-                back.append(list_id)
-            astray = sorted(
-                {
-                    list_id
-                    for table, list_id, digest in db.execute(
-                        "SELECT table_name, list_id, sha256 FROM snapshots ORDER BY table_name"
-                    ).fetchall()
-                    if current_sha256(table) != digest
-                }
-            )
-            for list_id in astray:
-                db.execute(
-                    "UPDATE lists SET delta_link = NULL, modified_cursor = NULL WHERE list_id = ?", (list_id,)
-                )
-        recovery = Recovery(tuple(forward), tuple(back), tuple(astray))
+            recovery = settle_pending(db, current_sha256, self._now)
         for line in recovery.warnings():
             log.warning("sync state: %s", line)
         return recovery
@@ -225,73 +194,6 @@ class SyncState:
         return self.ledger.runs(limit)
 
     # --- inside ---------------------------------------------------------------------------------
-
-    def _write_pending(
-        self, db: sqlite3.Connection, commit: ListCommit, snapshots: Mapping[str, str]
-    ) -> None:
-        list_id = commit.list_id
-        self._drop_pending(db, list_id)
-        db.execute(
-            "INSERT INTO pending_lists VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                list_id,
-                commit.delta_link,
-                commit.modified_cursor,
-                int(commit.replace_item_keys),
-                json.dumps(list(commit.deleted_item_ids)),
-                self._now(),
-            ),
-        )
-        db.executemany(
-            "INSERT INTO pending_snapshots VALUES (?, ?, ?)",
-            ((list_id, table, digest) for table, digest in sorted(snapshots.items())),
-        )
-        db.executemany(
-            "INSERT INTO pending_item_keys VALUES (?, ?, ?)",
-            ((list_id, item_id, key) for item_id, key in commit.item_key_pairs()),
-        )
-
-    def _apply_pending(self, db: sqlite3.Connection, list_id: str) -> None:
-        row = db.execute(
-            "SELECT delta_link, modified_cursor, replace_item_keys, deleted_item_ids FROM pending_lists "
-            "WHERE list_id = ?",
-            (list_id,),
-        ).fetchone()
-        if row is None:
-            raise StateError(f"no commit of list {list_id} was begun", hint="call begin_commit first")
-        delta_link, cursor, replace_keys, deleted_json = row
-        for table, digest in db.execute(
-            "SELECT table_name, sha256 FROM pending_snapshots WHERE list_id = ?", (list_id,)
-        ).fetchall():
-            self._record_snapshot(db, list_id, table, digest)
-        db.execute(
-            "INSERT INTO lists VALUES (?, ?, ?, ?) ON CONFLICT (list_id) DO UPDATE SET "
-            "delta_link = excluded.delta_link, modified_cursor = excluded.modified_cursor, "
-            "committed_utc = excluded.committed_utc",
-            (list_id, delta_link, cursor, self._now()),
-        )
-        if replace_keys:
-            db.execute("DELETE FROM item_keys WHERE list_id = ?", (list_id,))
-        db.executemany(
-            "DELETE FROM item_keys WHERE list_id = ? AND item_id = ?",
-            ((list_id, item_id) for item_id in json.loads(deleted_json)),
-        )
-        db.execute(
-            "INSERT OR REPLACE INTO item_keys SELECT list_id, item_id, canonical_key FROM pending_item_keys "
-            "WHERE list_id = ?",
-            (list_id,),
-        )
-        self._drop_pending(db, list_id)
-
-    def _record_snapshot(self, db: sqlite3.Connection, list_id: str, table: str, digest: str) -> None:
-        db.execute(
-            "INSERT OR REPLACE INTO snapshots VALUES (?, ?, ?, ?)", (table, list_id, digest, self._now())
-        )
-
-    @staticmethod
-    def _drop_pending(db: sqlite3.Connection, list_id: str) -> None:
-        for table in ("pending_lists", "pending_snapshots", "pending_item_keys"):
-            db.execute(f"DELETE FROM {table} WHERE list_id = ?", (list_id,))
 
     def _forget_cursors(self) -> None:
         with self._transaction() as db:

@@ -31,6 +31,7 @@ from powerbi_dataset.schema import Dataset, Table
 from transforms.list_columns import LiveList
 from transforms.list_mapping import ListMapping, PeopleMapping
 from transforms.normalise import NormaliseContext, normalise_page, selected_columns
+from transforms.page_read import ArrowItems, latest_modified, page_schema
 
 logger = logging.getLogger(__name__)
 RECHECKED = -1  # the "page" of rows checked again from the quarantine (never read again this run)
@@ -50,7 +51,7 @@ class ListRun:
     people: PeopleMapping | None
     context: Callable[[str, ListMapping], NormaliseContext]  # list id, mapping -> the normalise context
     on_progress: OnProgress
-    saw_people: Callable[[list[dict[str, Any]]], None]  # the people list's items, on a full read of it
+    saw_people: Callable[[list[dict[str, Any]] | ArrowItems], None]  # the people list's, on a full read
 
 
 @dataclass
@@ -103,13 +104,13 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
                     keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))
                     full_read, read, deleted = True, 0, 0
                 new_link = page.delta_link or new_link
-                if not page.items:
+                if page.is_empty():
                     continue
                 if full_read and job.people is not None and job.people.list == mapping.display_name:
-                    job.saw_people(page.items)  # staff numbers, kept in memory for the lists after this one
+                    job.saw_people(page.content)  # staff numbers, kept in memory for the lists after this one
                 context = context or job.context(list_id, mapping)
-                normalised = normalise_page(page.items, mapping, context, dataset=job.dataset)
-                cursor = _later(cursor, page.items)
+                normalised = normalise_page(page.content, mapping, context, dataset=job.dataset)
+                cursor = _later(cursor, page.content)
                 deleted_keys = keys.page(normalised)
                 read += normalised.tables[main.name].num_rows
                 deleted += len(normalised.deleted_item_ids)
@@ -186,6 +187,11 @@ def _pages(job: ListRun, mapping: ListMapping, list_id: str, link: str | None) -
         lookups.add(job.people.account)  # the people list's person column counts towards the threshold
     if not source.has_delta:
         return source.reader.iter_item_pages(source.site_id, list_id, select, lookup_columns=lookups)
+    if source.arrow is not None:  # into Arrow (on the read-ahead thread) where one request reads a page
+        return source.arrow.iter_delta_pages(
+            source.site_id, list_id, select, delta_link=link, lookup_columns=lookups,
+            schema=page_schema(mapping, job.dataset),
+        )  # fmt: skip
     return source.reader.iter_delta_pages(
         source.site_id, list_id, select, delta_link=link, lookup_columns=lookups
     )
@@ -277,10 +283,13 @@ def _recheck(job: ListRun, tables: _Tables, main: Table, names: list[str], keys:
             tables.held.setdefault(name, Held()).add(Split(waiting.slice(0, 0), waiting, kept), RECHECKED)
 
 
-def _later(cursor: str | None, items: list[dict[str, Any]]) -> str | None:
+def _later(cursor: str | None, items: list[dict[str, Any]] | ArrowItems) -> str | None:
     """The latest lastModifiedDateTime seen (ISO 8601 UTC strings compare as times): the Modified cursor."""
-    seen = [str(item["lastModifiedDateTime"]) for item in items if item.get("lastModifiedDateTime")]
-    latest = max(seen, default=None)
+    if isinstance(items, ArrowItems):
+        latest = latest_modified(items)
+    else:
+        seen = [str(item["lastModifiedDateTime"]) for item in items if item.get("lastModifiedDateTime")]
+        latest = max(seen, default=None)
     if latest is None:
         return cursor
     return latest if cursor is None or latest > cursor else cursor

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import pyarrow as pa
+
 from config.settings import Settings
 from connectors.auth import SignIn, sign_in_config_from_settings
 from connectors.graph_lists import GRAPH_PAGE_SIZE, GraphLists, site_ref
@@ -56,15 +58,33 @@ class ListReader(Protocol):
     ) -> Iterator[ItemPage]: ...
 
 
+class ArrowListReader(ListReader, Protocol):
+    """A reader that can hand pages decoded straight into Arrow (the Graph connector): with `schema`,
+    ItemPage.content is transforms.page_read.ArrowItems where the list is read in one request a page."""
+
+    def iter_delta_pages(
+        self,
+        site_id: str,
+        list_id: str,
+        select: Sequence[str],
+        *,
+        delta_link: str | None,
+        lookup_columns: Collection[str] = (),
+        schema: pa.Schema | None = None,
+    ) -> Iterator[ItemPage]: ...
+
+
 @dataclass(frozen=True)
 class Source:
-    """The configured site, read through one connector on one session."""
+    """The configured site, read through one connector on one session; `arrow` is that connector when
+    it decodes pages into Arrow and the sync is to use it (None: every page is read as dicts)."""
 
     reader: ListReader
     site_id: str
     api: str  # "graph" (delta: only changes) or "rest" (every run reads whole lists)
     stats: RequestStats
     site_url: str
+    arrow: ArrowListReader | None = None
 
     @property
     def has_delta(self) -> bool:
@@ -79,9 +99,11 @@ def open_source(
     jitter: Callable[[], float] = random.random,
     sign_in: SignIn | None = None,
     page_size: int | None = None,
+    arrow_pages: bool = True,
 ) -> Source:
     """The connector `sharepoint.api` names, for the site `sharepoint.site_url` names; `page_size` (tests,
-    benchmarks) below the largest page the service honours, which is the default."""
+    benchmarks) below the largest page the service honours, which is the default. `arrow_pages=False`
+    (tests and benchmarks compare the two) reads Graph pages as dicts, as SharePoint REST's always are."""
     host, path = settings.sharepoint_host, settings.sharepoint_site_path
     if not settings.sharepoint_site_url or not host or not path:
         raise ConfigError(
@@ -106,7 +128,8 @@ def open_source(
     )
     graph = GraphLists(session, settings.endpoints.graph, page_size=page_size or GRAPH_PAGE_SIZE)
     # Graph takes `host:/path:` wherever a site id goes: no request to look the site up.
-    return Source(graph, site_ref(host, path), "graph", session.stats, settings.sharepoint_site_url)
+    return Source(graph, site_ref(host, path), "graph", session.stats, settings.sharepoint_site_url,
+                  graph if arrow_pages else None)  # fmt: skip
 
 
 def load_site_mapping(path: Path) -> SiteMapping:

@@ -9,7 +9,8 @@ again pointing at it (the cascade that keeps every shown fact joined to a shown 
 A key committed before and no longer staged gets a tombstone row. A table restated whole (`full`: the
 dataset's contents are unknown, or an uncertain load restated it) posts every key with new refs; a table
 emptied first (`reload`: compaction, or the redo of one) posts every key and keeps the refs of unchanged
-keys, so nothing that names them has to change.
+keys, so nothing that names them has to change. How a posted row is built (published columns, publish
+columns, tombstones, row hashes): powerbi_dataset/posted_rows.py.
 """
 
 from __future__ import annotations
@@ -22,20 +23,24 @@ import pandas as pd
 import pyarrow as pa
 
 from errors import PublishError
-from powerbi_dataset.derive import arrow_schema
-from powerbi_dataset.keys import column_key_texts, fingerprint, key_texts, key_values
+from powerbi_dataset.keys import column_key_texts, fingerprint, key_texts
+from powerbi_dataset.posted_rows import (
+    as_objects,
+    published_data,
+    row_hashes,
+    tombstone_rows,
+    with_publish_columns,
+)
 from powerbi_dataset.schema import LOAD_SEQ_COLUMN, TOMBSTONE_COLUMN, Dataset, Table
 from powerbi_dataset.versioning import (
     Reference,
     own_ref_column,
     parent_reference,
-    publish_columns,
     publish_order,
     references,
     version_ref,
 )
 
-LINEAGE_LOAD_ID = "load_id"  # the model's lineage column: set to the load's id on every posted row
 VERSION_COLUMNS = ("key", "hash", "ref", "tombstone")
 
 
@@ -125,7 +130,7 @@ class _Entity:
         request: LoadRequest,
     ) -> None:
         self.dataset, self.table, self.staged, self.refs, self.request = dataset, table, staged, refs, request
-        self.data = _published(table, staged[table.name])
+        self.data = published_data(table, staged[table.name])
         self.keys = key_texts(table, self.data)
         _refuse_bad_keys(table, self.keys)
         self.ref_values = {
@@ -150,7 +155,7 @@ class _Entity:
         at = baseline.index.get_indexer(keys)  # -1: not committed before
         known = at >= 0
         committed_hash = baseline["hash"].to_numpy(dtype="uint64")
-        committed_ref = _objects(baseline["ref"])
+        committed_ref = as_objects(baseline["ref"])
         same = (
             known & (committed_hash[np.where(known, at, 0)] == hashes.to_numpy()) if len(baseline) else known
         )
@@ -178,7 +183,24 @@ class _Entity:
                 "tombstone": [False] * len(positions) + [True] * len(gone),
             }
         )
-        table_rows = pa.concat_tables([rows, self._tombstones(gone, own)]) if gone else rows
+        table_rows = (
+            pa.concat_tables(
+                [
+                    rows,
+                    tombstone_rows(
+                        self.table,
+                        self.dataset,
+                        gone,
+                        own,
+                        list(self.ref_values),
+                        self.request.load_id,
+                        self.request.load_seq,
+                    ),
+                ]
+            )
+            if gone
+            else rows
+        )
         loads = [TableLoad(name, table_rows, len(gone), versions)]
         # with_parent rows go with every new version; a version whose ref was kept keeps its stored children
         changed_keys = set(keys[post & ~kept])
@@ -188,20 +210,15 @@ class _Entity:
 
     def _entity_hashes(self) -> pd.Series:
         """Per key: a hash of the row, the refs it holds and its with_parent rows (order-independent)."""
-        parts = {"row": _row_hashes(self.table, self.data, self.ref_values)}
+        parts = {"row": row_hashes(self.table, self.data, self.ref_values)}
         for child in self.dataset.children(self.table.name):
-            data = _published(child, self.staged[child.name])
-            link = parent_reference(child, self.dataset)
-            assert link is not None
-            owners = column_key_texts(
-                child.column(link.relationship.from_column), data.column(link.relationship.from_column)
-            )
+            data, link, owners = self._child_data(child)
             values = {
                 ref.column: self._resolve(child, data, ref)
                 for ref in references(child, self.dataset)
                 if ref != link
             }
-            hashes = pd.Series(_row_hashes(child, data, values).to_numpy(), index=owners)
+            hashes = pd.Series(row_hashes(child, data, values).to_numpy(), index=owners)
             grouped = hashes.groupby(level=0)
             sums, counts = grouped.sum(), grouped.size()
             parts[f"{child.name}:sum"] = pd.Series(
@@ -222,35 +239,21 @@ class _Entity:
         if own is not None:
             extra[own] = pa.array(refs, pa.string())
         for column, values in self.ref_values.items():
-            extra[column] = pa.array(_objects(values.iloc[positions]), pa.string())
-        return _with_publish_columns(self.table, self.dataset, data, extra, self.request.load_id)
+            extra[column] = pa.array(as_objects(values.iloc[positions]), pa.string())
+        return with_publish_columns(self.table, self.dataset, data, extra, self.request.load_id)
 
-    def _tombstones(self, gone: list[str], own: str | None) -> pa.Table:
-        columns = key_values(self.table, gone)
-        count = len(gone)
-        data = pa.table(
-            {
-                column.name: columns.get(column.name, pa.nulls(count, _type(self.table, column.name)))
-                for column in self.table.published_columns
-            }
-        )
-        extra: dict[str, pa.Array] = {
-            LOAD_SEQ_COLUMN: pa.array([self.request.load_seq] * count, pa.int64()),
-            TOMBSTONE_COLUMN: pa.array([True] * count, pa.bool_()),
-        }
-        if own is not None:
-            extra[own] = pa.array([version_ref(self.request.load_id, key) for key in gone], pa.string())
-        for column in self.ref_values:
-            extra[column] = pa.nulls(count, pa.string())
-        return _with_publish_columns(self.table, self.dataset, data, extra, self.request.load_id)
-
-    def _child_rows(self, child: Table, changed_keys: set[str]) -> TableLoad:
-        data = _published(child, self.staged[child.name])
+    def _child_data(self, child: Table) -> tuple[pa.Table, Reference, pd.Series]:
+        """A with_parent table's published rows, the reference to its parent, and each row's parent key."""
+        data = published_data(child, self.staged[child.name])
         link = parent_reference(child, self.dataset)
         assert link is not None
         owners = column_key_texts(
             child.column(link.relationship.from_column), data.column(link.relationship.from_column)
         )
+        return data, link, owners
+
+    def _child_rows(self, child: Table, changed_keys: set[str]) -> TableLoad:
+        data, _, owners = self._child_data(child)
         every = child.name in self.request.reload or child.name in self.request.full
         keep = np.ones(data.num_rows, dtype=bool) if every else owners.isin(changed_keys).to_numpy()
         positions = np.flatnonzero(keep)
@@ -260,38 +263,10 @@ class _Entity:
         }
         for ref in references(child, self.dataset):
             values = self._resolve(child, data, ref)
-            extra[ref.column] = pa.array(_objects(values), pa.string())
+            extra[ref.column] = pa.array(as_objects(values), pa.string())
         return TableLoad(
-            child.name, _with_publish_columns(child, self.dataset, data, extra, self.request.load_id), 0, None
+            child.name, with_publish_columns(child, self.dataset, data, extra, self.request.load_id), 0, None
         )
-
-
-def _published(table: Table, staged: pa.Table) -> pa.Table:
-    """The staged table's published columns, typed as the model stages them; a missing column is refused."""
-    schema = arrow_schema(table, "published")
-    missing = [name for name in schema.names if name not in staged.column_names]
-    if missing:
-        raise PublishError(
-            f"staged {table.name} has no column {', '.join(missing)}",
-            hint="the model changed since the table was staged: run `cetk sync --full`",
-        )
-    columns = [staged.column(name).cast(schema.field(name).type) for name in schema.names]
-    return pa.table(columns, schema=schema.with_metadata({}))
-
-
-def _type(table: Table, name: str) -> pa.DataType:
-    return arrow_schema(table, "published").field(name).type
-
-
-def _row_hashes(table: Table, data: pa.Table, refs: Mapping[str, pd.Series]) -> pd.Series:
-    """A 64-bit hash per row over its published values (load_id aside), the refs it holds and the layout."""
-    names = [name for name in data.column_names if name != LINEAGE_LOAD_ID]
-    frame = data.select(names).to_pandas() if names else pd.DataFrame(index=range(data.num_rows))
-    for column, values in refs.items():
-        frame[column] = _objects(values)
-    layout = "|".join(f"{name}:{table.column(name).kind}" for name in names) + "|" + "|".join(refs)
-    frame["__layout"] = layout
-    return pd.util.hash_pandas_object(frame, index=False)
 
 
 def _refuse_bad_keys(table: Table, keys: pd.Series) -> None:
@@ -306,21 +281,3 @@ def _refuse_bad_keys(table: Table, keys: pd.Series) -> None:
             f"staged {table.name} repeats {len(repeated)} key(s), e.g. key fingerprint {fingerprint(str(repeated.iloc[0]))}",
             hint="staged tables hold one row per key: run the sync again",
         )
-
-
-def _with_publish_columns(
-    table: Table, dataset: Dataset, data: pa.Table, extra: Mapping[str, pa.Array], load_id: str
-) -> pa.Table:
-    """The rows as posted: published columns (load_id set to the load), then the publish columns in order."""
-    columns = {name: data.column(name) for name in data.column_names}
-    columns[LINEAGE_LOAD_ID] = pa.array([load_id] * data.num_rows, pa.string())
-    for column in publish_columns(table, dataset):
-        columns[column.name] = extra[column.name]
-    return pa.table(columns)
-
-
-def _objects(values: pd.Series) -> np.ndarray:
-    """Values as Python objects, missing ones None (what pa.array and the publish state take)."""
-    array = values.to_numpy(dtype=object, copy=True)
-    array[pd.isna(array)] = None
-    return array

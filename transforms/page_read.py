@@ -32,8 +32,8 @@ from transforms.normalise_plan import ColumnPlan, plan_list
 from transforms.sharepoint_fields import FIELD_SHAPES, SharePointType
 
 __all__ = [
-    "BUILT_IN_SOURCES", "ITEM_PROPERTIES", "ArrowItems", "PageRead", "combine", "field_key", "page_schema",
-    "read_arrow", "read_dicts", "wanted_fields",
+    "BUILT_IN_SOURCES", "ITEM_PROPERTIES", "ArrowItems", "PageRead", "combine", "field_key",
+    "latest_modified", "page_schema", "read_arrow", "read_dicts", "wanted_fields",
 ]  # fmt: skip
 
 # Item properties the normaliser reads (eTag, its annotation twin, the two timestamps), as text.
@@ -210,6 +210,24 @@ def _leaves(array: pa.Array) -> list[pa.Array]:
     if pa.types.is_list(array.type):
         return _leaves(pc.list_flatten(array))
     return [array]
+
+
+def latest_modified(items: ArrowItems) -> str | None:
+    """The latest non-empty `lastModifiedDateTime` of the items (the Modified cursor's candidate), as
+    from their dicts: read from Arrow unless a page was refused or an id is missing or repeated (the
+    dicts hold a repeated item once, so the latest of the others could differ); UTF-8 orders as text."""
+    if items.pages is not None:
+        ids = _joined([pc.struct_field(page, "id") for page in items.pages], STRING)
+        if not ids.null_count and pc.count_distinct(ids).as_py() == len(ids):
+            modified = _joined(
+                [pc.struct_field(page, "lastModifiedDateTime") for page in items.pages], STRING
+            )
+            latest: str | None = pc.max(_non_empty(modified)).as_py()
+            return latest
+    seen = [
+        str(item["lastModifiedDateTime"]) for item in items.as_dicts() if item.get("lastModifiedDateTime")
+    ]
+    return max(seen, default=None)
 
 
 def arrow_staff_numbers(items: ArrowItems, account: str, staff_number: str) -> dict[str, str] | None:

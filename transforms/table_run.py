@@ -2,7 +2,7 @@
 the header's checks, every column check and in-batch rule per batch, and for the checks that need the
 whole table (duplicate keys, exclusive codes, references, counts) only 128-bit hashes (transforms/keys.py).
 
-Problems are built only for the rows the collector lists; every value passes the masking rule.
+Problems are built only for the rows the collector lists, by transforms/table_problems.py.
 """
 
 from __future__ import annotations
@@ -19,28 +19,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from powerbi_dataset.rules import Condition, CountNotAbove, Exclusive
-from powerbi_dataset.schema import Column, Dataset, Relationship, Table
+from powerbi_dataset.schema import Dataset, Relationship, Table
 from transforms.checks import check_column
 from transforms.coerce import Mask, parse, plain, to_mask
 from transforms.keys import (
-    Bools,
     ColumnHashes,
     Counter128,
     HashSet,
     Rows,
-    Words,
     combine,
     group_sizes,
     hashes_of,
     repeated_after_first,
 )
 from transforms.masking import (
-    Display,
     Fingerprinter,
-    column_display,
     header_looks_like_data,
-    identifier_columns,
-    length_text,
     shown_name,
     shown_value,
 )
@@ -50,15 +44,13 @@ from transforms.problems import (
     HEADER_LOOKS_LIKE_DATA,
     MISSING_COLUMN,
     ORPHAN_REFERENCE,
-    TOO_LONG,
     UNEXPECTED_COLUMN,
 )
-from transforms.report import Problem, ProblemCollector
+from transforms.report import ProblemCollector
 from transforms.rules import Finding, can_check, check_rules, condition_mask, rows_of
+from transforms.table_problems import Described, Hashed, Rank, TableProblems
 
 Batch: TypeAlias = pa.RecordBatch | pa.Table
-Hashed = tuple[Words, Words, Bools]
-Rank = tuple[int, ...]  # (stage, ...): the order a row's problems are listed in
 COLUMN_STAGE, KEY_STAGE, RULE_STAGE, COUNT_STAGE, REFERENCE_STAGE = range(5)
 
 
@@ -91,8 +83,9 @@ class RunContext:
 class TableRun:
     def __init__(self, model: Table, index: int, context: RunContext) -> None:
         self.name, self.model, self.index, self.context = model.name, model, index, context
-        identifiers = identifier_columns(model, context.dataset)
-        self.display = {c.name: column_display(c, identifier=c.name in identifiers) for c in model.columns}
+        self.problems = TableProblems(
+            model, index, context.dataset, context.collector, context.fingerprinter, details=context.details
+        )
         self.readable = False
         self.rows = 0
         self.columns: list[str] = []  # the model columns read: present exactly once in the header
@@ -102,7 +95,6 @@ class TableRun:
         self.holds: dict[int, list[Mask]] = {}  # exclusive rule -> rows holding its value
         self.references: list[tuple[int, Relationship, HashSet]] = []
         self.targets: dict[str, HashSet] = {}  # column -> its distinct values, once read
-        self._table_problems = 0
 
     # --- the header --------------------------------------------------------------------------------
 
@@ -113,7 +105,7 @@ class TableRun:
             message = (
                 f"the first row of {source.label} does not look like a header (values, not column names)"
             )
-            self._table_problem(HEADER_LOOKS_LIKE_DATA.code, "", message)
+            self.problems.table_problem(HEADER_LOOKS_LIKE_DATA.code, "", message)
             return
         seen = Counter(header)  # one pass: a 20,000-column header is checked in linear time
         first_at: dict[str, int] = {}
@@ -121,29 +113,23 @@ class TableRun:
             first_at.setdefault(name, position)
         for column in self.model.columns:
             if column.name not in seen:
-                self._table_problem(MISSING_COLUMN.code, column.name, "column is missing from the input")
+                self.problems.table_problem(
+                    MISSING_COLUMN.code, column.name, "column is missing from the input"
+                )
         for name, position in first_at.items():
             if name not in known:
                 shown = shown_name(name, position, known)
-                self._table_problem(UNEXPECTED_COLUMN.code, shown, "column is not in the model")
+                self.problems.table_problem(UNEXPECTED_COLUMN.code, shown, "column is not in the model")
         for name, position in first_at.items():
             if seen[name] > 1:  # which copy is meant is unknown, so neither is checked
                 message = "column appears more than once in the input"
-                self._table_problem(DUPLICATE_COLUMN.code, shown_name(name, position, known), message)
+                self.problems.table_problem(DUPLICATE_COLUMN.code, shown_name(name, position, known), message)
         self.columns = [column.name for column in self.model.columns if seen.get(column.name) == 1]
         self.readable = True
         self._prepare()
         for batch in source.batches([first_at[name] for name in self.columns]):
             self._check_batch(batch)
         self._finish()
-
-    def _table_problem(self, code: str, column: str, message: str) -> None:
-        collector = self.context.collector
-        collector.count(self.name, code, 1)
-        self._table_problems += 1
-        if collector.wanted(self.name, code, 1):
-            problem = Problem(self.name, -1, "", column, code, message, "")
-            collector.add((self.index, 0, self._table_problems), problem)
 
     # --- what the cross-batch checks keep ------------------------------------------------------------
 
@@ -236,51 +222,14 @@ class TableRun:
         parsed: dict[str, pa.Array],
         hashed: dict[str, Hashed],
     ) -> None:
-        chosen = self._chosen(finding)
-        if not len(chosen):
-            return
-        if not self.context.details:
-            self._add(finding, rank, (chosen + offset).tolist(), [""] * len(chosen), [""] * len(chosen))
-            return
-        column = self.model.column(finding.column)
-        indices = pa.array(chosen)
-        values = raw[column.name].take(indices).to_pylist()
-        if finding.code == TOO_LONG.code:
-            texts = [length_text(value) for value in values]
-        else:
-            display = self.display[column.name]
-            prints = [""] * len(values)
-            if display == "fingerprint":
-                prints = self.context.fingerprinter.of_array(parsed[column.name].take(indices))
-            texts = _shown_values(values, column, display, prints)
-        keys = self._keys(
-            {name: _pick(hashed[name], chosen) for name in self.model.key if name in hashed}, len(chosen)
-        )
-        self._add(finding, rank, (chosen + offset).tolist(), keys, texts)
+        def describe(chosen: Rows) -> Described:
+            column = self.model.column(finding.column)
+            texts = self.problems.batch_values(
+                column, chosen, raw[column.name], parsed[column.name], finding.code
+            )
+            return self.problems.keys(hashed, chosen), texts
 
-    def _chosen(self, finding: Finding) -> Rows:
-        collector = self.context.collector
-        collector.count(self.name, finding.code, len(finding.rows))
-        return finding.rows[: collector.wanted(self.name, finding.code, len(finding.rows))]
-
-    def _add(self, finding: Finding, rank: Rank, rows: list[int], keys: list[str], texts: list[str]) -> None:
-        name, column, code, message = self.name, finding.column, finding.code, finding.message
-        problems = [
-            Problem(name, row, key, column, code, message, text)
-            for row, key, text in zip(rows, keys, texts, strict=True)
-        ]
-        self.context.collector.add_many(name, code, [(self.index, 1, row, *rank) for row in rows], problems)
-
-    def _keys(self, hashes: dict[str, Hashed], count: int) -> list[str]:
-        """Each row's key as fingerprints joined with '|' ('' for an empty or unparseable part)."""
-        if not self.model.key or any(name not in hashes for name in self.model.key):
-            return [""] * count
-        parts = []
-        for name in self.model.key:
-            first, second, present = hashes[name]
-            shown = self.context.fingerprinter.of_hashes(first.tolist(), second.tolist())
-            parts.append([text if ok else "" for text, ok in zip(shown, present.tolist(), strict=True)])
-        return ["|".join(row) for row in zip(*parts, strict=True)]
+        self.problems.report(finding, rank, offset, describe)
 
     # --- once the table is read ------------------------------------------------------------------------
 
@@ -300,7 +249,9 @@ class TableRun:
                 continue
             sizes = group_sizes(*self.hashes[rule.group_by].arrays())
             rows = rows_of(np.concatenate(holding) & (sizes > 1))
-            shown = shown_value(rule.value, self.model.column(rule.column), self.display[rule.column])
+            shown = shown_value(
+                rule.value, self.model.column(rule.column), self.problems.display[rule.column]
+            )
             self.emit_deferred(
                 Finding(rule.code, rule.column, rule.message, rows), (RULE_STAGE, index, 0), shown
             )
@@ -314,16 +265,12 @@ class TableRun:
 
     def emit_deferred(self, finding: Finding, rank: Rank, value: str | None) -> None:
         """Problems found once whole tables are read: keys (and, without `value`, the value) as fingerprints."""
-        chosen = self._chosen(finding)
-        if not len(chosen):
-            return
-        if not self.context.details:
-            self._add(finding, rank, chosen.tolist(), [""] * len(chosen), [""] * len(chosen))
-            return
-        stored = {name: self.hashes[name].arrays() for name in self.model.key if name in self.hashes}
-        keys = self._keys({name: _pick(hashes, chosen) for name, hashes in stored.items()}, len(chosen))
-        texts = [value if value is not None else key.split("|")[0] for key in keys]
-        self._add(finding, rank, chosen.tolist(), keys, texts)
+
+        def describe(chosen: Rows) -> Described:
+            keys = self.problems.keys(self._stored_keys(), chosen)
+            return keys, [value if value is not None else key.split("|")[0] for key in keys]
+
+        self.problems.report(finding, rank, 0, describe)
 
     def check_count(self, index: int, counter: Counter128) -> None:
         """A count rule, once its child table is read: rows whose limit is below their linked rows."""
@@ -332,41 +279,19 @@ class TableRun:
         counts = counter.counts_for(*self.hashes[rule.key].arrays())
         limits = np.concatenate(self.limits[index]) if self.limits[index] else np.zeros(0)
         rows = rows_of(~np.isnan(limits) & (limits < counts))
+
+        def describe(chosen: Rows) -> Described:
+            column = self.model.column(rule.limit_column)
+            display = self.problems.display[rule.limit_column]
+            texts = [shown_value(_number(limit), column, display) for limit in limits[chosen].tolist()]
+            return self.problems.keys(self._stored_keys(), chosen), texts
+
         finding = Finding(rule.code, rule.limit_column, rule.message, rows)
-        chosen = self._chosen(finding)
-        if not len(chosen):
-            return
-        if not self.context.details:
-            self._add(
-                finding, (COUNT_STAGE, index, 0), chosen.tolist(), [""] * len(chosen), [""] * len(chosen)
-            )
-            return
-        column = self.model.column(rule.limit_column)
-        display = self.display[rule.limit_column]
-        texts = [shown_value(_number(limit), column, display) for limit in limits[chosen].tolist()]
-        stored = {name: self.hashes[name].arrays() for name in self.model.key if name in self.hashes}
-        keys = self._keys({name: _pick(hashes, chosen) for name, hashes in stored.items()}, len(chosen))
-        self._add(finding, (COUNT_STAGE, index, 0), chosen.tolist(), keys, texts)
+        self.problems.report(finding, (COUNT_STAGE, index, 0), 0, describe)
 
-
-def _shown_values(values: list[object], column: Column, display: Display, prints: list[str]) -> list[str]:
-    """shown_value for each value, once per distinct (value, fingerprint): many rows repeat a value."""
-    done: dict[tuple[type, object, str], str] = {}  # the type too: True == 1, but they show differently
-    shown = []
-    for value, fingerprint in zip(values, prints, strict=True):
-        if not isinstance(value, str | int | float | dt.date) and value is not None:
-            shown.append(shown_value(value, column, display, fingerprint))  # a list or a struct
-            continue
-        seen = (type(value), value, fingerprint)
-        text = done.get(seen)
-        if text is None:
-            text = done[seen] = shown_value(value, column, display, fingerprint)
-        shown.append(text)
-    return shown
-
-
-def _pick(hashed: Hashed, rows: Rows) -> Hashed:
-    return hashed[0][rows], hashed[1][rows], hashed[2][rows]
+    def _stored_keys(self) -> dict[str, Hashed]:
+        """The whole table's hashes of each key column kept."""
+        return {name: self.hashes[name].arrays() for name in self.model.key if name in self.hashes}
 
 
 def _number(value: float) -> int | float:

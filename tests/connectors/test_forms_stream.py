@@ -16,7 +16,8 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904
 import connectors.forms_export as forms_export
 from connectors.forms_export import ReadOptions, parse_export, read_export
 from connectors.forms_sources import calamine_sheet_rows
-from connectors.forms_stream import _custom_format_kind, stream_sheet_rows
+from connectors.forms_stream import stream_sheet_rows
+from connectors.xlsx_parts import custom_format_kind
 from emulator.demo.force import generate_force
 from emulator.demo.forms import write_forms_exports
 from errors import SourceFormatError
@@ -181,4 +182,4 @@ def test_big_sheets_are_streamed_and_small_ones_go_to_calamine(monkeypatch: pyte
     ],
 )
 def test_custom_number_format_kinds(code: str, kind: str) -> None:
-    assert _custom_format_kind(code) == kind
+    assert custom_format_kind(code) == kind

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import connectors.snapshot_merge as merge
+import connectors.staged_commit as staged_commit
 import connectors.staging as staging
 from connectors.staging import PreparedSnapshot, StagedTableWriter, file_sha256, remove_leftovers, staged_path
 from errors import StateError
@@ -246,7 +247,7 @@ def test_a_crash_after_the_temporary_file_is_written_leaves_the_old_file(
     def crash_before_rename(temporary: Path, path: Path) -> None:
         raise Crash
 
-    monkeypatch.setattr(staging, "replace_durably", crash_before_rename)
+    monkeypatch.setattr(staged_commit, "replace_durably", crash_before_rename)
     with pytest.raises(Crash):
         prepared.publish()
     assert old.path.read_bytes() == old_bytes
