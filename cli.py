@@ -592,6 +592,13 @@ def publish_command(
             "--compact", help="Empty TABLE and load its current rows now (a maintenance window). Repeatable."
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Build the published tables and compare them even when nothing they are built from changed.",
+        ),
+    ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan or the publish report as JSON.")
     ] = False,
@@ -601,6 +608,8 @@ def publish_command(
     Only changed rows are posted (a run with no change posts nothing), in chunks of at most 10,000, paced
     under the push limits; reports see a load only once every chunk was acknowledged. A crash or a POST
     with no answer never duplicates a row: the next load posts the changes again (docs/publishing.md).
+    When nothing the tables are built from changed since the last complete publish (staged files,
+    settings, geography, model, code), nothing is built either: "unchanged" (--force builds anyway).
     Exit codes: 0 published (or nothing to publish), 2 could not publish (nothing committed for this
     load), 3 another run holds the lock.
 
@@ -615,6 +624,7 @@ def publish_command(
         loaded.settings,
         recreate=recreate,
         compact=tuple(compact or ()),
+        force=force,
         dry_run=dry_run,
         on_progress=run.on_progress,
     )

@@ -2,6 +2,11 @@
 
 open -> (chunks sent, acknowledged or ambiguous) -> committing -> committed; open -> abandoned;
 committing -> uncertain -> resolved (a later committed load posted its keys again).
+
+Beside them, the digest of what the published tables were built from (pipeline/publish_inputs.py), recorded
+after a publish applied its whole plan and the state is settled; any new load removes it, in the
+transaction that opens the load. A publish whose inputs have that digest has nothing to post
+(docs/publishing.md, "When nothing changed").
 """
 
 from __future__ import annotations
@@ -10,12 +15,25 @@ import json
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 HOUR_SECONDS = 3600.0
+INPUTS_META = "published_inputs"  # the meta row holding the recorded digest (JSON)
+UNSETTLED = ("open", "committing", "uncertain")  # a load in one of these may show, or hide, rows
+
+
+@dataclass(frozen=True)
+class PublishedInputs:
+    """The digest of what the published tables were built from, recorded with the dataset it was published
+    to and the last load committed to it then."""
+
+    digest: str
+    dataset_id: str
+    load_id: str | None
 
 
 class LoadLedger:
@@ -49,8 +67,10 @@ class LoadLedger:
         rows_planned: int,
         versions: Mapping[str, pd.DataFrame],
     ) -> None:
-        """Record a load as open, with the keys it will post, before its first POST."""
+        """Record a load as open, with the keys it will post, before its first POST. From now on the recorded
+        inputs digest no longer describes what the dataset holds: it is removed in the same transaction."""
         with self._transaction() as db:
+            db.execute("DELETE FROM meta WHERE name = ?", (INPUTS_META,))
             db.execute(
                 "INSERT INTO loads (load_seq, load_id, dataset_id, status, started_utc, full_tables, "
                 "reload_tables, resolves, rows_planned) VALUES (?, ?, ?, 'open', ?, ?, ?, ?, ?)",
@@ -71,6 +91,42 @@ class LoadLedger:
                     "VALUES (?, ?, ?, ?, ?, ?)",
                     _version_rows(load_seq, table, frame),
                 )
+
+    def settled(self) -> bool:
+        """No load is open, committing or uncertain, and no table's contents are unknown or waiting for a
+        reload: what the versions say is what reports see."""
+        loads = self._db.execute(
+            f"SELECT COUNT(*) FROM loads WHERE status IN ({','.join('?' * len(UNSETTLED))})", UNSETTLED
+        ).fetchone()[0]
+        tables = self._db.execute(
+            "SELECT COUNT(*) FROM tables WHERE unknown = 1 OR needs_reload = 1"
+        ).fetchone()
+        return int(loads) == 0 and int(tables[0]) == 0
+
+    def published_inputs(self) -> PublishedInputs | None:
+        """The recorded digest, or None (never recorded, or removed by a load since)."""
+        row = self._db.execute("SELECT value FROM meta WHERE name = ?", (INPUTS_META,)).fetchone()
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        return PublishedInputs(str(value["digest"]), str(value["dataset_id"]), value.get("load_id"))
+
+    def record_published_inputs(self, digest: str, dataset_id: str) -> bool:
+        """After a publish applied its whole plan to `dataset_id`: record the digest of what it built from,
+        if the state is settled and describes that dataset (else remove any recorded one). True if recorded."""
+        with self._transaction() as db:
+            db.execute("DELETE FROM meta WHERE name = ?", (INPUTS_META,))
+            bound = db.execute("SELECT value FROM meta WHERE name = 'dataset_id'").fetchone()
+            if not self.settled() or bound is None or bound[0] != dataset_id:
+                return False
+            last = db.execute(
+                "SELECT load_id FROM loads WHERE status = 'committed' AND dataset_id = ? "
+                "ORDER BY load_seq DESC LIMIT 1",
+                (dataset_id,),
+            ).fetchone()
+            record = {"digest": digest, "dataset_id": dataset_id, "load_id": last[0] if last else None}
+            db.execute("INSERT INTO meta (name, value) VALUES (?, ?)", (INPUTS_META, json.dumps(record)))
+            return True
 
     def chunk_sent(self, load_seq: int, table: str, chunk: int, rows: int, at: float) -> None:
         """Before a POST: its rows may be stored from now on, whatever answer comes."""

@@ -11,6 +11,8 @@ so a process killed at any instant leaves the state of the last finished transac
 - `loads` and `load_versions`: each load's status (open, abandoned, committing, committed, uncertain,
   resolved), what it restated, and the keys it posted (kept while its commit is uncertain);
 - `chunks` (which were sent and which acknowledged) and `posts` (the last hour's POSTs, for pacing).
+- the digest of what the last complete publish was built from (connectors/publish_ledger.py): a `meta`
+  row, so the schema is unchanged and an older state file simply has none yet.
 
 The order of writes around each request is the crash story (docs/publishing.md, crash matrix): a chunk
 is recorded `sent` before its POST and `acked` after; a load is `committing` before its `_loads` row is
@@ -37,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from connectors.publish_ledger import HOUR_SECONDS, LoadLedger
+from connectors.publish_ledger import HOUR_SECONDS, INPUTS_META, LoadLedger
 from connectors.publish_state_db import STATE_FILE_NAME, connect, empty_in_memory
 
 LoadStatus = str  # open | abandoned | committing | committed | uncertain | resolved
@@ -193,6 +195,7 @@ class PublishState(LoadLedger):
         with self._transaction() as db:
             for table in ("versions", "tables", "load_versions", "posts"):
                 db.execute(f"DELETE FROM {table}")
+            db.execute("DELETE FROM meta WHERE name = ?", (INPUTS_META,))  # describes the old dataset
             db.execute(
                 "UPDATE loads SET status = 'resolved', reason = 'dataset replaced' "
                 "WHERE status IN ('open', 'committing', 'uncertain')"

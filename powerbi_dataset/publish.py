@@ -119,6 +119,16 @@ class PushSink:
     def plan(self, staged: Mapping[str, pa.Table]) -> PublishPlan:
         """Compare the model and the staged tables with the workspace and the state; write nothing."""
         check_boundary(self.model, staged)
+        steps, fresh = self.plan_dataset()
+        load = self._load_step(staged, fresh=fresh, adopted=not fresh and steps_adopt(steps))
+        if load is not None:
+            steps.append(load)
+        skipped = load.changes.skipped if load is not None else self._skipped(staged)
+        return PublishPlan(tuple(steps), skipped)
+
+    def plan_dataset(self) -> tuple[list[PublishStep], bool]:
+        """The steps before the load (settle a crashed run's loads; create, adopt or put tables), and whether
+        the dataset is created afresh. Reads the workspace's datasets and tables; writes nothing."""
         steps: list[PublishStep] = []
         interrupted = list(self.store.loads("open", "committing"))
         if interrupted:
@@ -141,11 +151,7 @@ class PushSink:
             if adopted:
                 steps.append(AdoptDataset(existing.id, existing.name, self))
             steps += self._table_steps(existing.id, adopted)
-        load = self._load_step(staged, fresh=fresh, adopted=not fresh and steps_adopt(steps))
-        if load is not None:
-            steps.append(load)
-        skipped = load.changes.skipped if load is not None else self._skipped(staged)
-        return PublishPlan(tuple(steps), skipped)
+        return steps, fresh
 
     def _existing_dataset(self) -> DatasetLike | None:
         found = [item for item in self.client.datasets() if item.name == self.options.dataset_name]

@@ -260,9 +260,12 @@ class PublishResult:
     waited_seconds: float = 0.0
     duration_seconds: float = 0.0
     steps: list[str] = field(default_factory=list)
+    unchanged: str | None = None  # why nothing was built or posted: nothing it is built from changed
 
     @property
     def status(self) -> str:
+        if self.unchanged:
+            return "unchanged"
         return (
             "published" if self.load_id else "nothing to publish" if not self.steps else "definition updated"
         )
@@ -272,6 +275,8 @@ class PublishResult:
         lines = [
             f"Publish to '{self.dataset}': {self.status}" + (f", load {self.load_id}" if self.load_id else "")
         ]
+        if self.unchanged:
+            return "\n".join([*lines, f"  {self.unchanged}"])
         for name, item in self.tables.items():
             deleted = f", {plural(item.tombstones, 'deletion')}" if item.tombstones else ""
             lines.append(f"  {name}: {plural(item.rows, 'row')}{deleted} in {plural(item.posts, 'POST')}")
@@ -303,4 +308,5 @@ class PublishResult:
             "waited_seconds": round(self.waited_seconds, 3),
             "duration_seconds": round(self.duration_seconds, 3),
             "steps": list(self.steps),
+            "reason": self.unchanged,
         }

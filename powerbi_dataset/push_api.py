@@ -82,6 +82,19 @@ class LoadLike(Protocol):
     def full_tables(self) -> tuple[str, ...]: ...
 
 
+class PublishedInputsLike(Protocol):
+    """The recorded digest of what the published tables were built from (connectors/publish_ledger.py)."""
+
+    @property
+    def digest(self) -> str: ...
+
+    @property
+    def dataset_id(self) -> str: ...
+
+    @property
+    def load_id(self) -> str | None: ...
+
+
 class PublishStore(Protocol):
     """The crash-safe record of what the dataset holds (connectors/publish_state.PublishState)."""
 
@@ -117,6 +130,12 @@ class PublishStore(Protocol):
     def deleting_rows(self, table: str) -> None: ...
 
     def settle(self, now_utc: str) -> Sequence[LoadLike]: ...
+
+    def settled(self) -> bool: ...
+
+    def published_inputs(self) -> PublishedInputsLike | None: ...
+
+    def record_published_inputs(self, digest: str, dataset_id: str) -> bool: ...
 
     def begin_load(
         self,

@@ -1,5 +1,6 @@
 """`cetk publish` in a real process against `cetk emulator serve`'s demo tenant: --json is json.dumps of
-pipeline.publish's value, it posts what `cetk report` shows (pipeline.build_published), a rerun posts nothing, a held lock exits 3; a caller that holds the lock (a sync)
+pipeline.publish's value, it posts what `cetk report` shows (pipeline.build_published), a rerun posts nothing
+(and builds nothing, unless --force), a held lock exits 3; a caller that holds the lock (a sync)
 publishes through pipeline.publish_staged.
 
 Values that differ between two runs by nature (the load id and sequence number from the clock, the time a
@@ -91,11 +92,17 @@ def test_publish_reports_what_it_posted_and_a_rerun_posts_nothing(
 
     assert again.returncode == 0, again.stderr
     assert masked(json.loads(again.stdout)) == masked(library(demo))
-    assert (
-        json.loads(again.stdout)["status"] == "nothing to publish" and json.loads(again.stdout)["posts"] == 0
-    )
+    assert json.loads(again.stdout)["status"] == "unchanged" and json.loads(again.stdout)["posts"] == 0
     text = cetk("publish", env=demo, cwd=tmp_path)
-    assert text.stdout.startswith("Publish to 'Community Engagement': nothing to publish\n")
+    assert text.stdout.startswith("Publish to 'Community Engagement': unchanged\n  nothing the published")
+    planned = cetk("publish", "--dry-run", env=demo, cwd=tmp_path)
+    assert planned.returncode == 0 and planned.stdout.startswith("Would skip the build and post nothing: ")
+    forced = cetk("publish", "--force", "--json", env=demo, cwd=tmp_path)  # built and compared: no change
+    assert forced.returncode == 0, forced.stderr
+    assert (
+        json.loads(forced.stdout)["status"] == "nothing to publish"
+        and json.loads(forced.stdout)["posts"] == 0
+    )
 
 
 def test_a_publish_while_another_run_holds_the_lock_exits_3(demo: dict[str, str], tmp_path: Path) -> None:
@@ -119,4 +126,4 @@ def test_a_caller_holding_the_run_lock_publishes_through_publish_staged(demo: di
     assert {name: item["rows"] for name, item in result.to_dict()["tables"].items()} == {
         name: data.num_rows for name, data in build_published(settings.paths.staging_dir).arrow.items()
     }
-    assert library(demo)["status"] == "nothing to publish"  # the lock released; the state recorded the load
+    assert library(demo)["status"] == "unchanged"  # the lock released; the state recorded the load

@@ -103,7 +103,9 @@ def test_a_rerun_posts_nothing_and_derived_rows_are_never_duplicated(world: Worl
     settings = world.settings()
     world.publish(settings)
 
-    again = publish_staged(settings, client=world.workspace.client, clock=world.clock.time, sleep=world.waits)
+    again = publish_staged(
+        settings, force=True, client=world.workspace.client, clock=world.clock.time, sleep=world.waits
+    )  # built again and compared (without --force nothing is built: tests/test_pipeline_publish_skip.py)
 
     assert again.to_dict()["status"] == "nothing to publish"
     stored = world.stored()

@@ -1,8 +1,9 @@
 """`cetk sync` end to end (issue 9, item 7): read, stage, then publish (powerbi.mode: push) or refresh
-(powerbi.mode: refresh), with one run report; a sync in which nothing changed posts no rows."""
+(powerbi.mode: refresh), with one run report; a sync in which nothing changed builds and posts nothing."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -20,6 +21,7 @@ from tests.powerbi_dataset.publish_world import view_differences
 from tests.sync_world import SyncWorld, demo_world
 
 IMPORT_MODEL = "Community Engagement (import)"
+PUBLISH_MODULE = importlib.import_module("pipeline.publish")  # `pipeline.publish` names the function
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +73,8 @@ def published_tables(world: PowerBIWorld) -> dict[str, pa.Table]:
     return build_published(world.sync.staging).arrow
 
 
-def test_push_mode_publishes_what_was_staged_and_a_rerun_without_changes_posts_no_rows(
-    world: PowerBIWorld,
+def test_push_mode_publishes_what_was_staged_and_a_rerun_without_changes_builds_and_posts_nothing(
+    world: PowerBIWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world.use("push")
 
@@ -85,11 +87,24 @@ def test_push_mode_publishes_what_was_staged_and_a_rerun_without_changes_posts_n
     assert view_differences(world.stored(), published_tables(world)) == {}  # what the report shows
     assert "published to 'Community Engagement'" in first.describe()
 
+    real = PUBLISH_MODULE.build_published
+    builds: list[tuple[object, ...]] = []
+
+    def watched(*args: object, **kwargs: object) -> object:
+        builds.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(PUBLISH_MODULE, "build_published", watched)
+
     second = world.sync.run()
 
     assert second.exit_code == ExitCode.OK
-    assert second.report["publish"]["status"] == "nothing to publish"
-    assert world.row_posts() == 0  # nothing changed at source: no row POSTs
+    assert second.report["publish"]["status"] == "unchanged" and "nothing the published" in str(
+        second.report["publish"]["reason"]
+    )
+    assert builds == []  # nothing changed at source: the published tables are not even built
+    assert world.row_posts() == 0 and second.report["publish"]["posts"] == 0  # no row POSTs
+    assert "published to 'Community Engagement': unchanged, 0 row(s) in 0 POST(s)" in second.describe()
     assert view_differences(world.stored(), published_tables(world)) == {}
 
 

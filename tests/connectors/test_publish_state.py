@@ -136,3 +136,61 @@ def test_a_damaged_state_file_is_refused_with_what_to_do(tmp_path: Path) -> None
         PublishState.open(tmp_path)
 
     assert "move the file aside" in refused.value.hint
+
+
+# --- the digest of what the published tables were built from (connectors/publish_ledger.py) ---------------
+
+
+def test_the_inputs_digest_is_recorded_with_the_last_committed_load_once_settled(state: PublishState) -> None:
+    assert state.published_inputs() is None  # a new state (or one written before digests): none
+    begin(state, 1, versions(("a", 1, "L1:a", False)))
+    commit(state, 1)
+
+    assert state.record_published_inputs("d1", "ds") is True
+
+    recorded = state.published_inputs()
+    assert recorded is not None and (recorded.digest, recorded.dataset_id, recorded.load_id) == (
+        "d1",
+        "ds",
+        "L1",
+    )
+    assert state.record_published_inputs("d2", "another-dataset") is False  # not the one the state describes
+    assert state.published_inputs() is None  # and the old one is gone with it
+
+
+def test_a_new_load_removes_the_recorded_digest_in_the_transaction_that_opens_it(state: PublishState) -> None:
+    state.record_published_inputs("d1", "ds")
+    assert state.published_inputs() is not None
+
+    begin(state, 1, versions(("a", 1, "L1:a", False)))
+
+    assert state.published_inputs() is None and not state.settled()  # a crash now: no skip, and unsettled
+
+
+@pytest.mark.parametrize("leave", ["open", "committing", "uncertain"])
+def test_no_digest_is_recorded_while_a_load_may_show_or_hide_rows(state: PublishState, leave: str) -> None:
+    begin(state, 1, versions(("a", 1, "L1:a", False)))
+    if leave in ("committing", "uncertain"):
+        state.committing(1)
+    if leave == "uncertain":
+        state.uncertain(1, "no answer", "t")
+
+    assert state.settled() is False
+    assert state.record_published_inputs("d1", "ds") is False and state.published_inputs() is None
+
+
+def test_no_digest_is_recorded_while_a_table_waits_for_its_reload_or_is_unknown(tmp_path: Path) -> None:
+    with PublishState.open(tmp_path) as state:
+        state.bind("ds", "CE", {"ccr": "{}"}, "[]", empty=True)
+        state.deleting_rows("ccr")
+        assert state.record_published_inputs("d1", "ds") is False
+        state.bind("ds2", "CE", {"ccr": "{}"}, "[]", empty=False, unknown_rows=10)  # adopted: unknown
+        assert state.record_published_inputs("d1", "ds2") is False
+
+
+def test_binding_another_dataset_removes_the_recorded_digest(state: PublishState) -> None:
+    state.record_published_inputs("d1", "ds")
+
+    state.bind("ds2", "CE", {"ccr": "{}"}, "[]", empty=True)
+
+    assert state.published_inputs() is None
