@@ -245,7 +245,8 @@ def _recheck(job: ListRun, tables: _Tables, main: Table, names: list[str], keys:
     version replaces them), validated again: those now valid are staged, the rest stay.
 
     A bridge row is checked again only with its parent row (its whole set of rows was held back with
-    it); one held for its own fault while its siblings are staged waits for the item to change."""
+    it), in one validation, so rules across the two see both; one held for its own fault while its
+    siblings are staged waits for the item to change."""
     held = {
         value
         for name in names
@@ -255,32 +256,30 @@ def _recheck(job: ListRun, tables: _Tables, main: Table, names: list[str], keys:
     old = {name: job.quarantine.load_quarantined(name, exclude=fresh) for name in names}
     if not any(rows.num_rows for rows in old.values()):
         return
+    # A held main row is checked with its held bridge rows: rules across them (officers-below-linked)
+    # need both, and a bridge row's own standing problems stand as its parent's do.
     standing = stored_problems(job.quarantine, main, old[main.name], STANDING_CODES)
-    dataset, as_of = job.dataset, job.as_of
-    main_split = split_page({main.name: old[main.name]}, main, standing, dataset=dataset, as_of=as_of)[
-        main.name
-    ]
-    recovered = main_split.valid.column(main.key[0])
-    tables.writers[main.name].add(main_split.valid)
-    tables.held.setdefault(main.name, Held()).add(main_split, RECHECKED)
-    tables.count(main.name, valid=main_split.valid.num_rows)
+    held_parents = old[main.name].column(main.key[0]).combine_chunks()
+    together = {main.name: old[main.name]}
     for name in names:
         rows = old[name]
         if name == main.name or rows.num_rows == 0:
             continue
         model = job.dataset.table(name)
         parents = rows.column(model.key[0])
-        with_parent = pc.is_in(parents, value_set=recovered.combine_chunks().cast(parents.type))
+        with_parent = pc.is_in(parents, value_set=held_parents.cast(parents.type))
         checked, waiting = rows.filter(with_parent), rows.filter(pc.invert(with_parent))
         if checked.num_rows:
-            both = {main.name: main_split.valid, name: checked}
-            split = split_page(both, main, [], dataset=dataset, as_of=as_of)[name]
-            tables.writers[name].add(split.valid)
-            tables.held.setdefault(name, Held()).add(split, RECHECKED)
-            tables.count(name, valid=split.valid.num_rows)
+            together[name] = checked
+            standing += stored_problems(job.quarantine, model, checked, STANDING_CODES)
         if waiting.num_rows:
             kept = tuple(stored_problems(job.quarantine, model, waiting))
             tables.held.setdefault(name, Held()).add(Split(waiting.slice(0, 0), waiting, kept), RECHECKED)
+    splits = split_page(together, main, standing, dataset=job.dataset, as_of=job.as_of)
+    for name, split in splits.items():
+        tables.writers[name].add(split.valid)
+        tables.held.setdefault(name, Held()).add(split, RECHECKED)
+        tables.count(name, valid=split.valid.num_rows)
 
 
 def _later(cursor: str | None, items: list[dict[str, Any]] | ArrowItems) -> str | None:
