@@ -6,8 +6,9 @@ Lazy (PEP 562), as `pipeline` is: importing `config.settings` does not load the 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from config.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from config.loader import Loaded, Provenance, load
@@ -23,14 +24,7 @@ _NAMES_BY_MODULE = {
 EXPORTS: dict[str, str] = {name: module for module, names in _NAMES_BY_MODULE.items() for name in names}
 
 
-def __getattr__(name: str) -> Any:
-    """PEP 562: a re-exported name imports its module on first use, then stays in the package."""
-    module = EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, EXPORTS, globals())  # PEP 562: each name imported on first use
 
 
 __all__ = ["FIELDS", "SECRETS", "Loaded", "Provenance", "Secret", "Settings", "load"]

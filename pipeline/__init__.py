@@ -22,6 +22,8 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from config.lazy import lazy_exports
+
 if TYPE_CHECKING:  # the names, for mypy and readers; at run time each is imported on first use
     from pipeline.check import Check, CheckReport, check
     from pipeline.demo import DemoResult, run_demo
@@ -134,14 +136,7 @@ EXPORTS: dict[str, str] = {
 COMMANDS_NAMED_LIKE_THEIR_MODULE = tuple(name for name, module in EXPORTS.items() if name == module)
 
 
-def __getattr__(name: str) -> Any:
-    """PEP 562: a re-exported name imports its module on first use, then stays in the package."""
-    module = EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, EXPORTS, globals())  # PEP 562: each name imported on first use
 
 
 def __dir__() -> list[str]:
