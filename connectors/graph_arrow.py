@@ -17,6 +17,7 @@ read-ahead thread (pipeline/prefetch.py) the decode runs beside the main thread'
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -77,12 +78,10 @@ def read_page(data: bytes, schema: pa.Schema) -> ArrowPage | None:
 def decode_items(data: bytes, schema: pa.Schema, loads: Loads = decode_json) -> ArrowItems:
     """The items (`value`) of one Graph page body, in Arrow when the reader takes it; `as_dicts` of
     the result decodes the body with `loads` (once, on demand)."""
-    decoded: list[Sequence[Mapping[str, Any]]] = []
 
+    @functools.cache
     def as_dicts() -> Sequence[Mapping[str, Any]]:
-        if not decoded:
-            decoded.append(loads(data)["value"])
-        return decoded[0]
+        return loads(data)["value"]  # type: ignore[no-any-return]
 
     page = read_page(data, schema)
     return ArrowItems(None if page is None else (page.items,), as_dicts)

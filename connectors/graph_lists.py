@@ -11,6 +11,7 @@ connector sends no `Prefer` header (it neither filters nor orders) and never log
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -34,7 +35,7 @@ from connectors.graph_split import (
 )
 from connectors.http import iter_pages, parse_page, read_json, send
 from connectors.list_items import ItemPage, Site, collapse_repeats, is_deleted, without_annotations
-from connectors.paging import Loads, iter_decoded_pages
+from connectors.paging import Loads, Page, iter_decoded_pages
 from errors import ConnectorError, NotFoundError, ResyncRequiredError
 from transforms.list_columns import LiveList
 from transforms.page_read import ArrowItems
@@ -194,16 +195,19 @@ class GraphLists:
         annotations dropped, as the dict path yields them. Runs on the sync's read-ahead thread."""
 
         def decode(response: requests.Response, where: str) -> _ArrowRead:
-            def dicts() -> list[dict[str, Any]]:
+            @functools.cache  # a declined page's dicts are asked for more than once
+            def dict_page() -> tuple[Page, list[dict[str, Any]]]:
                 page = parse_page(read_json(response, self.loads), where=where)
-                return tidy(without_annotations(item) for item in page.items)
+                return page, tidy(without_annotations(item) for item in page.items)
+
+            def dicts() -> list[dict[str, Any]]:
+                return dict_page()[1]
 
             arrow = read_page(response.content, schema)
             if arrow is None:  # refused: decoded as dicts now (its links are needed), errors as before
-                dict_page = parse_page(read_json(response, self.loads), where=where)
-                items = tidy(without_annotations(item) for item in dict_page.items)
-                return _ArrowRead(ArrowItems(None, lambda: items), dict_page.next_link, dict_page.delta_link)
-            return _ArrowRead(ArrowItems((arrow.items,), _once(dicts)), arrow.next_link, arrow.delta_link)
+                page = dict_page()[0]
+                return _ArrowRead(ArrowItems(None, dicts), page.next_link, page.delta_link)
+            return _ArrowRead(ArrowItems((arrow.items,), dicts), arrow.next_link, arrow.delta_link)
 
         return iter_decoded_pages(self.session, url, params, decode, link=link)
 
@@ -258,18 +262,6 @@ class _ArrowRead:
     items: ArrowItems
     next_link: str | None
     delta_link: str | None
-
-
-def _once(make: Callable[[], list[dict[str, Any]]]) -> Callable[[], list[dict[str, Any]]]:
-    """`make`, called on the first use only (a declined page's dicts are asked for more than once)."""
-    made: list[list[dict[str, Any]]] = []
-
-    def get() -> list[dict[str, Any]]:
-        if not made:
-            made.append(make())
-        return made[0]
-
-    return get
 
 
 def _columns_mark(plan: ColumnPlan) -> str:
