@@ -284,11 +284,7 @@ def _recheck(job: ListRun, tables: _Tables, main: Table, names: list[str], keys:
 
 def _later(cursor: str | None, items: list[dict[str, Any]] | ArrowItems) -> str | None:
     """The latest lastModifiedDateTime seen (ISO 8601 UTC strings compare as times): the Modified cursor."""
-    if isinstance(items, ArrowItems):
-        latest = latest_modified(items)
-    else:
-        seen = [str(item["lastModifiedDateTime"]) for item in items if item.get("lastModifiedDateTime")]
-        latest = max(seen, default=None)
+    latest = latest_modified(items)
     if latest is None:
         return cursor
     return latest if cursor is None or latest > cursor else cursor

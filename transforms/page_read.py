@@ -212,11 +212,11 @@ def _leaves(array: pa.Array) -> list[pa.Array]:
     return [array]
 
 
-def latest_modified(items: ArrowItems) -> str | None:
-    """The latest non-empty `lastModifiedDateTime` of the items (the Modified cursor's candidate), as
-    from their dicts: read from Arrow unless a page was refused or an id is missing or repeated (the
+def latest_modified(items: Sequence[Mapping[str, Any]] | ArrowItems) -> str | None:
+    """The latest non-empty `lastModifiedDateTime` of the items (the Modified cursor's candidate), from
+    their dicts or, the same, from Arrow unless a page was refused or an id is missing or repeated (the
     dicts hold a repeated item once, so the latest of the others could differ); UTF-8 orders as text."""
-    if items.pages is not None:
+    if isinstance(items, ArrowItems) and items.pages is not None:
         ids = _joined([pc.struct_field(page, "id") for page in items.pages], STRING)
         if not ids.null_count and pc.count_distinct(ids).as_py() == len(ids):
             modified = _joined(
@@ -224,9 +224,8 @@ def latest_modified(items: ArrowItems) -> str | None:
             )
             latest: str | None = pc.max(_non_empty(modified)).as_py()
             return latest
-    seen = [
-        str(item["lastModifiedDateTime"]) for item in items.as_dicts() if item.get("lastModifiedDateTime")
-    ]
+    dicts = items.as_dicts() if isinstance(items, ArrowItems) else items
+    seen = [str(item["lastModifiedDateTime"]) for item in dicts if item.get("lastModifiedDateTime")]
     return max(seen, default=None)
 
 
