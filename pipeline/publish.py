@@ -28,7 +28,7 @@ from errors import CetkError
 from pipeline.plans import apply
 from pipeline.progress import OnProgress, RowsPosted, ignore_progress
 from pipeline.publish_inputs import PublishedInputs, published_inputs
-from pipeline.published import analytics_options, build_published, geography_files
+from pipeline.published import Published, analytics_options, build_published, geography_files
 from pipeline.refresh import powerbi_client
 from pipeline.steps import Plan
 from powerbi_dataset.model import DATASET
@@ -88,11 +88,13 @@ def plan_publish(
     store = store or PublishState.open(settings.paths.state_dir, create=False)
     # Decided from local files alone, before any request; the workspace is asked only when they agree.
     maybe_unchanged = inputs is not None and not force and inputs_recorded(store, inputs)
-    published = None
-    if not maybe_unchanged:
-        published = build_published(
+
+    def build() -> Published:
+        return build_published(
             settings.paths.staging_dir, geography_files(settings), analytics_options(settings)
         )
+
+    published = None if maybe_unchanged else build()  # a table not staged is refused before any request
     client = client or powerbi_client(settings, sleep=sleep, clock=clock)
     options = PublishOptions(settings.powerbi_dataset_name, recreate=recreate, compact=frozenset(compact))
 
@@ -104,9 +106,7 @@ def plan_publish(
         reason = unchanged_reason(sink, store)
         if reason is not None:
             return PublishPlanned(Plan(()), sink, inputs, reason)
-        published = build_published(
-            settings.paths.staging_dir, geography_files(settings), analytics_options(settings)
-        )
+        published = build()
     planned = sink.plan(published.arrow)
     notes = published.notes
     if planned.skipped:
