@@ -29,6 +29,7 @@ __all__ = [
     "quarantine_by_rule",
     "read_staged_files",
     "read_staged_tables",
+    "staged_table_names",
     "run_warnings",
 ]
 
@@ -38,6 +39,11 @@ def read_staged_tables(staging_dir: Path) -> dict[str, pa.Table]:
     return in_staging_schema(staging_dir, read_staged_files(staging_dir))
 
 
+def staged_table_names() -> list[str]:
+    """The canonical tables read from staging: every row-level table of the model."""
+    return [model.name for model in DATASET.tables if model.row_level]
+
+
 def read_staged_files(staging_dir: Path) -> dict[str, pa.Table]:
     """Every staged canonical table's file as written, with its own field metadata (not cast)."""
     if not staging_dir.is_dir():
@@ -45,8 +51,7 @@ def read_staged_files(staging_dir: Path) -> dict[str, pa.Table]:
             f"no staging directory at {staging_dir}",
             hint="run `cetk sync` (or the Forms migration) first, or name the directory with --staging",
         )
-    names = [model.name for model in DATASET.tables if model.row_level]
-    return read_staged(staging_dir, names)  # the reader publish uses
+    return read_staged(staging_dir, staged_table_names())  # the reader publish uses
 
 
 def in_staging_schema(staging_dir: Path, files: Mapping[str, pa.Table]) -> dict[str, pa.Table]:

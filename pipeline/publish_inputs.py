@@ -43,7 +43,8 @@ import transforms
 from config.settings import Settings, cetk_version
 from connectors.durable_files import file_sha256
 from connectors.reference_files import demo_geography_files
-from connectors.staged_files import STAGED_SUFFIX
+from connectors.staged_read import staged_table_names
+from connectors.staging import staged_path
 from pipeline.published import analytics_options, geography_files
 from powerbi_dataset.definitions import definition_text
 from powerbi_dataset.derive import powerbi_definition
@@ -106,7 +107,7 @@ def published_inputs(settings: Settings, dataset: Dataset = DATASET) -> Publishe
 def staged_files_read(staging_dir: Path) -> list[Path]:
     """The staged files build_published reads (connectors/staged_read.read_staged_files): one per
     row-level table of the model, whether or not it is there."""
-    return [staging_dir / f"{table.name}{STAGED_SUFFIX}" for table in DATASET.tables if table.row_level]
+    return [staged_path(staging_dir, name) for name in staged_table_names()]
 
 
 def canonical(value: Any) -> Any:
