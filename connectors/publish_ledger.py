@@ -27,7 +27,7 @@ UNSETTLED = ("open", "committing", "uncertain")  # a load in one of these may sh
 
 
 @dataclass(frozen=True)
-class PublishedInputs:
+class RecordedInputs:
     """The digest of what the published tables were built from, recorded with the dataset it was published
     to and the last load committed to it then."""
 
@@ -103,13 +103,13 @@ class LoadLedger:
         ).fetchone()
         return int(loads) == 0 and int(tables[0]) == 0
 
-    def published_inputs(self) -> PublishedInputs | None:
+    def published_inputs(self) -> RecordedInputs | None:
         """The recorded digest, or None (never recorded, or removed by a load since)."""
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (INPUTS_META,)).fetchone()
         if row is None:
             return None
         value = json.loads(row[0])
-        return PublishedInputs(str(value["digest"]), str(value["dataset_id"]), value.get("load_id"))
+        return RecordedInputs(str(value["digest"]), str(value["dataset_id"]), value.get("load_id"))
 
     def record_published_inputs(self, digest: str, dataset_id: str) -> bool:
         """After a publish applied its whole plan to `dataset_id`: record the digest of what it built from,

@@ -82,7 +82,7 @@ class LoadLike(Protocol):
     def full_tables(self) -> tuple[str, ...]: ...
 
 
-class PublishedInputsLike(Protocol):
+class RecordedInputsLike(Protocol):
     """The recorded digest of what the published tables were built from (connectors/publish_ledger.py)."""
 
     @property
@@ -133,7 +133,7 @@ class PublishStore(Protocol):
 
     def settled(self) -> bool: ...
 
-    def published_inputs(self) -> PublishedInputsLike | None: ...
+    def published_inputs(self) -> RecordedInputsLike | None: ...
 
     def record_published_inputs(self, digest: str, dataset_id: str) -> bool: ...
 
