@@ -826,7 +826,10 @@ def mapping_propose(
 @app.command("refresh")
 def refresh_command(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Option("--dataset", help="Name of the import-mode dataset to refresh.")],
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="Name of the import-mode dataset (default: powerbi.refresh_dataset)."),
+    ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until it completes: exit 0 done, 2 failed, 4 timed out.")
     ] = False,
