@@ -23,7 +23,7 @@ from emulator.powerbi.validate import (
     Rejection,
     check_dataset,
     check_properties,
-    check_row,
+    check_rows,
     check_table,
     invalid,
     request_json,
@@ -174,7 +174,7 @@ class PowerBIService(PowerBIGate):
             with self._lock:
                 now = self._clock.now()
                 check_post_rate(dataset, len(rows), now, self.options)
-                stored = [check_row(row, table, self.options) for row in rows]
+                stored = check_rows(rows, table, self.options)
                 self._store(dataset, table, stored)
                 record_post(dataset, len(rows), now)
         finally:
