@@ -41,6 +41,8 @@ STANDING_CODES = frozenset(
         "nonexistent-local-time",
     }
 )
+# validate's max_listed: each row's every problem, to part rows (a report's sample would stage bad rows)
+EVERY_PROBLEM = 2**62
 
 
 @dataclass
@@ -93,8 +95,9 @@ def split_page(
     """Each table of a list (its main table and bridges) parted into rows to stage and to quarantine."""
     # An empty table has nothing to check (and validate_dataset fails on one with an exclusivity rule)
     report = validate_dataset(
-        {name: rows for name, rows in tables.items() if rows.num_rows}, dataset, as_of=as_of
-    )
+        {name: rows for name, rows in tables.items() if rows.num_rows}, dataset, as_of=as_of,
+        max_listed=EVERY_PROBLEM,
+    )  # fmt: skip
     found = [*normalise_problems, *report.problems]
     by_table: dict[str, list[Problem]] = {name: [] for name in tables}
     for problem in found:
