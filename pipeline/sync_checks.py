@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -120,13 +121,14 @@ def orphans(rows: pa.Table, model: Table, main: Table, bad_parents: Collection[o
         return []
     parent = model.key[0]
     hit = pc.is_in(rows.column(parent), value_set=pa.array(list(bad_parents), rows.column(parent).type))
-    positions = [index for index, flag in enumerate(hit.to_pylist()) if flag]
+    positions = np.flatnonzero(hit.to_numpy(zero_copy_only=False)).tolist()
     if not positions:
         return []
     message = f"its {main.name} row is quarantined, so it is held back with it"
-    keys = key_texts(rows, model)
+    keys = key_texts(rows.take(pa.array(positions, pa.int64())), model)  # those rows' only
     return [
-        Problem(model.name, row, keys[row], parent, ORPHAN_REFERENCE.code, message, "") for row in positions
+        Problem(model.name, row, key, parent, ORPHAN_REFERENCE.code, message, "")
+        for row, key in zip(positions, keys, strict=True)
     ]
 
 
