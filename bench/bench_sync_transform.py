@@ -1,8 +1,14 @@
 """Benchmark the sync's transform stage on recorded Graph pages: decode, normalise, validate, write Parquet.
 
 Run by hand: `.venv/bin/python -m bench.bench_sync_transform [--events N] [--ccrs N] [--repeat K]
-[--compare REV] [--decoders ...] [--keep DIR]`; record the figures in docs/performance.md (## Sync
-transform stage). Target 150,000 items/s, floor 50,000.
+[--compare REV] [--decoders ...] [--keep DIR] [--calls sync 1 ...] [--validate page|list]`; record the
+figures in docs/performance.md (## Sync transform stage). Target 150,000 items/s, floor 50,000.
+
+By default it measures the sync's own configuration: pages decoded into Arrow gathered for each normalise
+call as the sync gathers them (pipeline.sync_batch.PageBatches, up to BATCH_ITEMS items; `--calls 1` is a
+page a call, as the sync did before; several `--calls` are each measured in every round, side by side),
+and every call's tables validated and parted as the sync parts them (pipeline.sync_checks.split_page;
+`--validate list` validates each list's staged tables once instead, as the figures before 2026-12-01 did).
 
 Recording (once, not timed): the demo force is seeded into the emulator, served over loopback, and every
 list is paged with `$expand=fields&$top=5000` (requests, following `@odata.nextLink`); each page's body is
