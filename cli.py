@@ -56,6 +56,7 @@ DEMO_NOTE = (
 app = typer.Typer(
     name="cetk",
     no_args_is_help=True,
+    rich_markup_mode="markdown",  # joins the docstrings' wrapped lines; `code` keeps examples verbatim
     add_completion=False,
     pretty_exceptions_enable=False,  # bugs print a plain traceback; never typer's locals display
 )
@@ -159,7 +160,7 @@ def root(
 ) -> None:
     """Community engagement toolkit: SharePoint lists and Forms exports into a canonical model and Power BI.
 
-    Example: cetk schema show events
+    Example: `cetk schema show events`
     """
     if log_level is not None and log_level.upper() not in LOG_LEVELS:  # a bad flag is a usage error: exit 2
         raise typer.BadParameter(
@@ -205,7 +206,7 @@ def init(
 ) -> None:
     """Write an annotated example config file (it holds no secrets; they come from the environment).
 
-    Example: cetk init cetk.yaml --dry-run
+    Example: `cetk init cetk.yaml --dry-run`
     """
     from pipeline import apply, plan_init
 
@@ -232,7 +233,7 @@ def config_show(
 
     Secret values are never printed. Problems that would stop a run are listed at the end.
 
-    Example: cetk config show --set auth.mode=device_code --json
+    Example: `cetk config show --set auth.mode=device_code --json`
     """
     run = ctx.ensure_object(Run)
     overrides = parse_overrides(set_values or [])
@@ -274,7 +275,7 @@ def schema_show(
 ) -> None:
     """Show the canonical tables and their columns: kind, required, number of codes, personal-data class.
 
-    Example: cetk schema show ccr --json
+    Example: `cetk schema show ccr --json`
     """
     summary = schema_summary(DATASET, table)
     if as_json:
@@ -320,7 +321,7 @@ def schema_export(
 ) -> None:
     """Export the model: the Power BI CreateDatasetRequest body, the Arrow schemas, or the Markdown data dictionary.
 
-    Example: cetk schema export --format powerbi --output dataset.json
+    Example: `cetk schema export --format powerbi --output dataset.json`
     """
     from pipeline import apply, plan_schema_export
 
@@ -377,7 +378,7 @@ def validate(
 
     Files are read in batches, so memory does not grow with the file. CSV cells are read as text (empty or whitespace-only = null) and parsed by the model's kinds. The report counts problems by table and rule; values are masked and keys fingerprinted.
 
-    Example: cetk validate staging/ --as-of 2026-03-31T00:00:00Z
+    Example: `cetk validate staging/ --as-of 2026-03-31T00:00:00Z`
     """
     from pipeline import parse_as_of, raise_if_invalid, validate_files
 
@@ -434,7 +435,7 @@ def demo(
     deliberate errors, so rows go to quarantine and the demo still exits 0; it exits 2 when a stage failed.
     With --sample it only validates the bundled sample data set (its errors are deliberate; exits 0).
 
-    Example: cetk demo --out demo-output   (then open demo-output/report/report.html)
+    Example: `cetk demo --out demo-output`   (then open demo-output/report/report.html)
     """
     from pipeline import parse_as_of, run_demo, validate_sample
 
@@ -517,7 +518,7 @@ def status_command(
 
     It only reads (the sync state, opened read-only); with no state yet it says so and exits 0.
 
-    Example: cetk status --limit 5
+    Example: `cetk status --limit 5`
     """
     from pipeline import status
 
@@ -613,7 +614,7 @@ def publish_command(
     Exit codes: 0 published (or nothing to publish), 2 could not publish (nothing committed for this
     load), 3 another run holds the lock.
 
-    Example: cetk publish --dry-run
+    Example: `cetk publish --dry-run`
     """
     from pipeline import publish
 
@@ -672,7 +673,7 @@ def report_command(
     `cetk publish` builds what it posts (the same geography.dir, evaluation weeks and disclosure settings).
     One self-contained file: no script, no CDN, no network. See docs/report.md.
 
-    Example: cetk report --out build/report
+    Example: `cetk report --out build/report`
     """
     from pipeline import report
 
@@ -725,7 +726,7 @@ def sync_command(
     always written (state_dir/runs/). Exit codes: 0 ok, 1 done but rows were quarantined, 2 failed
     (a list stopped, sign-in, a service or config error), 3 another run holds the lock.
 
-    Example: cetk sync --lists "Engagement Events" --json   (first: cetk sync --dry-run)
+    Example: `cetk sync --lists "Engagement Events" --json`   (first: `cetk sync --dry-run`)
     """
     from pipeline import plan_sync, sync
 
@@ -762,7 +763,7 @@ def check_command(
 
     Every check runs; it reads only. Exit 0 when none failed (warnings allowed), 2 when one did.
 
-    Example: cetk check --json
+    Example: `cetk check --json`
     """
     from pipeline import check
 
@@ -802,7 +803,7 @@ def mapping_propose(
     """Read the site's lists and columns and write a proposed mapping file, each entry with a confidence, for a
     person to review before the first sync (docs/mapping.md). An existing file is kept unless --force.
 
-    Example: cetk mapping propose --out proposed-mapping.yaml
+    Example: `cetk mapping propose --out proposed-mapping.yaml`
     """
     from pipeline import apply, plan_mapping_propose
 
@@ -825,7 +826,10 @@ def mapping_propose(
 @app.command("refresh")
 def refresh_command(
     ctx: typer.Context,
-    dataset: Annotated[str, typer.Option("--dataset", help="Name of the import-mode dataset to refresh.")],
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="Name of the import-mode dataset (default: powerbi.refresh_dataset)."),
+    ] = None,
     wait: Annotated[
         bool, typer.Option("--wait", help="Wait until it completes: exit 0 done, 2 failed, 4 timed out.")
     ] = False,
@@ -856,7 +860,7 @@ def refresh_command(
     when the refresh completed, 2 when it failed or was disabled (with Power BI's reason and the likely fix),
     4 when --timeout passed first. A refresh Power BI or the daily budget refuses exits like any error.
 
-    Example: cetk refresh --dataset "Community Engagement (import)" --wait --timeout 3600
+    Example: `cetk refresh --dataset "Community Engagement (import)" --wait --timeout 3600`
     """
     from pipeline import refresh
 
@@ -954,8 +958,9 @@ def migrate_forms_command(
     Exit 0 when every response was written or was already there, 1 when some were quarantined (the
     quarantine CSV says where and why), 2 when the service refused some. Rerunning writes nothing new.
 
-    Example: cetk migrate forms init exports/*.xlsx --out forms-mapping.yaml
-    Example: cetk migrate forms exports/*.xlsx --mapping forms-mapping.yaml --to list --dry-run
+    Example: `cetk migrate forms init exports/*.xlsx --out forms-mapping.yaml`
+
+    Example: `cetk migrate forms exports/*.xlsx --mapping forms-mapping.yaml --to list --dry-run`
     """
     from pipeline import MigrateOptions, migrate_forms, propose_forms_mapping
 
@@ -1046,7 +1051,7 @@ def emulator_serve(
     come from --faults; see docs/emulator.md. Nothing answers until the demo tenant is loaded; the last
     line on stdout, `ready <base URL>`, comes once every file is written.
 
-    Example: cetk emulator serve --https --events 500 --ccrs 2000 --faults faults.yaml
+    Example: `cetk emulator serve --https --events 500 --ccrs 2000 --faults faults.yaml`
     """
     from emulator.serve import ServeOptions, serving  # the product's only use of the emulator
 

@@ -133,8 +133,21 @@ def load(
         shown = Redactor.for_settings(settings).redact(repr(settings))
         logger.debug("settings from %s: %s", path or "defaults and environment", shown)
     if strict and problems:
-        raise problems[0]
+        raise _first_problem(problems, path)
     return Loaded(settings, provenance, tuple(problems))
+
+
+def _first_problem(problems: list[ConfigError], path: Path | None) -> ConfigError:
+    """The first problem, saying how many more there are and, with no config file, how to write one."""
+    first = problems[0]
+    message, hint = first.message, first.hint
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem(s): `cetk config show` lists them all)"
+    if path is None:  # every value came from the environment or the defaults: most likely there is no file
+        hint = (
+            f"{hint}; no config file was found (--config, CETK_CONFIG, ./cetk.yaml): `cetk init` writes one"
+        )
+    return type(first)(message, hint=hint)
 
 
 def effective_log_level(flag: str | None, environ: Mapping[str, str], config_path: Path | None) -> LogLevel:

@@ -48,7 +48,7 @@ def powerbi_client(
 
 def refresh(
     settings: Settings,
-    dataset_name: str,
+    dataset_name: str | None,
     *,
     wait: bool = False,
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
@@ -61,9 +61,17 @@ def refresh(
     client: PowerBIClient | None = None,
 ) -> RefreshPlan | RefreshResult:
     """`cetk refresh`: start a refresh of an import-mode dataset (or attach to the one running), and with
-    `wait` poll its history until it finishes. A dry run returns the plan: start or attach, the budget left."""
+    `wait` poll its history until it finishes. A dry run returns the plan: start or attach, the budget left.
+
+    The dataset is `dataset_name`, else the configured powerbi.refresh_dataset."""
     if timeout_seconds < 0 or poll_seconds <= 0:
         raise CetkError("--timeout must be 0 or more and --poll more than 0 seconds", hint="e.g. --poll 30")
+    dataset_name = dataset_name or settings.powerbi_refresh_dataset  # the one `cetk sync` refreshes
+    if not dataset_name:
+        raise ConfigError(
+            "no dataset to refresh: --dataset is not given and setting 'powerbi.refresh_dataset' is not set",
+            hint="pass --dataset NAME, or set powerbi.refresh_dataset in cetk.yaml or CETK_POWERBI_REFRESH_DATASET",
+        )
     client = client or powerbi_client(settings, sleep=sleep, clock=clock)
     now = dt.datetime.fromtimestamp(clock(), dt.UTC)
     plan = plan_refresh(client, dataset_name, now=now, enhanced=enhanced)

@@ -45,6 +45,20 @@ def test_command_help_has_an_example(path: tuple[str, ...]) -> None:
 
 
 @pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "cetk")
+def test_command_help_reflows_each_paragraph_and_keeps_examples_verbatim(path: tuple[str, ...]) -> None:
+    """The docstrings are wrapped for the source; the help joins each paragraph (markdown mode) so the
+    terminal wraps it, and examples in backticks keep their globs (exports/*.xlsx)."""
+    command = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "1000"})
+    lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+    for paragraph in (command.help or "").split("\n\n"):
+        expected = " ".join(paragraph.replace("`", "").split())
+        assert expected in lines, f"cetk {' '.join(path)} --help does not show this as one line: {expected}"
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda path: " ".join(path) or "cetk")
 def test_command_is_documented(path: tuple[str, ...]) -> None:
     text = (DOCS / "cli.md").read_text(encoding="utf-8")
     assert f"## {' '.join(('cetk', *path))}\n" in text, (

@@ -6,7 +6,7 @@ Against the plain-http emulator in auth mode none (as `cetk emulator serve` runs
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +106,19 @@ def test_a_dry_run_returns_the_plan_and_asks_nothing_of_power_bi_but_reads(
     ]
     assert requests == [("GET", demo.group), ("GET", "datasets"), ("GET", "refreshes")]
     assert demo.emu.powerbi.refresh_history(demo.group, demo.dataset_id) == []
+
+
+def test_without_a_dataset_named_the_configured_refresh_dataset_is_refreshed(
+    demo: Demo, clock: ManualTime, waits: Waits
+) -> None:
+    settings = replace(demo.settings(), powerbi_refresh_dataset="Survey model")
+    plan = refresh(settings, None, dry_run=True, sleep=waits, clock=clock.time)
+    assert isinstance(plan, RefreshPlan) and plan.dataset_name == "Survey model"
+
+    with pytest.raises(ConfigError) as caught:  # neither: say both ways to name it, before any request
+        refresh(demo.settings(), None, dry_run=True, sleep=waits, clock=clock.time)
+    assert "--dataset" in str(caught.value) and "powerbi.refresh_dataset" in str(caught.value)
+    assert "CETK_POWERBI_REFRESH_DATASET" in caught.value.hint
 
 
 def test_no_workspace_configured_is_a_config_error_naming_the_setting(

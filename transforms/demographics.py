@@ -7,9 +7,11 @@ codes, and the LPT totals are treated as public (docs/disclosure.md, "What is gu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from errors import SourceFormatError
@@ -73,30 +75,33 @@ def ccr_demographics_agg(ccr: pd.DataFrame, policy: DisclosurePolicy | None = No
 
 
 def protect_demographics(ccr: pd.DataFrame, policy: DisclosurePolicy | None = None) -> DemographicTables:
-    """Count consenting CCRs (count_demographics), then apply disclosure control per month and dimension.
+    """Count consenting CCRs (as count_demographics does), then apply disclosure control per month and
+    dimension.
 
     Census 2021 ethnicity and its derived 5 groups are protected as one table (the groups add up
     their categories), so neither can be used to work out a suppressed cell of the other.
     """
     policy = policy or DisclosurePolicy()
-    counts = count_demographics(ccr)
-    lpt_rows: list[dict[str, object]] = []
-    force_rows: list[dict[str, object]] = []
-    for (month, dimension), group in counts.groupby(["month", "dimension"], sort=True):
-        name = str(dimension)
-        if name == "ETHNIC_GROUP_5":
-            continue  # protected together with ETHNICITY_2021
-        table = _pivot(group, CATEGORIES[name])
-        when = pd.Timestamp(month)  # type: ignore[arg-type]
-        if name == "ETHNICITY_2021":
-            protected = protect_table(table, policy, column_groups=ETHNIC_GROUPS)
-            _collect(protected, when, "ETHNIC_GROUP_5", CATEGORIES["ETHNIC_GROUP_5"], lpt_rows, force_rows)
-        else:
-            protected = protect_table(table, policy)
-        _collect(protected, when, name, CATEGORIES[name], lpt_rows, force_rows)
+    rows = _consenting(ccr)
+    lpt_parts: list[dict[str, Any]] = []
+    force_parts: list[dict[str, Any]] = []
+    ethnicity = rows["ethnicity_2021"].astype("string")
+    dimensions = [
+        (dimension, rows[column].astype("string")) for dimension, column, _codes in SIMPLE_DIMENSIONS
+    ]
+    for dimension, answers in [*dimensions, ("ETHNICITY_2021", ethnicity)]:
+        for month, table in _month_tables(rows, answers, CATEGORIES[dimension]):
+            if dimension == "ETHNICITY_2021":
+                protected = protect_table(table, policy, column_groups=ETHNIC_GROUPS)
+                _collect(
+                    protected, month, "ETHNIC_GROUP_5", CATEGORIES["ETHNIC_GROUP_5"], lpt_parts, force_parts
+                )
+            else:
+                protected = protect_table(table, policy)
+            _collect(protected, month, dimension, CATEGORIES[dimension], lpt_parts, force_parts)
     order = ["month", "dimension"]
-    lpt = _frame(lpt_rows, AGG_COLUMNS).sort_values(order, kind="stable", ignore_index=True)
-    force = _frame(force_rows, FORCE_COLUMNS).sort_values(order, kind="stable", ignore_index=True)
+    lpt = _frame(lpt_parts, AGG_COLUMNS).sort_values(order, kind="stable", ignore_index=True)
+    force = _frame(force_parts, FORCE_COLUMNS).sort_values(order, kind="stable", ignore_index=True)
     return DemographicTables(lpt, force)
 
 
@@ -171,12 +176,31 @@ def _long_counts(rows: pd.DataFrame, answers: pd.Series, dimension: str) -> pd.D
     )
 
 
-def _pivot(counts: pd.DataFrame, categories: Sequence[str]) -> pd.DataFrame:
-    """One month and dimension as an LPT x category table, LPTs in the model's order."""
-    table = counts.pivot(index="lpt_code", columns="category", values="count")
-    lpts = [code for code in LPT_ORDER if code in table.index]
-    lpts += sorted(set(table.index) - set(lpts))
-    return table.reindex(index=lpts, columns=list(categories), fill_value=0).astype("int64")
+def _month_tables(
+    rows: pd.DataFrame, answers: pd.Series, categories: Sequence[str]
+) -> Iterator[tuple[pd.Timestamp, pd.DataFrame]]:
+    """Each month's LPT x category table of one dimension's true counts, months in order.
+
+    Lists the LPTs with at least one answer in the dimension that month, in the model's order (others
+    after, sorted), and every category (zeros too): the tables count_demographics' rows make.
+    """
+    position = {category: k for k, category in enumerate(categories)}
+    category = answers.map(position, na_action="ignore").to_numpy(dtype="float64", na_value=np.nan)
+    answered = ~np.isnan(category)
+    if not answered.any():
+        return
+    months, month = np.unique(rows["_month"].to_numpy(dtype="datetime64[us]")[answered], return_inverse=True)
+    lpt_codes = rows["lpt_code"].astype("string").to_numpy()[answered]
+    known = [code for code in LPT_ORDER if code in set(lpt_codes)]
+    lpts = np.array([*known, *sorted(set(lpt_codes) - set(known))], dtype=object)
+    lpt = pd.Index(lpts).get_indexer(lpt_codes)
+    shape = (len(months), len(lpts), len(categories))
+    flat = np.ravel_multi_index((month, lpt, category[answered].astype(np.int64)), shape)
+    counts = np.bincount(flat, minlength=int(np.prod(shape))).reshape(shape)
+    for m, when in enumerate(months):
+        present = counts[m].sum(axis=1) > 0
+        table = pd.DataFrame(counts[m][present], index=pd.Index(lpts[present]), columns=list(categories))
+        yield pd.Timestamp(when, tz="UTC"), table
 
 
 def _collect(
@@ -184,46 +208,49 @@ def _collect(
     month: pd.Timestamp,
     dimension: str,
     categories: Sequence[str],
-    lpt_rows: list[dict[str, object]],
-    force_rows: list[dict[str, object]],
+    lpt_parts: list[dict[str, Any]],
+    force_parts: list[dict[str, Any]],
 ) -> None:
+    """The protected table's rows in column form: LPT x category cells, then the force-level totals."""
     columns = list(categories)
-    counts = protected.counts[columns]
-    lpts = list(counts.index)
-    published = counts.astype(object).where(counts.notna(), None).to_numpy()
-    suppressed = protected.suppressed[columns].to_numpy()
-    for r, lpt_code in enumerate(lpts):
-        for k, category in enumerate(columns):
-            count = published[r][k]
-            lpt_rows.append(
-                {
-                    "lpt_code": lpt_code,
-                    "month": month,
-                    "dimension": dimension,
-                    "category": category,
-                    "count": count,
-                    "count_display": protected.policy.display(count),
-                    "is_suppressed": bool(suppressed[r][k]),
-                }
-            )
-    column_totals = protected.column_totals[columns]
-    totals = column_totals.astype(object).where(column_totals.notna(), None).to_numpy()
-    shares = protected.column_percentages[columns].to_numpy()
-    for k, category in enumerate(columns):
-        force_rows.append(
-            {
-                "month": month,
-                "dimension": dimension,
-                "category": category,
-                "count": totals[k],
-                "count_display": protected.policy.display(totals[k]),
-                "is_suppressed": totals[k] is None,
-                "percent": None if pd.isna(shares[k]) else float(shares[k]),
-            }
-        )
+    at = protected.counts.columns.get_indexer(pd.Index(columns))  # positions: label look-ups cost more
+    published = _published(protected.counts)[:, at]
+    lpts = np.asarray(protected.counts.index, dtype=object)
+    cells = published.reshape(-1)
+    lpt_parts.append(
+        {
+            "lpt_code": np.repeat(lpts, len(columns)),
+            "month": [month] * len(cells),
+            "dimension": [dimension] * len(cells),
+            "category": columns * len(lpts),
+            "count": cells,
+            "count_display": [protected.policy.display(count) for count in cells],
+            "is_suppressed": protected.suppressed.to_numpy(dtype=bool)[:, at].reshape(-1),
+        }
+    )
+    totals = _published(protected.column_totals)[at]
+    shares = protected.column_percentages.to_numpy(dtype="float64")[at]
+    force_parts.append(
+        {
+            "month": [month] * len(columns),
+            "dimension": [dimension] * len(columns),
+            "category": columns,
+            "count": totals,
+            "count_display": [protected.policy.display(total) for total in totals],
+            "is_suppressed": [total is None for total in totals],
+            "percent": [None if np.isnan(share) else float(share) for share in shares],
+        }
+    )
 
 
-def _frame(rows: list[dict[str, object]], columns: Sequence[str]) -> pd.DataFrame:
+def _published(counts: pd.DataFrame | pd.Series) -> np.ndarray:
+    """Int64 published counts as Python ints, None where suppressed (<NA>)."""
+    numbers = counts.to_numpy(dtype="int64", na_value=0).astype(object)
+    numbers[counts.isna().to_numpy()] = None
+    return numbers
+
+
+def _frame(parts: list[dict[str, Any]], columns: Sequence[str]) -> pd.DataFrame:
     dtypes = {
         "lpt_code": "string",
         "month": "datetime64[us, UTC]",
@@ -234,5 +261,6 @@ def _frame(rows: list[dict[str, object]], columns: Sequence[str]) -> pd.DataFram
         "is_suppressed": "boolean",
         "percent": "Float64",
     }
-    frame = pd.DataFrame(rows, columns=list(columns))
+    data = {name: [value for part in parts for value in part[name]] for name in columns}
+    frame = pd.DataFrame(data, columns=list(columns))
     return frame.astype({name: dtypes[name] for name in columns})

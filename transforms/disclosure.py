@@ -108,8 +108,14 @@ def protect_table(
     _check_groups(frame, groups)
     if len(groups) == 1 and exact_row_totals:
         raise ValueError("a single column group would equal the exact row total; give at least two groups")
-    for name, members in groups.items():
-        frame[name] = frame[list(members)].sum(axis=1)
+    if groups:  # each group column adds up its members (by position: label look-ups cost more)
+        data = frame.to_numpy()
+        sums = [
+            data[:, frame.columns.get_indexer(pd.Index(members))].sum(axis=1) for members in groups.values()
+        ]
+        frame = pd.DataFrame(
+            np.column_stack([data, *sums]), index=frame.index, columns=[*frame.columns, *groups]
+        )
     layout = _Layout(frame, groups)
     values = layout.values()
     exact = layout.exact(exact_row_totals)
@@ -211,41 +217,46 @@ def _assemble(
     exact: list[int],
     policy: DisclosurePolicy,
 ) -> ProtectedTable:
-    hidden = result.suppressed
-    exact_set = set(exact)
+    """The published figures of every element, as arrays (the tables are built many times a report)."""
+    numbers = np.asarray(values, dtype=np.int64)
+    hidden = np.zeros(len(values), dtype=bool)
+    hidden[list(result.suppressed)] = True
+    withheld = hidden.copy()
+    at_exact = np.asarray(exact, dtype=np.int64)
+    # public exactly elsewhere, but this table shows no count under the threshold
+    withheld[at_exact] |= numbers[at_exact] < policy.threshold
+    base = policy.rounding_base
+    rounded = (numbers + base // 2) // base * base  # round_to_base, element by element
 
-    def published(element: int) -> int | None:
-        if element in hidden:
-            return None
-        value = values[element]
-        if element in exact_set and value < policy.threshold:
-            return None  # public exactly elsewhere, but this table shows no count under the threshold
-        return round_to_base(value, policy.rounding_base)
-
-    rows, columns = range(layout.rows), range(layout.columns)
-    cells = [[published(layout.cell(r, c)) for c in columns] for r in rows]
-    counts = pd.DataFrame(cells, index=frame.index, columns=frame.columns, dtype="Int64")
+    rows, columns = layout.rows, layout.columns
+    cells_end, row_end = rows * columns, rows * columns + rows
+    cell_values = rounded[:cells_end].reshape(rows, columns)
+    cell_withheld = withheld[:cells_end].reshape(rows, columns)
+    counts = pd.DataFrame(
+        {
+            name: pd.arrays.IntegerArray(cell_values[:, c].copy(), cell_withheld[:, c].copy())
+            for c, name in enumerate(frame.columns)
+        },
+        index=frame.index,
+    )
     suppressed = pd.DataFrame(
-        [[layout.cell(r, c) in hidden for c in columns] for r in rows],
-        index=frame.index,
-        columns=frame.columns,
+        hidden[:cells_end].reshape(rows, columns), index=frame.index, columns=frame.columns
     )
-    row_totals = pd.Series([published(layout.row_total(r)) for r in rows], index=frame.index, dtype="Int64")
+    row_totals = pd.Series(
+        pd.arrays.IntegerArray(rounded[cells_end:row_end].copy(), withheld[cells_end:row_end].copy()),
+        index=frame.index,
+    )
     column_totals = pd.Series(
-        [published(layout.column_total(c)) for c in columns], index=frame.columns, dtype="Int64"
+        pd.arrays.IntegerArray(rounded[row_end:-1].copy(), withheld[row_end:-1].copy()), index=frame.columns
     )
-    row_bases = [values[layout.row_total(r)] for r in rows]
-    grand_base = values[layout.grand]
+    row_bases = numbers[cells_end:row_end]
     percentages = pd.DataFrame(
-        [[_percent(cells[r][c], row_bases[r], policy) for c in columns] for r in rows],
+        _percentages(cell_values, cell_withheld, row_bases[:, np.newaxis], policy),
         index=frame.index,
         columns=frame.columns,
-        dtype=float,
     )
     column_percentages = pd.Series(
-        [_percent(published(layout.column_total(c)), grand_base, policy) for c in columns],
-        index=frame.columns,
-        dtype=float,
+        _percentages(rounded[row_end:-1], withheld[row_end:-1], numbers[-1], policy), index=frame.columns
     )
     return ProtectedTable(
         counts=counts,
@@ -254,16 +265,23 @@ def _assemble(
         row_totals_suppressed=row_totals.isna(),
         column_totals=column_totals,
         column_totals_suppressed=column_totals.isna(),
-        grand_total=published(layout.grand),
+        grand_total=None if withheld[-1] else int(rounded[-1]),
         percentages=percentages,
         column_percentages=column_percentages,
         policy=policy,
     )
 
 
-def _percent(published: int | None, base: int, policy: DisclosurePolicy) -> float:
-    share = percentage(published, base, policy)
-    return float("nan") if share is None else share
+def _percentages(
+    published: np.ndarray, withheld: np.ndarray, bases: np.ndarray | np.int64, policy: DisclosurePolicy
+) -> np.ndarray:
+    """`percentage` over arrays: NaN where it gives None (the same arithmetic, so the same floats)."""
+    bases = np.asarray(bases, dtype=np.int64)
+    half = policy.rounding_base // 2
+    rounded_bases = (bases + half) // policy.rounding_base * policy.rounding_base
+    shown = ~withheld & (bases >= policy.min_percentage_base) & (bases > 0) & (rounded_bases != 0)
+    divisor = np.where(rounded_bases == 0, 1, rounded_bases)
+    return np.where(shown, 100.0 * published / divisor, np.nan)
 
 
 def _optional_int(value: object) -> int | None:

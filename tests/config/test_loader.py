@@ -59,6 +59,20 @@ def test_config_path_from_environment_and_default_file(tmp_path: Path) -> None:
         load(tmp_path / "missing.yaml", {}, keyring=NO_KEYRING)
 
 
+def test_the_first_problem_says_how_many_more_and_with_no_file_how_to_write_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load(None, {}, keyring=NO_KEYRING)  # certificate mode: tenant, client and certificate missing
+    assert raised.value.message.startswith("setting 'tenant_id': required for auth.mode certificate")
+    assert "(and 2 more problem(s): `cetk config show` lists them all)" in raised.value.message
+    assert "no config file was found" in raised.value.hint and "`cetk init`" in raised.value.hint
+    path = write(tmp_path, "tenant_id: contoso.onmicrosoft.com\n")
+    with pytest.raises(ConfigError) as raised:
+        load(path, {}, keyring=NO_KEYRING)
+    assert raised.value.message.startswith("setting 'client_id'")
+    assert "1 more problem(s)" in raised.value.message
+    assert "cetk init" not in raised.value.hint  # there is a file: the hint is the problem's own
+
+
 @pytest.mark.parametrize(
     ("text", "key", "variable"),
     [

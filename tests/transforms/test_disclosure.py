@@ -238,3 +238,35 @@ def test_property_nothing_small_is_published_and_no_suppressed_cell_can_be_recov
     assert lonely_unknowns(protected, groups, exact) == []
     exact_rows = truth.sum(axis=1) if exact else None
     assert disclosed_cells(protected, truth, groups, POLICY, exact_rows=exact_rows) == []
+
+
+@settings(max_examples=60, derandomize=True, database=None, deadline=None)
+@given(random_tables())
+def test_property_the_assembled_tables_follow_the_scalar_definitions(
+    case: tuple[pd.DataFrame, dict[str, tuple[str, ...]], bool],
+) -> None:
+    """The arrays protect_table assembles say, element by element, what round_to_base and percentage say."""
+    truth, groups, exact = case
+    protected = protect_table(truth, POLICY, exact_row_totals=exact, column_groups=groups)
+    full = truth.assign(**{name: truth[list(members)].sum(axis=1) for name, members in groups.items()})
+    detail_totals = truth.sum(axis=1)
+    for row in full.index:
+        for column in full.columns:
+            shown = protected.counts.loc[row, column]
+            suppressed = bool(protected.suppressed.loc[row, column])
+            assert (shown is pd.NA) == suppressed
+            if not suppressed:
+                assert shown == round_to_base(int(full.loc[row, column]), POLICY.rounding_base)
+            share = percentage(None if suppressed else int(shown), int(detail_totals[row]), POLICY)
+            got = protected.percentages.loc[row, column]
+            assert (math.isnan(got) and share is None) or got == share
+    grand = int(detail_totals.sum())
+    for column in full.columns:
+        total = protected.column_totals[column]
+        published = None if total is pd.NA else int(total)
+        if published is not None:
+            assert published == round_to_base(int(full[column].sum()), POLICY.rounding_base)
+        share = percentage(published, grand, POLICY)
+        got = protected.column_percentages[column]
+        assert (math.isnan(got) and share is None) or got == share
+    assert protected.row_totals_suppressed.tolist() == protected.row_totals.isna().tolist()
