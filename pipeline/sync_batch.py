@@ -30,10 +30,11 @@ from transforms.page_read import ArrowItems, combine, plain_ids
 
 __all__ = ["BATCH_ITEMS", "Batch", "Content", "PageBatches", "normalise_batch"]
 
-# Items a normalise call gathers at most before it runs: four Graph pages of 5,000 (connectors.graph_lists
-# GRAPH_PAGE_SIZE). Measured (docs/performance.md, "Sync transform stage"): from one page a call to four,
-# normalise and validation take a third less; eight save a few percent more for twice the memory held.
-BATCH_ITEMS = 20_000
+# Items a normalise call gathers at most: two Graph pages of 5,000 (connectors.graph_lists GRAPH_PAGE_SIZE).
+# Measured (docs/performance.md, "Pages normalised together"): the transform stage goes from 50,500 to
+# 54,300 items/s (medians) at two pages a call, 62,400 at four; but a sync's peak RSS grows with the batch
+# (332, 349 and 442 MB at one, two and four pages, 200,000 items) and the target is 400 MB.
+BATCH_ITEMS = 10_000
 Content = list[dict[str, Any]] | ArrowItems
 
 
