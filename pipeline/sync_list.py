@@ -102,9 +102,7 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
             ReadAhead(_pages(job, mapping, list_id, link)) as pages,  # the next page is read meanwhile
         ):
             for page in pages:
-                if (
-                    page.full_enumeration and not tables.full_read
-                ):  # 410: the saved link expired, read everything
+                if page.full_enumeration and not tables.full_read:  # 410: the link expired, read it all
                     stack.close()
                     tables = _open(stack, job, names, incremental=False)
                     keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))
