@@ -191,10 +191,12 @@ def time_phases() -> dict[str, float]:
 
 
 def sync_child(
-    config: str, lists: list[str], full: bool, root: str, profile: str, phases: bool, results: Any
-) -> None:
+    config: str, lists: list[str], full: bool, root: str, profile: str, phases: bool, results: Any,
+    batch_items: int | None = None,
+) -> None:  # fmt: skip
     """One sync in this fresh process; `root`, when given, is a tree whose packages are imported instead
-    (another revision, from `git archive`); `profile`, when given, is a file for its cProfile stats."""
+    (another revision, from `git archive`); `profile`, when given, is a file for its cProfile stats;
+    `batch_items`, when given, the items a normalise call gathers at most (pipeline/sync_batch.py)."""
     if root:
         sys.path.insert(0, root)
         for finder in list(sys.meta_path):  # the editable install's finder maps the packages to this tree
@@ -218,6 +220,7 @@ def sync_child(
         if isinstance(event, ListSyncing):
             trace.append((event.items, _rss_mb(), pa.total_allocated_bytes() / 2**20))
 
+    options = {} if batch_items is None else {"batch_items": batch_items}
     began, cpu = time.perf_counter(), _cpu()
     if profile:  # where a child's time goes: its stats to `profile` (read them with pstats)
         import cProfile
@@ -233,10 +236,10 @@ def sync_child(
 
         ReadAhead._run = profiled_run  # type: ignore[method-assign]
         with cProfile.Profile() as profiler:
-            result = sync(settings, lists=lists, full=full, on_progress=on_progress)
+            result = sync(settings, lists=lists, full=full, on_progress=on_progress, **options)
         profiler.dump_stats(profile)
     else:
-        result = sync(settings, lists=lists, full=full, on_progress=on_progress)
+        result = sync(settings, lists=lists, full=full, on_progress=on_progress, **options)
     seconds = time.perf_counter() - began
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = result.report
@@ -248,10 +251,10 @@ def sync_child(
     })  # fmt: skip
 
 
-def in_child(target: Any, *args: Any) -> dict[str, Any]:
+def in_child(target: Any, *args: Any, **options: Any) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: its RSS is its own
     results = context.Queue()
-    child = context.Process(target=target, args=(*args, results))
+    child = context.Process(target=target, args=(*args, results), kwargs=options)
     child.start()
     found: dict[str, Any] = results.get()
     child.join()
@@ -343,6 +346,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1, help="full and incremental syncs per side")
     parser.add_argument("--phases", action="store_true", help="CPU time of the sync's steps (both sides)")
     parser.add_argument("--profile", metavar="FILE", help="cProfile stats of this tree's first full sync")
+    parser.add_argument(
+        "--batch-items",
+        type=int,
+        nargs="+",
+        help="this tree's sync once per value, side by side, with that many items a normalise call at most "
+        "(default: the sync's own, pipeline.sync_batch.BATCH_ITEMS)",
+    )
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} CPUs, Python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.1f}, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", flush=True)  # fmt: skip
@@ -363,9 +373,16 @@ def main() -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="cetk-bench-sync-") as scratch:
             root = Path(scratch)
+            batches = args.batch_items or [None]
             sides: list[tuple[str, str, str]] = [
-                ("this tree", "", write_config(root / "this", base_url, ready))
+                (
+                    "this tree" if size is None else f"this tree, {size:,} items a call",
+                    "",
+                    write_config(root / ("this" if index == 0 else f"this-{size}"), base_url, ready),
+                )
+                for index, size in enumerate(batches)
             ]
+            batch_of = {name: size for (name, _, _), size in zip(sides, batches, strict=True)}
             if args.compare:
                 tree = export_tree(args.compare, root)
                 sides.append((args.compare, str(tree), write_config(root / "compare", base_url, ready)))
@@ -393,7 +410,8 @@ def main() -> None:
                 order = sides if round_number % 2 == 0 else sides[::-1]  # alternate who goes first
                 for name, tree_root, config_file in order:
                     wanted = profile if not tree_root else ""
-                    full = in_child(sync_child, config_file, [EVENTS], True, tree_root, wanted, args.phases)
+                    full = in_child(sync_child, config_file, [EVENTS], True, tree_root, wanted, args.phases,
+                                    batch_items=batch_of.get(name))  # fmt: skip
                     profile = "" if wanted else profile
                     fulls[name].append(full)
                     show_sync(
@@ -417,7 +435,8 @@ def main() -> None:
                 command("change", (args.changes, round_number + 2))
                 order = sides if round_number % 2 == 0 else sides[::-1]
                 for name, tree_root, config_file in order:
-                    changed = in_child(sync_child, config_file, [EVENTS], False, tree_root, "", args.phases)
+                    changed = in_child(sync_child, config_file, [EVENTS], False, tree_root, "", args.phases,
+                                       batch_items=batch_of.get(name))  # fmt: skip
                     changes[name].append(changed)
                     show_sync(f"incremental, {args.changes:,} changed ({name})", changed)
                     show_phases(changed)

@@ -1,8 +1,14 @@
 """Benchmark the sync's transform stage on recorded Graph pages: decode, normalise, validate, write Parquet.
 
 Run by hand: `.venv/bin/python -m bench.bench_sync_transform [--events N] [--ccrs N] [--repeat K]
-[--compare REV] [--decoders ...] [--keep DIR]`; record the figures in docs/performance.md (## Sync
-transform stage). Target 150,000 items/s, floor 50,000.
+[--compare REV] [--decoders ...] [--keep DIR] [--calls sync 1 ...] [--validate page|list]`; record the
+figures in docs/performance.md (## Sync transform stage). Target 150,000 items/s, floor 50,000.
+
+By default it measures the sync's own configuration: pages decoded into Arrow gathered for each normalise
+call as the sync gathers them (pipeline.sync_batch.PageBatches, up to BATCH_ITEMS items; `--calls 1` is a
+page a call, as the sync did before; several `--calls` are each measured in every round, side by side),
+and every call's tables validated and parted as the sync parts them (pipeline.sync_checks.split_page;
+`--validate list` validates each list's staged tables once instead, as the figures before 2026-12-01 did).
 
 Recording (once, not timed): the demo force is seeded into the emulator, served over loopback, and every
 list is paged with `$expand=fields&$top=5000` (requests, following `@odata.nextLink`); each page's body is
@@ -34,7 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,6 +54,8 @@ from emulator.demo.force import generate_force
 from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from emulator.demo.lists import seed_lists
 from emulator.testing import EmulatorOptions, ManualClock, running_emulator
+from pipeline.sync_batch import BATCH_ITEMS, PageBatches
+from pipeline.sync_checks import split_page
 from powerbi_dataset.model import DATASET
 from transforms import minimise
 from transforms.normalise import NormaliseContext, normalise_page, people_staff_numbers, selected_columns
@@ -114,13 +122,16 @@ def transform(
     loads: Loads,
     out: Path,
     per_page: bool,
-    pages_per_call: int,
+    pages_per_call: int | None,
     pause_per_call: bool = False,
     pause_per_list: bool = False,
+    items_per_call: int = BATCH_ITEMS,
 ) -> Timing:
-    """One pass over the recorded lists, `pages_per_call` Graph pages to each normalise_page call (the
-    sync streams: a call never holds more than those pages). Validation runs on each list's candidate
-    tables once they are staged (contract §3), or with `per_page` on every call's tables as they come."""
+    """One pass over the recorded lists. Pages decoded into Arrow are gathered for each normalise_page
+    call as the sync gathers them (pipeline.sync_batch.PageBatches, up to `items_per_call` items), or
+    `pages_per_call` pages at a time when given (always for the dict decoders: 1 when not given). With
+    `per_page`, each call's tables are validated and parted as the sync parts them
+    (pipeline.sync_checks.split_page); else each list's staged candidate tables are validated once."""
     timing = Timing()
     into_arrow = isinstance(loads, IntoArrow)
     lookup_keys: dict[str, dict[str, str]] = {}
@@ -138,35 +149,20 @@ def transform(
         context = NormaliseContext(info["id"], KEY, lookup_keys, staff)
         if pause_per_list:  # as the sync does (pipeline.sync_list.collector_paused)
             gc.disable()
-        schema = loads.schema(one) if isinstance(loads, IntoArrow) else None
-        batches = [
-            info["pages"][i : i + pages_per_call] for i in range(0, len(info["pages"]), pages_per_call)
-        ]
-        for batch in batches:
-            if pause_per_call:  # from the decode until the call's items are dropped (see PER_CALL)
-                gc.disable()
-            items: Any = []
-            decoded: list[Any] = []
-            for name in batch:
-                clock = CLOCK()
-                data = (directory / name).read_bytes()
-                timing.seconds["read"] += (now := CLOCK()) - clock
-                if isinstance(loads, IntoArrow):
-                    decoded.append(loads.decode(data, schema))
-                else:
-                    items.extend(loads(data)["value"])
-                timing.seconds["decode"] += CLOCK() - now
+        calls = _calls(directory, info["pages"], loads, loads.schema(one) if into_arrow else None, timing,
+                       pages_per_call, items_per_call, pause_per_call)  # fmt: skip
+        for items in calls:
             clock = CLOCK()
-            if isinstance(loads, IntoArrow):
-                items = loads.combine(decoded)
             if one.display_name == people.list:
                 staff.update(people_staff_numbers(items, people))
                 context = NormaliseContext(info["id"], KEY, lookup_keys, staff)
             page = normalise_page(items, one, context)
             keys.update(page.item_keys)
             timing.seconds["normalise"] += (now := CLOCK()) - clock
-            for table_name, table in page.tables.items() if per_page else ():
-                timing.problems += len(validate(table, DATASET.table(table_name), as_of=as_of).problems)
+            if per_page:
+                splits = split_page(page.tables, DATASET.table(one.table), page.problems.problems,
+                                    dataset=DATASET, as_of=as_of)  # fmt: skip
+                timing.problems += sum(len(split.problems) for split in splits.values())
             timing.seconds["validate"] += (clock := CLOCK()) - now
             for table_name, table in page.tables.items():
                 writer = writers.get(table_name)
@@ -180,7 +176,7 @@ def transform(
             timing.problems += len(page.problems.problems)
             list_items += _count(items) if into_arrow else len(items)
             clock = CLOCK()
-            del items, page, decoded  # freeing the decoded page is part of the stage's cost
+            del items, page  # freeing the decoded pages is part of the stage's cost
             timing.seconds["free"] += CLOCK() - clock
             if pause_per_call:
                 gc.enable()
@@ -197,6 +193,45 @@ def transform(
     for writer in writers.values():
         writer.close()
     return timing
+
+
+def _calls(
+    directory: Path,
+    names: list[str],
+    loads: Loads,
+    schema: pa.Schema | None,
+    timing: Timing,
+    pages_per_call: int | None,
+    items_per_call: int,
+    pause_per_call: bool,
+) -> Iterator[Any]:
+    """Each normalise call's items: pages read and decoded (timed), then gathered."""
+    if isinstance(loads, IntoArrow) and pages_per_call is None:  # as the sync gathers them
+        batches = PageBatches(items_per_call)
+        for name in names:
+            for batch in batches.add(_decode(directory / name, loads, schema, timing)):
+                yield batch.content
+        for batch in batches.flush():
+            yield batch.content
+        return
+    step = pages_per_call or 1
+    for start in range(0, len(names), step):
+        if pause_per_call:  # from the decode until the call's items are dropped (see PER_CALL)
+            gc.disable()
+        decoded = [_decode(directory / name, loads, schema, timing) for name in names[start : start + step]]
+        if isinstance(loads, IntoArrow):
+            yield loads.combine(decoded) if len(decoded) > 1 else decoded[0]
+        else:
+            yield [item for body in decoded for item in body["value"]]
+
+
+def _decode(path: Path, loads: Loads, schema: pa.Schema | None, timing: Timing) -> Any:
+    clock = CLOCK()
+    data = path.read_bytes()
+    timing.seconds["read"] += (now := CLOCK()) - clock
+    decoded = loads.decode(data, schema) if isinstance(loads, IntoArrow) else loads(data)
+    timing.seconds["decode"] += CLOCK() - now
+    return decoded
 
 
 def _count(items: Any) -> int:
@@ -233,6 +268,15 @@ class IntoArrow:
         from transforms.page_read import combine, page_schema
 
         self.decode, self.combine, self.schema = decode_items, combine, page_schema
+
+
+SYNC_CALLS = "sync"  # --calls: pages gathered for a call as the sync gathers them
+
+
+def calls_option(value: str) -> str:
+    if value != SYNC_CALLS and not (value.isdigit() and int(value) > 0):
+        raise argparse.ArgumentTypeError(f"'{SYNC_CALLS}' or a number of pages, not {value!r}")
+    return value
 
 
 PER_CALL = "collector paused per call"
@@ -278,7 +322,9 @@ def reference_seconds() -> float:
     return CLOCK() - start
 
 
-def replay(directory: Path, names: list[str], per_page: bool, pages_per_call: int) -> dict[str, Any]:
+def replay(
+    directory: Path, names: list[str], per_page: bool, pages_per_call: int | None, items_per_call: int
+) -> dict[str, Any]:
     """One pass per decoder over the recorded pages, in this process; figures as JSON-ready data."""
     manifest = json.loads((directory / "manifest.json").read_text())
     found = decoders()
@@ -296,6 +342,7 @@ def replay(directory: Path, names: list[str], per_page: bool, pages_per_call: in
             pages_per_call,
             PER_CALL in name,
             PER_LIST in name,
+            items_per_call,
         )
         shutil.rmtree(out)
         passes[name] = {"items": timing.items, "seconds": timing.seconds, "problems": timing.problems,
@@ -316,17 +363,18 @@ def transforms_from() -> str:
 
 
 def run_side(
-    directory: Path, side: str, arguments: argparse.Namespace, before: Path | None
+    directory: Path, side: str, calls: str, arguments: argparse.Namespace, before: Path | None
 ) -> dict[str, Any]:
-    """One replay in a child process (its own peak RSS, no recording in it). The `before` side runs the
-    transforms package exported from git (`--compare REV`) ahead of this checkout on PYTHONPATH, from a
-    working directory outside the checkout so that nothing else shadows it."""
+    """One replay in a child process (its own peak RSS, no recording in it), its pages gathered for each
+    normalise call as `calls` says ("sync", or a number of pages). The `before` side runs the transforms
+    package exported from git (`--compare REV`) ahead of this checkout on PYTHONPATH, from a working
+    directory outside the checkout so that nothing else shadows it."""
     here = Path(__file__).resolve().parent.parent
     path = [str(before)] if side == "before" and before is not None else []
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join([*path, str(here)])}
     command = [sys.executable, "-m", "bench.bench_sync_transform", "--child", str(directory),
                "--decoders", *arguments.decoders, "--validate", arguments.validate,
-               "--pages-per-call", str(arguments.pages_per_call)]  # fmt: skip
+               "--items-per-call", str(arguments.items_per_call), "--calls", calls]  # fmt: skip
     done = subprocess.run(command, env=environ, cwd=directory, capture_output=True, text=True, check=False)
     if done.returncode:
         raise SystemExit(f"the {side} replay failed:\n{done.stderr}")
@@ -362,12 +410,30 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--ccrs", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--pages-per-call", type=int, default=1, help="Graph pages per normalise_page call")
+    parser.add_argument(
+        "--calls",
+        nargs="+",
+        default=[SYNC_CALLS],
+        type=calls_option,
+        help="how pages are gathered for each normalise_page call, each measured in every round: 'sync' "
+        "(default: as the sync gathers them, pipeline.sync_batch, up to --items-per-call items; the dict "
+        "decoders a page a call) or a number of Graph pages",
+    )
+    parser.add_argument(
+        "--pages-per-call", type=int, help="the same as --calls N (the figures recorded before --calls)"
+    )
+    parser.add_argument(
+        "--items-per-call",
+        type=int,
+        default=BATCH_ITEMS,
+        help=f"items the sync gathers at most for a call (default: the sync's, {BATCH_ITEMS:,})",
+    )
     parser.add_argument(
         "--validate",
         choices=("list", "page"),
-        default="list",
-        help="validate each list's staged tables once (default) or every page",
+        default="page",
+        help="validate and part every call's tables as the sync does (page, the default) or validate each "
+        "list's staged tables once (list, the figures recorded before 2026-12-01)",
     )
     parser.add_argument(
         "--keep", type=Path, help="record into (or replay from) this directory instead of a temporary one"
@@ -377,8 +443,10 @@ def main() -> None:
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)  # one replay, JSON on stdout
     arguments = parser.parse_args()
     if arguments.child is not None:
+        (calls,) = arguments.calls
+        pages = None if calls == SYNC_CALLS else int(calls)
         figures = replay(
-            arguments.child, arguments.decoders, arguments.validate == "page", arguments.pages_per_call
+            arguments.child, arguments.decoders, arguments.validate == "page", pages, arguments.items_per_call
         )
         print(json.dumps(figures))
         return
@@ -405,19 +473,28 @@ def main() -> None:
         print(f"recorded {items:,} items in {sum(len(i['pages']) for i in manifest['lists'].values())} pages, "
               f"{size / 1e6:.1f} MB, in {time.perf_counter() - started:.1f} s (wall)")  # fmt: skip
         before = export(arguments.compare, Path(before_directory)) if arguments.compare else None
-        sides = ["after", "before"] if before is not None else ["after"]
-        results: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
+        if arguments.pages_per_call is not None:
+            arguments.calls = [str(arguments.pages_per_call)]
+        sides = [
+            (side, calls)
+            for side in (["after", "before"] if before is not None else ["after"])
+            for calls in arguments.calls
+        ]
+        results: dict[tuple[str, str], list[dict[str, Any]]] = {side: [] for side in sides}
         for round_ in range(arguments.repeat):
-            for side in sides if round_ % 2 == 0 else sides[::-1]:  # alternate who goes first
-                results[side].append(run_side(directory, side, arguments, before))
-                print(f"round {round_ + 1} {side}: load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
-        for side, runs in results.items():
+            for side, calls in sides if round_ % 2 == 0 else sides[::-1]:  # alternate who goes first
+                results[(side, calls)].append(run_side(directory, side, calls, arguments, before))
+                print(f"round {round_ + 1} {side}, calls {calls}: load average {os.getloadavg()[0]:.1f}",
+                      file=sys.stderr)  # fmt: skip
+        for (side, calls), runs in results.items():
+            gathered = "as the sync gathers them" if calls == SYNC_CALLS else f"{calls} page(s) a call"
             if side == "before":
-                print(f"\n== before: transforms of {arguments.compare}")
+                print(f"\n== before: transforms of {arguments.compare}; pages {gathered}")
             else:
-                print("\n== after: this checkout's transforms")
+                print(f"\n== after: this checkout's transforms; pages {gathered}")
             for name in [name for name in arguments.decoders if name in runs[0]["passes"]]:
-                report(side, name, [run["passes"][name] for run in runs], [run["peak_mib"] for run in runs])
+                report(f"{side}, {calls}", name, [run["passes"][name] for run in runs],
+                       [run["peak_mib"] for run in runs])  # fmt: skip
             references = ", ".join(f"{run['reference']:.2f}" for run in runs)
             print(f"  reference (sum(range(10_000_000)), CPU s per replay): {references}")
     print(f"load average at the end: {', '.join(f'{load:.1f}' for load in os.getloadavg())}")

@@ -14,10 +14,11 @@ import os
 import re
 import tempfile
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -121,11 +122,14 @@ def split_by_problems(rows: pa.Table, problems: Sequence[Problem]) -> Split:
     if bad and bad[-1] >= rows.num_rows:
         raise ValueError(f"problem for row {bad[-1]} but only {rows.num_rows} rows were checked")
     position = {row: index for index, row in enumerate(bad)}
-    is_bad = pa.array([False] * rows.num_rows, pa.bool_())  # typed: an empty page has no rows to infer from
-    if bad:
-        is_bad = pc.is_in(pa.array(range(rows.num_rows)), value_set=pa.array(bad))
-    moved = tuple(replace(problem, row=position[problem.row]) for problem in problems if problem.row >= 0)
-    return Split(rows.filter(pc.invert(is_bad)), rows.take(pa.array(bad, pa.int64())), moved)
+    is_bad = np.zeros(rows.num_rows, dtype=np.bool_)
+    is_bad[bad] = True
+    moved = tuple(  # Problem(...) rather than dataclasses.replace: the same value, some 5 times faster
+        Problem(p.table, position[p.row], p.key, p.column, p.code, p.message, p.value)
+        for p in problems
+        if p.row >= 0
+    )
+    return Split(rows.filter(pa.array(~is_bad)), rows.take(pa.array(bad, pa.int64())), moved)
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ def write_pending(
         ((list_id, table, digest) for table, digest in sorted(snapshots.items())),
     )
     db.executemany(
-        "INSERT INTO pending_item_keys VALUES (?, ?, ?)",
+        "INSERT OR REPLACE INTO pending_item_keys VALUES (?, ?, ?)",  # a later pair for an id wins
         ((list_id, item_id, key) for item_id, key in commit.item_key_pairs()),
     )
 

@@ -32,6 +32,7 @@ from connectors.run_report import RunRecorder, read_last_report, recorded_run
 from connectors.sync_state import STATE_FILE_NAME, SyncState, future_cursor_warning
 from errors import CetkError, ConfigError, ExitCode, NotFoundError, SourceFormatError
 from pipeline.progress import ListSynced, OnProgress, ignore_progress
+from pipeline.sync_batch import BATCH_ITEMS
 from pipeline.sync_list import ListRun, sync_list, table_names
 from pipeline.sync_publish import after_staging, check_publish_settings
 from pipeline.sync_source import Source, load_site_mapping, open_source, pseudonymisation_key
@@ -173,9 +174,12 @@ def sync(
     page_size: int | None = None,
     on_progress: OnProgress = ignore_progress,
     arrow_pages: bool = True,
+    batch_items: int = BATCH_ITEMS,
 ) -> SyncResult:
     """`cetk sync`: stage every mapped list (or `lists`); the run report is written whatever happens.
-    `arrow_pages=False` reads Graph pages as dicts instead of Arrow (the same staged bytes; tests, benches).
+    `arrow_pages=False` reads Graph pages as dicts instead of Arrow; `batch_items` is how many items one
+    normalise call gathers at most (pipeline/sync_batch.py; 1: a page a call). Neither changes what is
+    staged (tests, benches).
 
     A CetkError does not raise: it ends the run as failed (exit 2; 3 when another run holds the lock) and
     is returned with the report. Bugs raise."""
@@ -205,7 +209,7 @@ def sync(
                 )  # fmt: skip
                 check_publish_settings(settings)
                 failed_lists = _sync_lists(run, source, settings, mapping, chosen, key, dataset, now(), full,
-                                           on_progress)  # fmt: skip
+                                           on_progress, batch_items)  # fmt: skip
                 run.published = after_staging(
                     settings, run, sleep=sleep, clock=clock, on_progress=on_progress
                 )
@@ -255,6 +259,7 @@ def _sync_lists(
     as_of: dt.datetime,
     full: bool,
     on_progress: OnProgress,
+    batch_items: int = BATCH_ITEMS,
 ) -> int:
     """Each list in turn; a list whose columns drifted, or that is gone, stops alone. Returns how many did."""
     state = run.state
@@ -282,7 +287,8 @@ def _sync_lists(
         return NormaliseContext(this_list, key, lookups, staff or {})
 
     job = ListRun(source, state, run, Quarantine(settings.paths.quarantine_dir, dataset),
-                  settings.paths.staging_dir, dataset, as_of, people, context, on_progress, saw_people)  # fmt: skip
+                  settings.paths.staging_dir, dataset, as_of, people, context, on_progress, saw_people,
+                  batch_items)  # fmt: skip
     failed = 0
     for one in chosen:
         name = one.display_name

@@ -17,6 +17,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -41,6 +42,8 @@ STANDING_CODES = frozenset(
         "nonexistent-local-time",
     }
 )
+# validate's max_listed: each row's every problem, to part rows (a report's sample would stage bad rows)
+EVERY_PROBLEM = 2**62
 
 
 @dataclass
@@ -93,8 +96,9 @@ def split_page(
     """Each table of a list (its main table and bridges) parted into rows to stage and to quarantine."""
     # An empty table has nothing to check (and validate_dataset fails on one with an exclusivity rule)
     report = validate_dataset(
-        {name: rows for name, rows in tables.items() if rows.num_rows}, dataset, as_of=as_of
-    )
+        {name: rows for name, rows in tables.items() if rows.num_rows}, dataset, as_of=as_of,
+        max_listed=EVERY_PROBLEM,
+    )  # fmt: skip
     found = [*normalise_problems, *report.problems]
     by_table: dict[str, list[Problem]] = {name: [] for name in tables}
     for problem in found:
@@ -117,13 +121,14 @@ def orphans(rows: pa.Table, model: Table, main: Table, bad_parents: Collection[o
         return []
     parent = model.key[0]
     hit = pc.is_in(rows.column(parent), value_set=pa.array(list(bad_parents), rows.column(parent).type))
-    positions = [index for index, flag in enumerate(hit.to_pylist()) if flag]
+    positions = np.flatnonzero(hit.to_numpy(zero_copy_only=False)).tolist()
     if not positions:
         return []
     message = f"its {main.name} row is quarantined, so it is held back with it"
-    keys = key_texts(rows, model)
+    keys = key_texts(rows.take(pa.array(positions, pa.int64())), model)  # those rows' only
     return [
-        Problem(model.name, row, keys[row], parent, ORPHAN_REFERENCE.code, message, "") for row in positions
+        Problem(model.name, row, key, parent, ORPHAN_REFERENCE.code, message, "")
+        for row, key in zip(positions, keys, strict=True)
     ]
 
 

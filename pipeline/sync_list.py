@@ -24,13 +24,14 @@ from connectors.sync_records import ListCommit
 from connectors.sync_state import SyncState
 from pipeline.prefetch import ReadAhead
 from pipeline.progress import ListSyncing, OnProgress
+from pipeline.sync_batch import BATCH_ITEMS, Batch, Content, PageBatches, normalise_batch
 from pipeline.sync_checks import STANDING_CODES, Held, split_page, stored_problems
 from pipeline.sync_keys import RunKeys
 from pipeline.sync_source import Source
 from powerbi_dataset.schema import Dataset, Table
 from transforms.list_columns import LiveList
 from transforms.list_mapping import ListMapping, PeopleMapping
-from transforms.normalise import NormaliseContext, normalise_page, selected_columns
+from transforms.normalise import NormaliseContext, NormalisedPage, normalise_page, selected_columns
 from transforms.page_read import ArrowItems, latest_modified, page_schema
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class ListRun:
     context: Callable[[str, ListMapping], NormaliseContext]  # list id, mapping -> the normalise context
     on_progress: OnProgress
     saw_people: Callable[[list[dict[str, Any]] | ArrowItems], None]  # the people list's, on a full read
+    batch_items: int = BATCH_ITEMS  # items a normalise call gathers at most (1: a page a call)
 
 
 @dataclass
@@ -59,10 +61,13 @@ class _Tables:
     """The list's staged tables being written, and the rows held for its quarantine."""
 
     writers: dict[str, StagedTableWriter]
+    full_read: bool  # the whole list is read (else its changes)
     held: dict[str, Held] = field(default_factory=dict)
     # item key -> the last page it was on, for items with rows held for the quarantine only (bounded by them)
     last_page: dict[Any, int] = field(default_factory=dict)
     pages: int = 0
+    items_read: int = 0
+    items_deleted: int = 0
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, table: str, **amounts: int) -> None:
@@ -88,34 +93,33 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
     with ExitStack() as stack:
         tables = _open(stack, job, names, incremental=link is not None)
         keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))  # item keys read, on disk
-        full_read = link is None
-        read = deleted = 0
         new_link: str | None = None
         cursor = state.modified_cursor(list_id)
         context: NormaliseContext | None = None
+        batches = PageBatches(job.batch_items)  # pages normalised together (pipeline/sync_batch.py)
         with (
             collector_paused(),
             ReadAhead(_pages(job, mapping, list_id, link)) as pages,  # the next page is read meanwhile
         ):
             for page in pages:
-                if page.full_enumeration and not full_read:  # 410: the saved link expired, read everything
+                if page.full_enumeration and not tables.full_read:  # 410: the link expired, read it all
                     stack.close()
                     tables = _open(stack, job, names, incremental=False)
                     keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))
-                    full_read, read, deleted = True, 0, 0
+                    batches.discard()  # pages of the expired link's read, gone with its tables
                 new_link = page.delta_link or new_link
                 if page.is_empty():
                     continue
-                if full_read and job.people is not None and job.people.list == mapping.display_name:
+                if tables.full_read and job.people is not None and job.people.list == mapping.display_name:
                     job.saw_people(page.content)  # staff numbers, kept in memory for the lists after this one
                 context = context or job.context(list_id, mapping)
-                normalised = normalise_page(page.content, mapping, context, dataset=job.dataset)
                 cursor = _later(cursor, page.content)
-                deleted_keys = keys.page(normalised)
-                read += normalised.tables[main.name].num_rows
-                deleted += len(normalised.deleted_item_ids)
-                _stage_page(job, tables, main, normalised.tables, normalised.problems.problems, deleted_keys)
-                job.on_progress(ListSyncing(mapping.display_name, read, full_read))
+                for batch in batches.add(page.content):
+                    _take(job, mapping, context, batch, keys, tables)
+            for batch in batches.flush():
+                assert context is not None  # a batch holds a page, which made the context
+                _take(job, mapping, context, batch, keys, tables)
+        full_read, read, deleted = tables.full_read, tables.items_read, tables.items_deleted
         if not full_read:
             _recheck(job, tables, main, names, keys)
         prepared: list[PreparedSnapshot] = [writer.prepare() for writer in tables.writers.values()]
@@ -204,7 +208,29 @@ def _open(stack: ExitStack, job: ListRun, names: list[str], *, incremental: bool
         )
         for name in names
     }
-    return _Tables(writers)
+    return _Tables(writers, full_read=not incremental)
+
+
+def _take(
+    job: ListRun,
+    mapping: ListMapping,
+    context: NormaliseContext,
+    batch: Batch,
+    keys: RunKeys,
+    tables: _Tables,
+) -> None:
+    """A batch of pages normalised, its keys recorded, its rows staged and the list's progress told."""
+    main = job.dataset.table(mapping.table)
+
+    def normalise(content: Content) -> NormalisedPage:
+        return normalise_page(content, mapping, context, dataset=job.dataset)
+
+    for normalised in normalise_batch(batch, normalise, main.name, main.key[0]):
+        deleted_keys = keys.page(normalised)
+        tables.items_read += normalised.tables[main.name].num_rows
+        tables.items_deleted += len(normalised.deleted_item_ids)
+        _stage_page(job, tables, main, normalised.tables, normalised.problems.problems, deleted_keys)
+    job.on_progress(ListSyncing(mapping.display_name, tables.items_read, tables.full_read))
 
 
 def _stage_page(

@@ -67,7 +67,7 @@ def test_pages_are_normalised_with_the_collector_paused_and_it_is_on_after_the_s
         result = world.run(page_size=25)
 
     assert result.exit_code in (EXIT_OK, EXIT_QUARANTINED), result.describe()
-    assert len(seen) > 5 and not any(seen)
+    assert len(seen) >= 5 and not any(seen)  # every list (its pages in one batch or more)
     assert gc.isenabled()
 
 

@@ -33,7 +33,7 @@ from transforms.sharepoint_fields import FIELD_SHAPES, SharePointType
 
 __all__ = [
     "BUILT_IN_SOURCES", "ITEM_PROPERTIES", "ArrowItems", "PageRead", "combine", "field_key",
-    "latest_modified", "page_schema", "read_arrow", "read_dicts", "wanted_fields",
+    "latest_modified", "page_schema", "plain_ids", "read_arrow", "read_dicts", "wanted_fields",
 ]  # fmt: skip
 
 # Item properties the normaliser reads (eTag, its annotation twin, the two timestamps), as text.
@@ -132,13 +132,9 @@ def read_arrow(
     items: ArrowItems, wanted: Mapping[str, SharePointType], properties: Sequence[str]
 ) -> PageRead | None:
     """The page read from Arrow, equal to read_dicts of `items.as_dicts()`; None when that is not sure."""
-    if items.pages is None or any("deleted" in _names(page.type) for page in items.pages):
+    ids = _plain_ids(items)
+    if ids is None or items.pages is None:
         return None
-    ids = _joined([pc.struct_field(page, "id") for page in items.pages], STRING)
-    if ids.null_count or (len(ids) and not pc.all(pc.not_equal(ids, "")).as_py()):
-        return None
-    if pc.count_distinct(ids).as_py() != len(ids):
-        return None  # a delta page repeating an item: the dict path keeps the latest
     fields = [pc.struct_field(page, "fields") for page in items.pages]
     reads: dict[str, Read] = {}
     clean = np.zeros(len(ids), dtype=np.bool_)
@@ -166,6 +162,24 @@ def read_arrow(
         dicts_texts,
         lambda: {name for values in fields for name in _names(values.type)} if len(ids) else set(),
     )
+
+
+def plain_ids(items: ArrowItems) -> list[str] | None:
+    """The items' ids when read_arrow would read every one of them as it is (each page decoded, no
+    deletion, every id present, not empty and there once), in order; else None."""
+    ids = _plain_ids(items)
+    return None if ids is None else ids.to_pylist()
+
+
+def _plain_ids(items: ArrowItems) -> pa.Array | None:
+    if items.pages is None or any("deleted" in _names(page.type) for page in items.pages):
+        return None
+    ids = _joined([pc.struct_field(page, "id") for page in items.pages], STRING)
+    if ids.null_count or (len(ids) and not pc.all(pc.not_equal(ids, "")).as_py()):
+        return None
+    if pc.count_distinct(ids).as_py() != len(ids):
+        return None  # a delta page repeating an item: the dict path keeps the latest
+    return ids
 
 
 def _names(kind: pa.DataType) -> list[str]:
