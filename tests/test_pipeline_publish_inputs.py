@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import shutil
 import subprocess
 import sys
 import types
@@ -20,13 +19,12 @@ import pipeline.publish_inputs as inputs_module
 from config.loader import load
 from config.settings import Settings
 from connectors.publish_state import PublishState
-from connectors.reference_files import demo_geography_files
 from pipeline import build_published
 from pipeline.publish import inputs_recorded
 from pipeline.publish_inputs import canonical, published_inputs, staged_files_read
 from pipeline.published import analytics_options
 from powerbi_dataset.model import DATASET
-from tests.powerbi_dataset.publish_world import demo_staged, write_staged
+from tests.powerbi_dataset.publish_world import copy_demo_geography, demo_staged, write_staged
 from transforms.analytics import AnalyticsOptions
 
 SMALL = {"events": 20, "ccrs": 40}
@@ -158,16 +156,8 @@ def test_canonical_refuses_a_type_it_cannot_describe() -> None:
         canonical({"x": object()})
 
 
-def copy_geography(folder: Path) -> Path:
-    folder.mkdir()
-    files = demo_geography_files()
-    for path in (files.ward_lookup, files.lsoa_lookup, files.ward_boundaries, files.lpt_boundaries):
-        shutil.copyfile(path, folder / path.name)
-    return folder
-
-
 def test_each_geography_file_counts_and_the_demo_files_are_an_input_of_their_own(root: Path) -> None:
-    folder = copy_geography(root / "geography")
+    folder = copy_demo_geography(root / "geography")
     before = digest(root, CETK_GEOGRAPHY_DIR=str(folder))
     assert before != digest(root)  # the same bytes, but not the demo: the published notes differ
     seen = {before}

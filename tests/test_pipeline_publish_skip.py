@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,12 @@ from pipeline.published import Published
 from powerbi_dataset.push_api import PushClient
 from tests.connectors.conftest import ManualTime, StartEmulator, Waits, clock, start_emulator, tls_dir, waits
 from tests.connectors.powerbi_world import open_workspace
-from tests.powerbi_dataset.publish_world import DATASET_NAME, demo_force, view_differences
+from tests.powerbi_dataset.publish_world import (
+    DATASET_NAME,
+    copy_demo_geography,
+    demo_force,
+    view_differences,
+)
 from tests.test_pipeline_publish_published import World
 
 __all__ = ["clock", "start_emulator", "tls_dir", "waits"]  # the emulator fixtures, used below
@@ -160,14 +164,6 @@ def test_a_staged_file_removed_is_noticed(world: World, builds: Builds) -> None:
         run(world)  # built, and refused by the build as before: never "unchanged"
 
     assert builds.calls == 2
-
-
-def copy_demo_geography(folder: Path) -> Path:
-    folder.mkdir()
-    files = demo_geography_files()
-    for path in (files.ward_lookup, files.lsoa_lookup, files.ward_boundaries, files.lpt_boundaries):
-        shutil.copyfile(path, folder / path.name)
-    return folder
 
 
 def test_a_setting_that_shapes_the_tables_rebuilds(world: World, builds: Builds) -> None:

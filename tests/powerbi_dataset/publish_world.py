@@ -7,6 +7,7 @@ with the staged tables, table by table, by key and by every published value.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.publish_state import PublishState
+from connectors.reference_files import demo_geography_files
 from emulator.demo.force import Force, generate_force
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.model import DATASET
@@ -175,3 +177,12 @@ def view_differences(
 
 def check_relationships(stored: Mapping[str, Any], dataset: Dataset = DATASET) -> list[str]:
     return relationship_problems(stored, dataset)
+
+
+def copy_demo_geography(folder: Path) -> Path:
+    """The demo's four reference files copied into a new `folder` (a geography.dir of the same files)."""
+    folder.mkdir()
+    files = demo_geography_files()
+    for path in (files.ward_lookup, files.lsoa_lookup, files.ward_boundaries, files.lpt_boundaries):
+        shutil.copyfile(path, folder / path.name)
+    return folder
