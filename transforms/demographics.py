@@ -85,11 +85,7 @@ def protect_demographics(ccr: pd.DataFrame, policy: DisclosurePolicy | None = No
     rows = _consenting(ccr)
     lpt_parts: list[dict[str, Any]] = []
     force_parts: list[dict[str, Any]] = []
-    ethnicity = rows["ethnicity_2021"].astype("string")
-    dimensions = [
-        (dimension, rows[column].astype("string")) for dimension, column, _codes in SIMPLE_DIMENSIONS
-    ]
-    for dimension, answers in [*dimensions, ("ETHNICITY_2021", ethnicity)]:
+    for dimension, answers in _answers(rows):
         for month, table in _month_tables(rows, answers, CATEGORIES[dimension]):
             if dimension == "ETHNICITY_2021":
                 protected = protect_table(table, policy, column_groups=ETHNIC_GROUPS)
@@ -115,10 +111,10 @@ def count_demographics(ccr: pd.DataFrame) -> pd.DataFrame:
     echo raw input). ETHNIC_GROUP_5 is derived from ethnicity_2021 (Census 2021 groups).
     """
     rows = _consenting(ccr)
-    ethnicity = rows["ethnicity_2021"].astype("string")
+    answers = _answers(rows)
+    ethnicity = answers[-1][1]
     groups = ethnicity.map(c.ETHNIC_GROUP_BY_CODE, na_action="ignore").astype("string")
-    answers = [(dimension, rows[column].astype("string")) for dimension, column, _codes in SIMPLE_DIMENSIONS]
-    answers += [("ETHNICITY_2021", ethnicity), ("ETHNIC_GROUP_5", groups)]
+    answers.append(("ETHNIC_GROUP_5", groups))
     return pd.concat(
         [_long_counts(rows, values, dimension) for dimension, values in answers], ignore_index=True
     )
@@ -140,6 +136,12 @@ def _consenting(ccr: pd.DataFrame) -> pd.DataFrame:
             hint="validate the ccr table first: recorded_local_date is required",
         )
     return rows.assign(_month=month)
+
+
+def _answers(rows: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """Each recorded dimension's answers as text, Census 2021 ethnicity last (ETHNIC_GROUP_5 derives from it)."""
+    answers = [(dimension, rows[column].astype("string")) for dimension, column, _codes in SIMPLE_DIMENSIONS]
+    return [*answers, ("ETHNICITY_2021", rows["ethnicity_2021"].astype("string"))]
 
 
 def _month(rows: pd.DataFrame) -> pd.Series:
