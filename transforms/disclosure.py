@@ -225,8 +225,7 @@ def _assemble(
     at_exact = np.asarray(exact, dtype=np.int64)
     # public exactly elsewhere, but this table shows no count under the threshold
     withheld[at_exact] |= numbers[at_exact] < policy.threshold
-    base = policy.rounding_base
-    rounded = (numbers + base // 2) // base * base  # round_to_base, element by element
+    rounded = round_to_base(numbers, policy.rounding_base)
 
     rows, columns = layout.rows, layout.columns
     cells_end, row_end = rows * columns, rows * columns + rows
@@ -277,8 +276,7 @@ def _percentages(
 ) -> np.ndarray:
     """`percentage` over arrays: NaN where it gives None (the same arithmetic, so the same floats)."""
     bases = np.asarray(bases, dtype=np.int64)
-    half = policy.rounding_base // 2
-    rounded_bases = (bases + half) // policy.rounding_base * policy.rounding_base
+    rounded_bases = round_to_base(bases, policy.rounding_base)
     shown = ~withheld & (bases >= policy.min_percentage_base) & (bases > 0) & (rounded_bases != 0)
     divisor = np.where(rounded_bases == 0, 1, rounded_bases)
     return np.where(shown, 100.0 * published / divisor, np.nan)

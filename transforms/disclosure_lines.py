@@ -11,7 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "Interval",
@@ -24,6 +27,7 @@ __all__ = [
     "suppress",
 ]
 
+Whole = TypeVar("Whole", int, npt.NDArray[np.int64])
 Interval = tuple[float, float]  # lowest and highest value the attacker cannot rule out; inf = unbounded
 MAX_AUDIT_PASSES = 10_000  # propagation converges in a few passes (docs/disclosure.md); a guard, not a limit
 
@@ -60,8 +64,9 @@ class Suppression:
         return self.primary | self.secondary
 
 
-def round_to_base(value: int, base: int) -> int:
-    """Nearest multiple of `base`; halves round up (never reached for the default odd base 5)."""
+def round_to_base(value: Whole, base: int) -> Whole:
+    """Nearest multiple of `base`; halves round up (never reached for the default odd base 5). A whole
+    number, or an array of them element by element (disclosure._assemble)."""
     return (value + base // 2) // base * base
 
 
