@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms import scrub_lexicon as lexicon
+from transforms.scrub_letters import ASCII, UNICODE, Letters, letters_for
 
 Kind = Literal[
     "EMAIL",
@@ -37,8 +38,17 @@ PLACEHOLDER_PATTERN = r"\[(?:" + "|".join(KINDS) + r")\]"
 # Private-use character marking a word the name heuristics must leave alone; stripped from input first.
 PROTECT = "\ue000"
 _P = r"\x{E000}"
-WORD = r"\p{Lu}[\p{L}'’\-]*"  # a capitalised word (names, places); RE2's \b is ASCII-only
-NOT_LETTER = r"(^|[^\p{L}\p{N}" + _P + r"])"  # consumed and written back, as RE2 has no look-behind
+
+
+def _word(letters: Letters) -> str:
+    """A capitalised word (names, places); RE2's \\b is ASCII-only."""
+    return letters.upper + r"[" + letters.letter + r"'’\-]*"
+
+
+def _not_letter(letters: Letters) -> str:
+    """Consumed and written back, as RE2 has no look-behind."""
+    return r"(^|[^" + letters.letter + letters.number + _P + r"])"
+
 
 _INWARD_LOWER = (  # a postcode's inward letters in lower case, except the ordinal suffixes st/nd/rd/th
     r"(?:[abdefghjlpquwxyz][abdefghjlnpqrstuwxyz]|s[abdefghjlnpqrsuwxyz]"
@@ -80,7 +90,7 @@ def _needing_digits(*rules: Rule) -> tuple[Rule, ...]:
     return tuple(replace(rule, needs_digit=True) for rule in rules)
 
 
-def _pattern_rules() -> tuple[Rule, ...]:
+def _pattern_rules(letters: Letters) -> tuple[Rule, ...]:
     """The kinds found by their shape alone, in the order they run."""
     suffixes = _alternation(lexicon.STREET_SUFFIXES)
     lower_suffixes = _alternation(lexicon.LOWERCASE_STREET_SUFFIXES)
@@ -143,7 +153,7 @@ def _pattern_rules() -> tuple[Rule, ...]:
                 r"(?:(?i:\b(?:flat|apartment|apt|unit)\s*\d+[a-z]?),?\s+)?\b"
                 + _HOUSE_NUMBER
                 + r",?\s+(?:"
-                + WORD
+                + _word(letters)
                 + r"\s+){1,3}(?i:"
                 + suffixes
                 + r")\b",
@@ -164,8 +174,9 @@ def _pattern_rules() -> tuple[Rule, ...]:
     )
 
 
-def _name_rules(first_names: frozenset[str], not_names: frozenset[str]) -> tuple[Rule, ...]:
+def _name_rules(first_names: frozenset[str], not_names: frozenset[str], letters: Letters) -> tuple[Rule, ...]:
     """Titles, then protection of known non-names, then first names and trigger phrases."""
+    word, not_letter = _word(letters), _not_letter(letters)
     titles = _phrases(lexicon.TITLES)
     triggers = _phrases(lexicon.NAME_TRIGGERS)
     suffixes = _alternation(s.capitalize() for s in lexicon.STREET_SUFFIXES)
@@ -179,26 +190,28 @@ def _name_rules(first_names: frozenset[str], not_names: frozenset[str]) -> tuple
         ),
         Rule(
             "NAME",
-            NOT_LETTER
+            not_letter
             + r"((?i:"
             + titles
-            + r")\.?\s+)(?:\p{Lu}\.?\s?){0,2}"
-            + WORD
+            + r")\.?\s+)(?:"
+            + letters.upper
+            + r"\.?\s?){0,2}"
+            + word
             + r"(?:[ \t]+"
-            + WORD
+            + word
             + r")?",
             r"\1\2[NAME]",
         ),
-        Rule(None, r"(" + WORD + r")(\s+(?:" + suffixes + r")\b)", PROTECT + r"\1\2"),  # "George Street"
+        Rule(None, r"(" + word + r")(\s+(?:" + suffixes + r")\b)", PROTECT + r"\1\2"),  # "George Street"
         Rule(None, r"\b(" + _alternation(not_names) + r")\b", PROTECT + r"\1"),
-        Rule(None, r"\b(St\.?\s+)(\p{Lu})", r"\1" + PROTECT + r"\2"),  # "St Mary's"
+        Rule(None, r"\b(St\.?\s+)(" + letters.upper + ")", r"\1" + PROTECT + r"\2"),  # "St Mary's"
     ]
     if names:
         rules.append(
-            Rule("NAME", NOT_LETTER + r"(?:" + names + r")\b(?:[ \t]+" + WORD + r"){0,2}", r"\1[NAME]")
+            Rule("NAME", not_letter + r"(?:" + names + r")\b(?:[ \t]+" + word + r"){0,2}", r"\1[NAME]")
         )
     rules.append(
-        Rule("NAME", r"((?i:\b(?:" + triggers + r"))\s+)" + WORD + r"(?:[ \t]+" + WORD + r")?", r"\1[NAME]")
+        Rule("NAME", r"((?i:\b(?:" + triggers + r"))\s+)" + word + r"(?:[ \t]+" + word + r")?", r"\1[NAME]")
     )
     if names:
         rules.append(Rule("NAME", r"((?i:\b(?:" + triggers + r"))\s+)(?i:" + names + r")\b", r"\1[NAME]"))
@@ -245,15 +258,30 @@ class ScrubResult:
 
 @dataclass(frozen=True)
 class Scrubber:
-    """The rules, built once from the name lists (a force may pass its own)."""
+    """The rules, built once from the name lists (a force may pass its own).
+
+    `rules` are the rules as written, with RE2's Unicode classes; a call runs them spelt for its texts
+    (transforms.scrub_letters: the same matches, far cheaper for Arrow to compile on every call).
+    """
 
     first_names: frozenset[str] = lexicon.FIRST_NAMES
     not_names: frozenset[str] = lexicon.NOT_NAMES
     rules: tuple[Rule, ...] = field(init=False)
+    ascii_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        rules = _pattern_rules() + _name_rules(frozenset(self.first_names), frozenset(self.not_names))
-        object.__setattr__(self, "rules", rules)
+        object.__setattr__(self, "rules", self.spelt(UNICODE))
+        object.__setattr__(self, "ascii_rules", self.spelt(ASCII))
+
+    def spelt(self, letters: Letters) -> tuple[Rule, ...]:
+        """The rules with the Unicode classes spelt as `letters` says."""
+        if letters == UNICODE and hasattr(self, "rules"):
+            return self.rules
+        if letters == ASCII and hasattr(self, "ascii_rules"):
+            return self.ascii_rules
+        return _pattern_rules(letters) + _name_rules(
+            frozenset(self.first_names), frozenset(self.not_names), letters
+        )
 
     def scrub_arrow(
         self, texts: pa.Array | pa.ChunkedArray
@@ -262,15 +290,16 @@ class Scrubber:
         counts: dict[Kind, int] = dict.fromkeys(KINDS, 0)
         chunked = isinstance(texts, pa.ChunkedArray)
         current = pc.replace_substring(texts.combine_chunks() if chunked else texts, PROTECT, "")
+        rules = self.spelt(letters_for(current))
         start = 0
-        while start < len(self.rules):
+        while start < len(rules):
             end = start + 1
-            if not self.rules[start].needs_digit:
-                current = _apply(self.rules[start], current, counts)
+            if not rules[start].needs_digit:
+                current = _apply(rules[start], current, counts)
             else:  # a run of rules that only change texts with a digit: run them on those texts alone
-                while end < len(self.rules) and self.rules[end].needs_digit:
+                while end < len(rules) and rules[end].needs_digit:
                     end += 1
-                current = _apply_where_digits(self.rules[start:end], current, counts)
+                current = _apply_where_digits(rules[start:end], current, counts)
             start = end
         return (pa.chunked_array([current]) if chunked else current), counts
 
