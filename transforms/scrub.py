@@ -7,7 +7,7 @@ Coverage, what is kept on purpose and the known limits are in docs/themes.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -52,17 +52,47 @@ def _apply(rule: Rule, texts: pa.Array, counts: dict[Kind, int]) -> pa.Array:
     return pc.replace_substring_regex(texts, rule.pattern, rule.replacement)
 
 
-def _apply_where(where: str, rules: Sequence[Rule], texts: pa.Array, counts: dict[Kind, int]) -> pa.Array:
-    """The rules run on the texts matching `where`, the others left as they are (no rule could change
-    them: see Rule); with no such text, no pattern of theirs is even compiled."""
+def _where(where: str, texts: pa.Array, run: Callable[[pa.Array], pa.Array]) -> pa.Array:
+    """`run` on the texts matching `where`, the others left as they are (the caller knows `run` could
+    not change them); with no such text, `run` does not run and compiles nothing."""
     matching = pc.fill_null(pc.match_substring_regex(texts, where), False)
     if not pc.any(matching).as_py():
         return texts
     every = pc.all(matching).as_py()
-    part = texts if every else pc.filter(texts, matching)
-    for rule in rules:
-        part = _apply(rule, part, counts)
+    part = run(texts if every else pc.filter(texts, matching))
     return part if every else pc.replace_with_mask(texts, matching, part)
+
+
+def _run(rules: Sequence[Rule], texts: pa.Array, counts: dict[Kind, int]) -> pa.Array:
+    """The rules in order; a run of rules sharing a `where` (see Rule) on the texts matching it alone."""
+
+    def each(run: Sequence[Rule]) -> Callable[[pa.Array], pa.Array]:
+        def apply(part: pa.Array) -> pa.Array:
+            for rule in run:
+                part = _apply(rule, part, counts)
+            return part
+
+        return apply
+
+    start = 0
+    while start < len(rules):
+        end = start + 1
+        where = rules[start].where
+        if where is None:
+            texts = _apply(rules[start], texts, counts)
+        else:
+            while end < len(rules) and rules[end].where == where:
+                end += 1
+            texts = _where(where, texts, each(rules[start:end]))
+        start = end
+    return texts
+
+
+def _any_match(rules: Sequence[Rule]) -> str:
+    """Matches a text that one of the rules' patterns matches. A text it does not match comes out of the
+    rules as it went in: the first rule to change a text matches it as it went in (each before left it
+    alone), and a rule that finds nothing counts nothing."""
+    return "|".join("(?:" + rule.pattern + ")" for rule in rules)  # RE2 keeps a (?i) within its group
 
 
 @dataclass(frozen=True)
@@ -114,17 +144,11 @@ class Scrubber:
         chunked = isinstance(texts, pa.ChunkedArray)
         current = pc.replace_substring(texts.combine_chunks() if chunked else texts, PROTECT, "")
         rules = self.spelt(letters_for(current))
-        start = 0
-        while start < len(rules):
-            end = start + 1
-            where = rules[start].where
-            if where is None:
-                current = _apply(rules[start], current, counts)
-            else:  # a run of rules that only change texts matching `where`: run them on those texts alone
-                while end < len(rules) and rules[end].where == where:
-                    end += 1
-                current = _apply_where(where, rules[start:end], current, counts)
-            start = end
+        # The rules before the name rules' own run (see Rule.where) are cheap to look for all at once, and
+        # few texts hold anything they find: they run on those texts alone.
+        head = next((index for index, rule in enumerate(rules) if rule.only_where is not None), len(rules))
+        current = _where(_any_match(rules[:head]), current, lambda part: _run(rules[:head], part, counts))
+        current = _run(rules[head:], current, counts)
         return (pa.chunked_array([current]) if chunked else current), counts
 
     def scrub(self, texts: pd.Series) -> ScrubResult:

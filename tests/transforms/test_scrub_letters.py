@@ -82,6 +82,7 @@ ADVERSARIAL = [
     "ends with John Smith",
     "0121 496 0000 John",
     "reg AB12 CDE Mr Smith",
+    "write to ab@cd.zz",  # an address only the first e-mail rule finds
     "",
     None,
     "nothing personal",
