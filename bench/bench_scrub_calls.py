@@ -1,8 +1,9 @@
 """Benchmark the scrubber alone on the calls one pass of the sync's transform stage makes.
 
 Run by hand: `.venv/bin/python -m bench.bench_scrub_calls --pages DIR [--compare REV] [--repeat K]`, where
-DIR holds pages recorded by `bench.bench_sync_transform --keep DIR`; record the figures in
-docs/performance.md (## Sync transform stage).
+DIR holds pages recorded by `bench.bench_sync_transform --keep DIR`, or `--rows N` for one call of N demo
+texts (the pool of bench_themes, repeated); record the figures in docs/performance.md (## Sync transform
+stage).
 
 One pass of the transform stage (pages decoded into Arrow, gathered as the sync gathers them, the
 scrubber's memo emptied first) is run once, untimed, to capture the texts of every
@@ -30,6 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from bench import bench_sync_transform as stage
+from emulator.demo.force import generate_force
 from transforms import minimise
 from transforms import scrub as here
 
@@ -57,6 +59,15 @@ def captured_calls(pages: Path) -> list[list[str | None]]:
     return calls
 
 
+def demo_rows(rows: int) -> list[str | None]:
+    """`rows` texts from the demo force's notes, event names and "You said" (as bench_themes builds them)."""
+    force = generate_force(seed=7, events=2000, ccrs=50, invalid_fraction=0)
+    actions = force.tables["you_said_we_did"]
+    pool = [*map(str, force.event_notes.values()), *map(str, force.tables["events"]["event_name"]),
+            *map(str, actions["you_said"])]  # fmt: skip
+    return [*(pool * (rows // len(pool) + 1))[:rows]]
+
+
 def scrub_module_of(revision: str, into: Path) -> ModuleType:
     """transforms/scrub.py as it was at `revision`, imported as a module of its own."""
     root = Path(__file__).resolve().parent.parent
@@ -74,11 +85,13 @@ def scrub_module_of(revision: str, into: Path) -> ModuleType:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pages", type=Path, required=True, help="pages kept by bench_sync_transform --keep")
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--pages", type=Path, help="pages kept by bench_sync_transform --keep")
+    source.add_argument("--rows", type=int, help="one call of this many demo texts instead")
     parser.add_argument("--compare", default="main", metavar="REV")
     parser.add_argument("--repeat", type=int, default=7)
     arguments = parser.parse_args()
-    calls = captured_calls(arguments.pages)
+    calls = captured_calls(arguments.pages) if arguments.rows is None else [demo_rows(arguments.rows)]
     arrays = [pa.array(texts, pa.string()) for texts in calls]
     print(f"{len(calls)} scrubber calls, texts: {', '.join(str(len(texts)) for texts in calls)}")
     with tempfile.TemporaryDirectory(prefix="cetk-bench-scrub-") as directory:
