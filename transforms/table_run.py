@@ -16,12 +16,11 @@ from typing import Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from powerbi_dataset.rules import Condition, CountNotAbove, Exclusive
 from powerbi_dataset.schema import Dataset, Relationship, Table
 from transforms.checks import check_column
-from transforms.coerce import Mask, parse, plain, to_mask
+from transforms.coerce import Mask, parse, plain, valid_mask
 from transforms.keys import (
     ColumnHashes,
     Counter128,
@@ -181,7 +180,7 @@ class TableRun:
             result = parse(raw[name], column.kind)
             parsed[name] = result.values
             if column.required:
-                missing[name] = to_mask(pc.is_null(raw[name]))
+                missing[name] = ~valid_mask(raw[name])
             at = self.model.columns.index(column)
             checks = check_column(column, result, missing.get(name))
             findings += [((COLUMN_STAGE, at, number), finding) for number, finding in enumerate(checks)]
