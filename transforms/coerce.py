@@ -56,8 +56,11 @@ def plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     Whitespace-only text counts as empty (normalise trims text), so a required column holding "   " is
     missing-value rather than a blank that passes.
     """
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
+    if isinstance(array, pa.ChunkedArray):  # one chunk taken as it is: combining would copy it
+        if array.num_chunks == 1:
+            array = array.chunk(0)
+        else:
+            array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):

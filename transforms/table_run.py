@@ -210,7 +210,8 @@ class TableRun:
             finding = Finding(ORPHAN_REFERENCE.code, relationship.from_column, message, rows_of(orphan))
             findings.append(((REFERENCE_STAGE, index, 0), finding))
         for rank, finding in findings:
-            self._emit(finding, rank, offset, raw, parsed, hashed)
+            if len(finding.rows):
+                self._emit(finding, rank, offset, raw, parsed, hashed)
 
     def _emit(
         self,

@@ -30,6 +30,19 @@ def test_membership_is_exact_when_first_halves_collide() -> None:
     ]  # fmt: skip
 
 
+def test_positions_with_a_collision_at_the_end_of_the_set_and_hashes_beyond_it() -> None:
+    known = HashSet(words(9, 1, 9), words(2, 1, 1))  # sorted: (1, 1), (9, 1), (9, 2)
+    assert known.positions(words(9, 9, 9, 10, 0, 1), words(1, 2, 3, 1, 1, 1)).tolist() == [
+        1,
+        2,
+        -1,
+        -1,
+        -1,
+        0,
+    ]
+    assert HashSet(words(), words()).positions(words(4), words(4)).tolist() == [-1]
+
+
 def test_group_sizes_and_child_counts() -> None:
     first, second = words(5, 5, 6, 5), words(1, 1, 1, 2)
     assert group_sizes(first, second, np.array([True, True, True, False])).tolist() == [2, 2, 1, 0]
