@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.coerce import valid_mask
 from transforms.masking import Hashes, value_hashes
 
 Rows = npt.NDArray[np.int64]
@@ -24,9 +25,12 @@ MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: combines the par
 SAMPLE = 1024  # values looked at to judge whether a text column repeats
 
 
-def hashes_of(values: pa.Array) -> tuple[Words, Words, Bools]:
-    """Both hash halves of each value and whether it is present."""
-    first, second = _text_hashes(values) if pa.types.is_string(values.type) else value_hashes(values)
+def hashes_of(values: pa.Array, known: KnownText | None = None) -> tuple[Words, Words, Bools]:
+    """Both hash halves of each value and whether it is present; text that `known` holds is looked up."""
+    if pa.types.is_string(values.type):
+        first, second = _text_hashes(values) if known is None else known.hashes(values)
+    else:
+        first, second = value_hashes(values)
     present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=np.bool_)
     return first, second, present
 
@@ -44,6 +48,50 @@ def _text_hashes(values: pa.Array) -> Hashes:
     first, second = value_hashes(encoded.dictionary)
     at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
     return first[at], second[at]
+
+
+class KnownText:
+    """Text values already hashed in this validation, with their hashes, to look up rather than hash again:
+    a bridge table's parent column holds its parent table's keys (hashing a value takes some 250 ns, the
+    lookup some 50). A null is never looked up (it is hashed as "", as value_hashes hashes a null)."""
+
+    LIMIT = 32 << 20  # bytes at most (text and hashes): a large file's reference target is not held
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[pa.Array, Words, Words]] = []
+        self.size = 0
+
+    def add(self, values: pa.Array, first: Words, second: Words) -> bool:
+        """Keep a batch's text and hashes; False (and nothing kept) once LIMIT bytes would be passed."""
+        self.size += values.nbytes + first.nbytes + second.nbytes
+        if self.size > self.LIMIT:
+            self._parts.clear()
+            return False
+        self._parts.append((values, first, second))
+        return True
+
+    def __len__(self) -> int:
+        return sum(len(values) for values, _first, _second in self._parts)
+
+    def freeze(self) -> None:
+        """One array of the text and one of each half (once the table is read)."""
+        if len(self._parts) > 1:
+            texts, firsts, seconds = zip(*self._parts, strict=True)
+            self._parts = [(pa.concat_arrays(list(texts)), np.concatenate(firsts), np.concatenate(seconds))]
+
+    def hashes(self, values: pa.Array) -> Hashes:
+        """value_hashes of `values`: those held looked up (equal text, equal hash), the others hashed."""
+        if not self._parts:
+            return _text_hashes(values)
+        self.freeze()
+        ((known, known_first, known_second),) = self._parts
+        at = pc.index_in(pc.fill_null(values, ""), value_set=known)
+        positions = np.asarray(pc.fill_null(at, 0).to_numpy(zero_copy_only=False), dtype=np.intp)
+        first, second = known_first[positions], known_second[positions]
+        if at.null_count:
+            unknown = np.flatnonzero(~valid_mask(at))
+            first[unknown], second[unknown] = _text_hashes(values.take(pa.array(unknown)))
+        return first, second
 
 
 def combine(parts: list[Hashes]) -> Hashes:

@@ -25,6 +25,7 @@ from transforms.keys import (
     ColumnHashes,
     Counter128,
     HashSet,
+    KnownText,
     Rows,
     combine,
     group_sizes,
@@ -94,6 +95,8 @@ class TableRun:
         self.holds: dict[int, list[Mask]] = {}  # exclusive rule -> rows holding its value
         self.references: list[tuple[int, Relationship, HashSet]] = []
         self.targets: dict[str, HashSet] = {}  # column -> its distinct values, once read
+        self.known: dict[str, KnownText] = {}  # a target text column's values and hashes
+        self.lookups: dict[str, KnownText] = {}  # a reference's column -> its target's values
 
     # --- the header --------------------------------------------------------------------------------
 
@@ -156,9 +159,15 @@ class TableRun:
                 target = context.done.get(relationship.to_table)
                 if target is not None and relationship.to_column in target.targets:
                     self.references.append((index, relationship, target.targets[relationship.to_column]))
+                    known = target.known.get(relationship.to_column)
+                    if known is not None:
+                        self.lookups.setdefault(relationship.from_column, known)
                 elif target is None and relationship.to_table in context.given:  # a cycle: read later
                     context.skipped.append(f"{self.name}:{ORPHAN_REFERENCE.code}")
         self.hashes = {name: ColumnHashes() for name in sorted(keep)}
+        for relationship in context.dataset.relationships:
+            if self._is_target(relationship) and relationship.to_column in self.hashes:
+                self.known.setdefault(relationship.to_column, KnownText())
 
     def _is_target(self, relationship: Relationship) -> bool:
         """Whether a table still to be read refers to this one through `relationship`."""
@@ -186,7 +195,10 @@ class TableRun:
             findings += [((COLUMN_STAGE, at, number), finding) for number, finding in enumerate(checks)]
         needed = {*self.hashes, *(name for name, _ in self.feeds)}
         needed |= {relationship.from_column for _, relationship, _ in self.references}
-        hashed = {name: hashes_of(parsed[name]) for name in needed}
+        hashed = {name: hashes_of(parsed[name], self.lookups.get(name)) for name in needed}
+        for name, known in list(self.known.items()):  # text only, and only up to KnownText.LIMIT
+            if not pa.types.is_string(parsed[name].type) or not known.add(parsed[name], *hashed[name][:2]):
+                del self.known[name]
         for name, store in self.hashes.items():
             store.add(*hashed[name])
         for name, counter in self.feeds:
