@@ -240,6 +240,18 @@ def group_sizes(first: Words, second: Words, present: Bools) -> npt.NDArray[np.i
     return sizes
 
 
+def shared_groups(rows: Bools, first: Words, second: Words, present: Bools) -> Rows:
+    """The given rows (in order) whose present hash another row shares: group_sizes > 1 there, sized
+    over only the rows sharing a first half with a given row (all that can share its hash)."""
+    held = np.flatnonzero(rows & present)
+    if not len(held):
+        return np.zeros(0, dtype=np.int64)
+    near = np.flatnonzero(present & _among(first, np.unique(first[held])))
+    sizes = np.zeros(len(first), dtype=np.int64)
+    sizes[near] = group_sizes(first[near], second[near], np.ones(len(near), dtype=np.bool_))
+    return held[sizes[held] > 1].astype(np.int64)
+
+
 class Counter128:
     """How many rows hold each hash (a child table's references, for a parent's count rule)."""
 

@@ -28,9 +28,9 @@ from transforms.keys import (
     KnownText,
     Rows,
     combine,
-    group_sizes,
     hashes_of,
     repeated_after_first,
+    shared_groups,
 )
 from transforms.masking import (
     Fingerprinter,
@@ -259,8 +259,7 @@ class TableRun:
             assert isinstance(rule, Exclusive)
             if not holding:  # an empty table: no row can hold the value twice
                 continue
-            sizes = group_sizes(*self.hashes[rule.group_by].arrays())
-            rows = rows_of(np.concatenate(holding) & (sizes > 1))
+            rows = shared_groups(np.concatenate(holding), *self.hashes[rule.group_by].arrays())
             shown = shown_value(
                 rule.value, self.model.column(rule.column), self.problems.display[rule.column]
             )

@@ -15,6 +15,7 @@ from transforms.keys import (
     group_sizes,
     hashes_of,
     repeated_after_first,
+    shared_groups,
 )
 
 U = np.uint64
@@ -153,3 +154,17 @@ def test_a_bridge_looks_its_parent_column_up_among_the_parent_keys(monkeypatch: 
     assert looked_up == [["e1", "e3"]]
     orphans = [(p.table, p.row, p.column) for p in report.problems if p.code == "orphan-reference"]
     assert orphans == [("event_officers", 1, "event_id")]
+
+
+def test_shared_groups_are_the_given_rows_whose_group_has_another_row() -> None:
+    """Sized over the rows near the given ones only, the answer is group_sizes' over every row: with
+    colliding first halves, absent rows and given rows that are absent."""
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        count = int(rng.integers(0, 40))
+        first = rng.integers(0, 6, count).astype(U)
+        second = rng.integers(0, 3, count).astype(U)
+        present = rng.random(count) < 0.8
+        given = rng.random(count) < 0.3
+        expected = np.flatnonzero(given & (group_sizes(first, second, present) > 1)).tolist()
+        assert shared_groups(given, first, second, present).tolist() == expected
