@@ -18,9 +18,10 @@ decoder (the standard library's json and orjson, plain, with the cyclic collecto
 decode, paused for the whole call from decode to Parquet write, or, as the sync does, orjson with its json
 fallback and the collector paused for each whole list; or, since i8-decode, page bytes decoded straight
 into Arrow by connectors.graph_arrow, the collector paused per list), every list in mapping order is read
-back page by page: bytes decoded, items normalised (transforms.normalise), each table validated (transforms.validate),
-written as a Parquet row group (pyarrow) and dropped (freeing is timed too). Lookup keys and staff numbers
-come from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
+back page by page: bytes decoded, items normalised (transforms.normalise), each table validated
+(transforms.validate), written as a Parquet row group with the staged files' writer options (zstd;
+connectors.staging; since 2026-12-01, pyarrow's defaults before) and dropped (freeing is timed too).
+Lookup keys and staff numbers come from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
 with git archive, first on PYTHONPATH) in the same rounds, alternating which side goes first, so before and
 after are measured side by side on the same machine at the same moment.
 """
@@ -50,6 +51,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
+from connectors.staging import WRITER_OPTIONS, dictionary_columns
 from emulator.demo.force import generate_force
 from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from emulator.demo.lists import seed_lists
@@ -168,7 +170,7 @@ def transform(
                 writer = writers.get(table_name)
                 if writer is None:
                     writer = writers[table_name] = pq.ParquetWriter(
-                        out / f"{table_name}.parquet", table.schema
+                        out / f"{table_name}.parquet", table.schema, **staged_options(table_name)
                     )
                 writer.write_table(table)
                 staged.setdefault(table_name, []).append(table)
@@ -193,6 +195,13 @@ def transform(
     for writer in writers.values():
         writer.close()
     return timing
+
+
+def staged_options(table_name: str) -> dict[str, Any]:
+    """The Parquet writer options of the sync's staged files (zstd, dictionary encoding for coded columns
+    only), so the write costs what the staged file's write costs per row; the sync's sorted spills and
+    their merge are measured by bench_staging."""
+    return {**WRITER_OPTIONS, "use_dictionary": dictionary_columns(DATASET.table(table_name))}
 
 
 def _calls(

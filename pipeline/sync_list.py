@@ -10,32 +10,29 @@ import gc
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from connectors.list_items import ItemPage, selection
-from connectors.quarantine import Quarantine, Split, quarantine_schema
+from connectors.quarantine import Quarantine, quarantine_schema
 from connectors.run_report import RunRecorder
-from connectors.staging import PreparedSnapshot, StagedTableWriter, commit_list
+from connectors.staging import PreparedSnapshot, commit_list
 from connectors.sync_records import ListCommit
 from connectors.sync_state import SyncState
 from pipeline.prefetch import ReadAhead
 from pipeline.progress import ListSyncing, OnProgress
 from pipeline.sync_batch import BATCH_ITEMS, Batch, Content, PageBatches, normalise_batch
-from pipeline.sync_checks import STANDING_CODES, Held, split_page, stored_problems
+from pipeline.sync_checks import Held
 from pipeline.sync_keys import RunKeys
 from pipeline.sync_source import Source
-from powerbi_dataset.schema import Dataset, Table
+from pipeline.sync_tables import ListTables, open_tables, recheck_quarantine, stage_page
+from powerbi_dataset.schema import Dataset
 from transforms.list_columns import LiveList
 from transforms.list_mapping import ListMapping, PeopleMapping
 from transforms.normalise import NormaliseContext, NormalisedPage, normalise_page, selected_columns
 from transforms.page_read import ArrowItems, latest_modified, page_schema
 
 logger = logging.getLogger(__name__)
-RECHECKED = -1  # the "page" of rows checked again from the quarantine (never read again this run)
 
 
 @dataclass
@@ -57,26 +54,6 @@ class ListRun:
 
 
 @dataclass
-class _Tables:
-    """The list's staged tables being written, and the rows held for its quarantine."""
-
-    writers: dict[str, StagedTableWriter]
-    full_read: bool  # the whole list is read (else its changes)
-    held: dict[str, Held] = field(default_factory=dict)
-    # item key -> the last page it was on, for items with rows held for the quarantine only (bounded by them)
-    last_page: dict[Any, int] = field(default_factory=dict)
-    pages: int = 0
-    items_read: int = 0
-    items_deleted: int = 0
-    counts: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def count(self, table: str, **amounts: int) -> None:
-        counts = self.counts.setdefault(table, {"read": 0, "valid": 0, "quarantined": 0, "deleted": 0})
-        for name, amount in amounts.items():
-            counts[name] += amount
-
-
-@dataclass
 class ListOutcome:
     items_read: int
     items_deleted: int
@@ -91,7 +68,9 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
     main = job.dataset.table(mapping.table)
     names = table_names(mapping, job.dataset)
     with ExitStack() as stack:
-        tables = _open(stack, job, names, incremental=link is not None)
+        tables = open_tables(
+            stack, job.staging_dir, job.dataset, job.as_of, names, incremental=link is not None
+        )
         keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))  # item keys read, on disk
         new_link: str | None = None
         cursor = state.modified_cursor(list_id)
@@ -104,7 +83,9 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
             for page in pages:
                 if page.full_enumeration and not tables.full_read:  # 410: the link expired, read it all
                     stack.close()
-                    tables = _open(stack, job, names, incremental=False)
+                    tables = open_tables(
+                        stack, job.staging_dir, job.dataset, job.as_of, names, incremental=False
+                    )
                     keys = stack.enter_context(RunKeys(state, list_id, job.staging_dir))
                     batches.discard()  # pages of the expired link's read, gone with its tables
                 new_link = page.delta_link or new_link
@@ -121,7 +102,7 @@ def sync_list(job: ListRun, mapping: ListMapping, live: LiveList, *, full: bool)
                 _take(job, mapping, context, batch, keys, tables)
         full_read, read, deleted = tables.full_read, tables.items_read, tables.items_deleted
         if not full_read:
-            _recheck(job, tables, main, names, keys)
+            recheck_quarantine(tables, job.quarantine, main, names, keys)
         prepared: list[PreparedSnapshot] = [writer.prepare() for writer in tables.writers.values()]
         held_files = []
         quarantined = 0
@@ -201,23 +182,13 @@ def _pages(job: ListRun, mapping: ListMapping, list_id: str, link: str | None) -
     )
 
 
-def _open(stack: ExitStack, job: ListRun, names: list[str], *, incremental: bool) -> _Tables:
-    writers = {
-        name: stack.enter_context(
-            StagedTableWriter(job.staging_dir, job.dataset.table(name), incremental=incremental)
-        )
-        for name in names
-    }
-    return _Tables(writers, full_read=not incremental)
-
-
 def _take(
     job: ListRun,
     mapping: ListMapping,
     context: NormaliseContext,
     batch: Batch,
     keys: RunKeys,
-    tables: _Tables,
+    tables: ListTables,
 ) -> None:
     """A batch of pages normalised, its keys recorded, its rows staged and the list's progress told."""
     main = job.dataset.table(mapping.table)
@@ -229,83 +200,8 @@ def _take(
         deleted_keys = keys.page(normalised)
         tables.items_read += normalised.tables[main.name].num_rows
         tables.items_deleted += len(normalised.deleted_item_ids)
-        _stage_page(job, tables, main, normalised.tables, normalised.problems.problems, deleted_keys)
+        stage_page(tables, main, normalised.tables, normalised.problems.problems, deleted_keys)
     job.on_progress(ListSyncing(mapping.display_name, tables.items_read, tables.full_read))
-
-
-def _stage_page(
-    job: ListRun,
-    tables: _Tables,
-    main: Table,
-    page_tables: dict[str, pa.Table],
-    problems: Any,
-    deleted_keys: list[str],
-) -> None:
-    """A page's rows: valid ones to their staged tables (replacing the items' earlier rows), invalid
-    ones held for the quarantine (and out of the staged tables), deleted items out of both."""
-    splits = split_page(page_tables, main, problems, dataset=job.dataset, as_of=job.as_of)
-    parents = page_tables[main.name].column(main.key[0])
-    items = pa.chunked_array([*parents.chunks, pa.array(deleted_keys, parents.type)], parents.type)
-    tables.pages += 1
-    # items with rows held now: only theirs need a last page (Held.collect)
-    for name, split in splits.items():
-        for parent in split.invalid.column(job.dataset.table(name).key[0]).to_pylist():
-            tables.last_page[parent] = tables.pages
-    if tables.last_page:  # an item read again moves on to this page (its later rows win)
-        for parent in items.to_pylist():
-            if parent in tables.last_page:
-                tables.last_page[parent] = tables.pages
-    for name, split in splits.items():
-        writer = tables.writers[name]
-        if name == main.name:
-            writer.add(split.valid)
-            writer.drop([*split.invalid.column(main.key[0]).to_pylist(), *deleted_keys])
-        else:  # a bridge: the page holds each item's whole set of rows, which may now be none
-            writer.replace_items(items, split.valid)
-        tables.held.setdefault(name, Held()).add(split, tables.pages)
-        tables.count(name, read=page_tables[name].num_rows, valid=split.valid.num_rows)
-
-
-def _recheck(job: ListRun, tables: _Tables, main: Table, names: list[str], keys: RunKeys) -> None:
-    """Rows held in quarantine by earlier runs, less the items read or deleted in this one (their new
-    version replaces them), validated again: those now valid are staged, the rest stay.
-
-    A bridge row is checked again only with its parent row (its whole set of rows was held back with
-    it), in one validation, so rules across the two see both; one held for its own fault while its
-    siblings are staged waits for the item to change."""
-    held = {
-        value
-        for name in names
-        for value in job.quarantine.load_quarantined(name).column(job.dataset.table(name).key[0]).to_pylist()
-    }
-    fresh = keys.read_or_deleted(held)  # the held items read or deleted this run: their new version wins
-    old = {name: job.quarantine.load_quarantined(name, exclude=fresh) for name in names}
-    if not any(rows.num_rows for rows in old.values()):
-        return
-    # A held main row is checked with its held bridge rows: rules across them (officers-below-linked)
-    # need both, and a bridge row's own standing problems stand as its parent's do.
-    standing = stored_problems(job.quarantine, main, old[main.name], STANDING_CODES)
-    held_parents = old[main.name].column(main.key[0]).combine_chunks()
-    together = {main.name: old[main.name]}
-    for name in names:
-        rows = old[name]
-        if name == main.name or rows.num_rows == 0:
-            continue
-        model = job.dataset.table(name)
-        parents = rows.column(model.key[0])
-        with_parent = pc.is_in(parents, value_set=held_parents.cast(parents.type))
-        checked, waiting = rows.filter(with_parent), rows.filter(pc.invert(with_parent))
-        if checked.num_rows:
-            together[name] = checked
-            standing += stored_problems(job.quarantine, model, checked, STANDING_CODES)
-        if waiting.num_rows:
-            kept = tuple(stored_problems(job.quarantine, model, waiting))
-            tables.held.setdefault(name, Held()).add(Split(waiting.slice(0, 0), waiting, kept), RECHECKED)
-    splits = split_page(together, main, standing, dataset=job.dataset, as_of=job.as_of)
-    for name, split in splits.items():
-        tables.writers[name].add(split.valid)
-        tables.held.setdefault(name, Held()).add(split, RECHECKED)
-        tables.count(name, valid=split.valid.num_rows)
 
 
 def _later(cursor: str | None, items: list[dict[str, Any]] | ArrowItems) -> str | None:
