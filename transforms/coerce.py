@@ -56,24 +56,71 @@ def plain(array: pa.Array | pa.ChunkedArray) -> pa.Array:
     Whitespace-only text counts as empty (normalise trims text), so a required column holding "   " is
     missing-value rather than a blank that passes.
     """
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
+    if isinstance(array, pa.ChunkedArray):  # one chunk taken as it is: combining would copy it
+        if array.num_chunks == 1:
+            array = array.chunk(0)
+        else:
+            array = array.combine_chunks() if array.num_chunks else pa.array([], array.type)
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     if pa.types.is_large_string(array.type) or pa.types.is_string_view(array.type):
         array = array.cast(pa.string())
-    if pa.types.is_string(array.type):
-        # Empty, or whitespace only: utf8_is_space and utf8_trim_whitespace take the same characters as
-        # whitespace (every code point compared: tests/transforms/test_coerce.py), and this is a quarter
-        # of the cost of trimming every value.
-        empty = pc.or_(pc.equal(pc.binary_length(array), 0), pc.utf8_is_space(array))
-        if pc.any(empty).as_py():
-            array = pc.if_else(empty, pa.scalar(None, pa.string()), array)
+    if pa.types.is_string(array.type) and array.null_count < len(array):
+        empty = _blank(array)
+        if empty.any():
+            array = pc.if_else(pa.array(empty), pa.scalar(None, pa.string()), array)
     return array
 
 
+def _blank(text: pa.Array) -> Mask:
+    """Where non-null text is empty or whitespace only, read from the offsets and first bytes.
+
+    A value whose first byte is printable ASCII other than space (0x21-0x7E) is not whitespace only, so
+    only the others are asked of utf8_is_space; utf8_is_space and utf8_trim_whitespace take the same
+    characters as whitespace (every code point compared: tests/transforms/test_coerce.py).
+    """
+    count = len(text)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + count + 1]
+    starts = offsets[:-1]
+    nonempty = offsets[1:] > starts
+    data = text.buffers()[2]
+    first = np.frombuffer(data, dtype=np.uint8) if data is not None and data.size else np.zeros(0, np.uint8)
+    at = np.flatnonzero(nonempty)
+    leading = first[starts[at]]
+    doubtful = at[(leading < 0x21) | (leading > 0x7E)]
+    blank = ~nonempty
+    if len(doubtful):
+        blank[doubtful] = to_mask(pc.utf8_is_space(text.take(pa.array(doubtful))))
+    if text.null_count:
+        blank &= valid_mask(text)
+    return blank
+
+
+def _bits(buffer: pa.Buffer, offset: int, count: int) -> Mask:
+    """`count` bits of an Arrow bitmap from bit `offset`, as booleans."""
+    packed = np.frombuffer(buffer, dtype=np.uint8)[offset // 8 : (offset + count + 7) // 8]
+    start = offset % 8
+    return np.unpackbits(packed, bitorder="little")[start : start + count].view(np.bool_)
+
+
+def valid_mask(array: pa.Array) -> Mask:
+    """Where the array holds a value (pc.is_valid as numpy), read from its validity bitmap."""
+    if pa.types.is_null(array.type):
+        return np.zeros(len(array), dtype=np.bool_)
+    if array.null_count == 0:
+        return np.ones(len(array), dtype=np.bool_)
+    validity = array.buffers()[0]
+    if validity is None:  # a type that keeps no bitmap (a union...): ask Arrow
+        return to_mask(pc.is_valid(array))
+    return _bits(validity, array.offset, len(array))
+
+
 def to_mask(array: pa.Array) -> Mask:
-    """A boolean Arrow array as numpy, null as False."""
+    """A boolean Arrow array as numpy, null as False (unpacked from its bitmaps: fill_null and to_numpy
+    cost several times as much on the short arrays of a batch)."""
+    if isinstance(array, pa.BooleanArray):
+        values = _bits(array.buffers()[1], array.offset, len(array))
+        return values & valid_mask(array) if array.null_count else values
     return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 

@@ -15,6 +15,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from transforms.coerce import valid_mask
 from transforms.masking import Hashes, value_hashes
 
 Rows = npt.NDArray[np.int64]
@@ -24,25 +25,73 @@ MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: combines the par
 SAMPLE = 1024  # values looked at to judge whether a text column repeats
 
 
-def hashes_of(values: pa.Array) -> tuple[Words, Words, Bools]:
-    """Both hash halves of each value and whether it is present."""
-    first, second = _text_hashes(values) if pa.types.is_string(values.type) else value_hashes(values)
+def hashes_of(values: pa.Array, known: KnownText | None = None) -> tuple[Words, Words, Bools]:
+    """Both hash halves of each value and whether it is present; text that `known` holds is looked up."""
+    if pa.types.is_string(values.type):
+        first, second = _text_hashes(values) if known is None else known.hashes(values)
+    else:
+        first, second = value_hashes(values)
     present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=np.bool_)
     return first, second, present
 
 
 def _text_hashes(values: pa.Array) -> Hashes:
     """value_hashes of text, each distinct value hashed once when values repeat (references, codes):
-    hashing goes through a Python string per value, the encoding does not. Whether they repeat is judged
-    on the first SAMPLE values (encoding a column of distinct values costs more than it saves); either
-    way each value gets the same hash. Nulls hash as "", as in value_hashes."""
+    hashing goes through a Python string per value (some 250 ns for both halves), the encoding does not
+    (some 25 ns with the take). Whether they repeat is judged on the first SAMPLE values: encoding pays
+    unless nearly all are distinct (a key; a bridge's parent column repeats each value 1.5 to 2 times);
+    either way each value gets the same hash. Nulls hash as "", as in value_hashes."""
     sample = values.slice(0, SAMPLE)
-    if len(values) < 2 or 2 * pc.count_distinct(sample, mode="all").as_py() > len(sample):
+    if len(values) < 2 or 8 * pc.count_distinct(sample, mode="all").as_py() > 7 * len(sample):
         return value_hashes(values)
     encoded = pc.dictionary_encode(pc.fill_null(values, ""))
     first, second = value_hashes(encoded.dictionary)
     at = np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.intp)
     return first[at], second[at]
+
+
+class KnownText:
+    """Text values already hashed in this validation, with their hashes, to look up rather than hash again:
+    a bridge table's parent column holds its parent table's keys (hashing a value takes some 250 ns, the
+    lookup some 50). A null is never looked up (it is hashed as "", as value_hashes hashes a null)."""
+
+    LIMIT = 32 << 20  # bytes at most (text and hashes): a large file's reference target is not held
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[pa.Array, Words, Words]] = []
+        self.size = 0
+
+    def add(self, values: pa.Array, first: Words, second: Words) -> bool:
+        """Keep a batch's text and hashes; False (and nothing kept) once LIMIT bytes would be passed."""
+        self.size += values.nbytes + first.nbytes + second.nbytes
+        if self.size > self.LIMIT:
+            self._parts.clear()
+            return False
+        self._parts.append((values, first, second))
+        return True
+
+    def __len__(self) -> int:
+        return sum(len(values) for values, _first, _second in self._parts)
+
+    def freeze(self) -> None:
+        """One array of the text and one of each half (once the table is read)."""
+        if len(self._parts) > 1:
+            texts, firsts, seconds = zip(*self._parts, strict=True)
+            self._parts = [(pa.concat_arrays(list(texts)), np.concatenate(firsts), np.concatenate(seconds))]
+
+    def hashes(self, values: pa.Array) -> Hashes:
+        """value_hashes of `values`: those held looked up (equal text, equal hash), the others hashed."""
+        if not self._parts:
+            return _text_hashes(values)
+        self.freeze()
+        ((known, known_first, known_second),) = self._parts
+        at = pc.index_in(pc.fill_null(values, ""), value_set=known)
+        positions = np.asarray(pc.fill_null(at, 0).to_numpy(zero_copy_only=False), dtype=np.intp)
+        first, second = known_first[positions], known_second[positions]
+        if at.null_count:
+            unknown = np.flatnonzero(~valid_mask(at))
+            first[unknown], second[unknown] = _text_hashes(values.take(pa.array(unknown)))
+        return first, second
 
 
 def combine(parts: list[Hashes]) -> Hashes:
@@ -102,15 +151,24 @@ class HashSet:
 
     def positions(self, first: Words, second: Words) -> Rows:
         """Where each hash is in the set, or -1."""
-        left = np.searchsorted(self.first, first, side="left")
-        right = np.searchsorted(self.first, first, side="right")
+        size = len(self.first)
         found = np.full(len(first), -1, dtype=np.int64)
-        single = (right - left) == 1
+        if not size:
+            return found
+        # One search: the set's first halves repeat only where two hashes share a first half (a 64-bit
+        # collision), so the run of equal first halves is the one found unless the next is equal too.
+        left = np.searchsorted(self.first, first, side="left")
+        at = np.minimum(left, size - 1)
+        same_first = self.first[at] == first
+        following = np.minimum(at + 1, size - 1)
+        shared = same_first & (at + 1 < size) & (self.first[following] == first)
+        single = same_first & ~shared
         hit = single.copy()
         hit[single] = self.second[left[single]] == second[single]
         found[hit] = left[hit]
-        for index in np.flatnonzero(right - left > 1):  # a 64-bit collision: almost never
-            run = np.arange(left[index], right[index])
+        for index in np.flatnonzero(shared):  # a 64-bit collision: almost never
+            right = np.searchsorted(self.first, first[index], side="right")
+            run = np.arange(left[index], right)
             match = run[self.second[run] == second[index]]
             if len(match):
                 found[index] = match[0]
@@ -180,6 +238,18 @@ def group_sizes(first: Words, second: Words, present: Bools) -> npt.NDArray[np.i
     counts = np.bincount(group)
     sizes[rows[order]] = counts[group]
     return sizes
+
+
+def shared_groups(rows: Bools, first: Words, second: Words, present: Bools) -> Rows:
+    """The given rows (in order) whose present hash another row shares: group_sizes > 1 there, sized
+    over only the rows sharing a first half with a given row (all that can share its hash)."""
+    held = np.flatnonzero(rows & present)
+    if not len(held):
+        return np.zeros(0, dtype=np.int64)
+    near = np.flatnonzero(present & _among(first, np.unique(first[held])))
+    sizes = np.zeros(len(first), dtype=np.int64)
+    sizes[near] = group_sizes(first[near], second[near], np.ones(len(near), dtype=np.bool_))
+    return held[sizes[held] > 1].astype(np.int64)
 
 
 class Counter128:

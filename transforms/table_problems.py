@@ -62,6 +62,8 @@ class TableProblems:
         self, finding: Finding, rank: Rank, offset: int, describe: Callable[[Rows], Described]
     ) -> None:
         """Count the finding's rows; for those wanted, `describe` gives keys and values (unless no details)."""
+        if not len(finding.rows):  # most checks find nothing: nothing to count or list
+            return
         self.collector.count(self.name, finding.code, len(finding.rows))
         chosen = finding.rows[: self.collector.wanted(self.name, finding.code, len(finding.rows))]
         if not len(chosen):

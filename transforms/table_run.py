@@ -16,21 +16,21 @@ from typing import Protocol, TypeAlias
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from powerbi_dataset.rules import Condition, CountNotAbove, Exclusive
 from powerbi_dataset.schema import Dataset, Relationship, Table
 from transforms.checks import check_column
-from transforms.coerce import Mask, parse, plain, to_mask
+from transforms.coerce import Mask, parse, plain, valid_mask
 from transforms.keys import (
     ColumnHashes,
     Counter128,
     HashSet,
+    KnownText,
     Rows,
     combine,
-    group_sizes,
     hashes_of,
     repeated_after_first,
+    shared_groups,
 )
 from transforms.masking import (
     Fingerprinter,
@@ -95,6 +95,8 @@ class TableRun:
         self.holds: dict[int, list[Mask]] = {}  # exclusive rule -> rows holding its value
         self.references: list[tuple[int, Relationship, HashSet]] = []
         self.targets: dict[str, HashSet] = {}  # column -> its distinct values, once read
+        self.known: dict[str, KnownText] = {}  # a target text column's values and hashes
+        self.lookups: dict[str, KnownText] = {}  # a reference's column -> its target's values
 
     # --- the header --------------------------------------------------------------------------------
 
@@ -157,9 +159,15 @@ class TableRun:
                 target = context.done.get(relationship.to_table)
                 if target is not None and relationship.to_column in target.targets:
                     self.references.append((index, relationship, target.targets[relationship.to_column]))
+                    known = target.known.get(relationship.to_column)
+                    if known is not None:
+                        self.lookups.setdefault(relationship.from_column, known)
                 elif target is None and relationship.to_table in context.given:  # a cycle: read later
                     context.skipped.append(f"{self.name}:{ORPHAN_REFERENCE.code}")
         self.hashes = {name: ColumnHashes() for name in sorted(keep)}
+        for relationship in context.dataset.relationships:
+            if self._is_target(relationship) and relationship.to_column in self.hashes:
+                self.known.setdefault(relationship.to_column, KnownText())
 
     def _is_target(self, relationship: Relationship) -> bool:
         """Whether a table still to be read refers to this one through `relationship`."""
@@ -181,13 +189,16 @@ class TableRun:
             result = parse(raw[name], column.kind)
             parsed[name] = result.values
             if column.required:
-                missing[name] = to_mask(pc.is_null(raw[name]))
+                missing[name] = ~valid_mask(raw[name])
             at = self.model.columns.index(column)
             checks = check_column(column, result, missing.get(name))
             findings += [((COLUMN_STAGE, at, number), finding) for number, finding in enumerate(checks)]
         needed = {*self.hashes, *(name for name, _ in self.feeds)}
         needed |= {relationship.from_column for _, relationship, _ in self.references}
-        hashed = {name: hashes_of(parsed[name]) for name in needed}
+        hashed = {name: hashes_of(parsed[name], self.lookups.get(name)) for name in needed}
+        for name, known in list(self.known.items()):  # text only, and only up to KnownText.LIMIT
+            if not pa.types.is_string(parsed[name].type) or not known.add(parsed[name], *hashed[name][:2]):
+                del self.known[name]
         for name, store in self.hashes.items():
             store.add(*hashed[name])
         for name, counter in self.feeds:
@@ -211,7 +222,8 @@ class TableRun:
             finding = Finding(ORPHAN_REFERENCE.code, relationship.from_column, message, rows_of(orphan))
             findings.append(((REFERENCE_STAGE, index, 0), finding))
         for rank, finding in findings:
-            self._emit(finding, rank, offset, raw, parsed, hashed)
+            if len(finding.rows):
+                self._emit(finding, rank, offset, raw, parsed, hashed)
 
     def _emit(
         self,
@@ -247,8 +259,7 @@ class TableRun:
             assert isinstance(rule, Exclusive)
             if not holding:  # an empty table: no row can hold the value twice
                 continue
-            sizes = group_sizes(*self.hashes[rule.group_by].arrays())
-            rows = rows_of(np.concatenate(holding) & (sizes > 1))
+            rows = shared_groups(np.concatenate(holding), *self.hashes[rule.group_by].arrays())
             shown = shown_value(
                 rule.value, self.model.column(rule.column), self.problems.display[rule.column]
             )

@@ -195,3 +195,20 @@ def test_a_sharepoint_item_key_is_shown_so_a_person_can_find_the_item() -> None:
     assert item_reference(key, "#0123456789ab") == key
     assert item_reference("sp:not-a-guid:29", "#0123456789ab") == "#0123456789ab"
     assert item_reference("Jane Smith", "#0123456789ab") == "#0123456789ab"
+
+
+def test_rows_without_a_row_problem_are_all_kept_as_they_are() -> None:
+    """No row-level problem (a table-level one aside): every row is staged, none quarantined, the same
+    rows and schema as a filter keeping each would give."""
+    rows = pa.table({"event_id": ["e1", "e2", None], "n": [1, None, 3]})
+    header = Problem("events", -1, "", "status", "missing-column", "column is missing", "")
+    split = split_by_problems(rows, [header])
+    assert split.valid.equals(rows.filter(pa.array([True, True, True])))
+    assert split.invalid.num_rows == 0 and split.invalid.schema == rows.schema and split.problems == ()
+    bad = Problem("events", 1, "", "n", "missing-value", "a required value is missing", "")
+    split = split_by_problems(rows, [header, bad])
+    assert split.valid.column("event_id").to_pylist() == ["e1", None]
+    assert split.invalid.column("event_id").to_pylist() == ["e2"]
+    assert split.problems == (
+        Problem("events", 0, "", "n", "missing-value", "a required value is missing", ""),
+    )
