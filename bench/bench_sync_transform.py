@@ -21,9 +21,10 @@ into Arrow by connectors.graph_arrow, the collector paused per list), every list
 back page by page: bytes decoded, items normalised (transforms.normalise), each table validated
 (transforms.validate), written as a Parquet row group with the staged files' writer options (zstd;
 connectors.staging; since 2026-12-01, pyarrow's defaults before) and dropped (freeing is timed too).
-Lookup keys and staff numbers come from the lists read before, as a sync does. `--compare REV` replays REV's `transforms` package (exported
-with git archive, first on PYTHONPATH) in the same rounds, alternating which side goes first, so before and
-after are measured side by side on the same machine at the same moment.
+Lookup keys and staff numbers come from the lists read before, as a sync does. `--compare REV` replays
+REV's `transforms` package (exported with git archive, first on PYTHONPATH) in the same rounds,
+alternating which side goes first, so before and after are measured side by side on the same machine at
+the same moment (this checkout's `connectors` and `pipeline` serve both sides).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Remove personal details from free text before it is counted or published, replacing each with `[KIND]`.
 
 Pure and vectorised: every pattern (transforms.scrub_rules) is an RE2 regular expression run by Arrow
-compute over the whole column (no per-row Python). The result says how many of each kind were replaced, never what they were.
+compute over the whole column (no per-row Python). The result says how many of each kind were replaced,
+never what they were.
 Coverage, what is kept on purpose and the known limits are in docs/themes.md.
 """
 
