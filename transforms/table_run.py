@@ -1,6 +1,7 @@
 """One table's validation, record batch by record batch, in memory that does not grow with the rows:
-the header's checks, every column check and in-batch rule per batch, and for the checks that need the
-whole table (duplicate keys, exclusive codes, references, counts) only 128-bit hashes (transforms/keys.py).
+the header's checks (transforms/table_header.py), every column check and in-batch rule per batch, and for
+the checks that need the whole table (duplicate keys, exclusive codes, references, counts) only 128-bit
+hashes (transforms/keys.py).
 
 Problems are built only for the rows the collector lists, by transforms/table_problems.py.
 """
@@ -8,7 +9,6 @@ Problems are built only for the rows the collector lists, by transforms/table_pr
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias
@@ -34,20 +34,15 @@ from transforms.keys import (
 )
 from transforms.masking import (
     Fingerprinter,
-    header_looks_like_data,
-    shown_name,
     shown_value,
 )
 from transforms.problems import (
-    DUPLICATE_COLUMN,
     DUPLICATE_KEY,
-    HEADER_LOOKS_LIKE_DATA,
-    MISSING_COLUMN,
     ORPHAN_REFERENCE,
-    UNEXPECTED_COLUMN,
 )
 from transforms.report import ProblemCollector
 from transforms.rules import Finding, can_check, check_rules, condition_mask, rows_of
+from transforms.table_header import read_header
 from transforms.table_problems import Described, Hashed, Rank, TableProblems
 
 Batch: TypeAlias = pa.RecordBatch | pa.Table
@@ -101,35 +96,15 @@ class TableRun:
     # --- the header --------------------------------------------------------------------------------
 
     def read(self, source: TableSource) -> None:
-        header = [str(name) for name in source.header()]
-        known = frozenset(self.model.column_names)
-        if header_looks_like_data(header, known):
-            message = (
-                f"the first row of {source.label} does not look like a header (values, not column names)"
-            )
-            self.problems.table_problem(HEADER_LOOKS_LIKE_DATA.code, "", message)
+        positions = read_header(
+            [str(name) for name in source.header()], self.model, source.label, self.problems
+        )
+        if positions is None:
             return
-        seen = Counter(header)  # one pass: a 20,000-column header is checked in linear time
-        first_at: dict[str, int] = {}
-        for position, name in enumerate(header):
-            first_at.setdefault(name, position)
-        for column in self.model.columns:
-            if column.name not in seen:
-                self.problems.table_problem(
-                    MISSING_COLUMN.code, column.name, "column is missing from the input"
-                )
-        for name, position in first_at.items():
-            if name not in known:
-                shown = shown_name(name, position, known)
-                self.problems.table_problem(UNEXPECTED_COLUMN.code, shown, "column is not in the model")
-        for name, position in first_at.items():
-            if seen[name] > 1:  # which copy is meant is unknown, so neither is checked
-                message = "column appears more than once in the input"
-                self.problems.table_problem(DUPLICATE_COLUMN.code, shown_name(name, position, known), message)
-        self.columns = [column.name for column in self.model.columns if seen.get(column.name) == 1]
+        self.columns = list(positions)
         self.readable = True
         self._prepare()
-        for batch in source.batches([first_at[name] for name in self.columns]):
+        for batch in source.batches(list(positions.values())):
             self._check_batch(batch)
         self._finish()
 
