@@ -124,15 +124,18 @@ class Scrubber:
     ascii_rules: tuple[Rule, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rules", self.spelt(UNICODE))
-        object.__setattr__(self, "ascii_rules", self.spelt(ASCII))
+        object.__setattr__(self, "rules", self._built(UNICODE))
+        object.__setattr__(self, "ascii_rules", self._built(ASCII))
 
     def spelt(self, letters: Letters) -> tuple[Rule, ...]:
-        """The rules with the Unicode classes spelt as `letters` says."""
-        if letters == UNICODE and hasattr(self, "rules"):
+        """The rules with the Unicode classes spelt as `letters` says (the two usual spellings built once)."""
+        if letters == UNICODE:
             return self.rules
-        if letters == ASCII and hasattr(self, "ascii_rules"):
+        if letters == ASCII:
             return self.ascii_rules
+        return self._built(letters)
+
+    def _built(self, letters: Letters) -> tuple[Rule, ...]:
         return pattern_rules(letters) + name_rules(
             frozenset(self.first_names), frozenset(self.not_names), letters
         )
