@@ -59,7 +59,8 @@ if TYPE_CHECKING:  # the names, for mypy and readers; at run time each is import
     from pipeline.report import ReportResult, build_report, report
     from pipeline.status import status
     from pipeline.steps import Plan, Step, WriteFile
-    from pipeline.sync import SyncPlan, SyncResult, plan_sync, sync
+    from pipeline.sync import SyncResult, sync
+    from pipeline.sync_plan import SyncPlan, plan_sync
     from pipeline.validation import (
         ReportingSource,
         counted,
@@ -120,9 +121,9 @@ EXPORTS: dict[str, str] = {
     "Plan": "steps",
     "Step": "steps",
     "WriteFile": "steps",
-    "SyncPlan": "sync",
+    "SyncPlan": "sync_plan",
     "SyncResult": "sync",
-    "plan_sync": "sync",
+    "plan_sync": "sync_plan",
     "sync": "sync",
     "ReportingSource": "validation",
     "counted": "validation",

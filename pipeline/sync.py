@@ -1,7 +1,7 @@
 """`cetk sync`: every mapped list of the site into staged, minimised, validated Parquet, with quarantine,
 the run ledger and a JSON run report (docs/sync.md).
 
-    plan = plan_sync(settings)                  # --dry-run: per list, full read or changes, and the drift
+    plan = plan_sync(settings)                  # --dry-run (sync_plan.py): per list, full read or changes
     result = sync(settings, full=False)         # result.exit_code: 0 ok, 1 rows quarantined, 2 failed, 3 locked
 
 A run holds the run lock, reads the lists in the mapping's order (a lookup list before the lists pointing
@@ -16,8 +16,7 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,16 +28,16 @@ from config.settings import Settings
 from connectors.auth import SignIn
 from connectors.quarantine import Quarantine
 from connectors.run_report import RunRecorder, read_last_report, recorded_run
-from connectors.sync_state import STATE_FILE_NAME, SyncState, future_cursor_warning
-from errors import CetkError, ConfigError, ExitCode, NotFoundError, SourceFormatError
+from connectors.sync_state import future_cursor_warning
+from errors import CetkError, ExitCode, NotFoundError, SourceFormatError
 from pipeline.progress import ListSynced, OnProgress, ignore_progress
 from pipeline.sync_batch import BATCH_ITEMS
-from pipeline.sync_list import ListRun, sync_list, table_names
+from pipeline.sync_list import ListRun, sync_list
 from pipeline.sync_publish import after_staging, check_publish_settings
-from pipeline.sync_source import Source, load_site_mapping, open_source, pseudonymisation_key
+from pipeline.sync_source import Source, choose_lists, load_site_mapping, open_source, pseudonymisation_key
 from powerbi_dataset.model import DATASET
 from powerbi_dataset.schema import Dataset
-from transforms.drift import SchemaDiff, diff_columns
+from transforms.drift import diff_columns
 from transforms.list_mapping import ListMapping, SiteMapping
 from transforms.normalise import NormaliseContext, people_staff_numbers
 from transforms.page_read import ArrowItems
@@ -91,74 +90,6 @@ class SyncResult:
         if self.report_file:
             lines.append(f"Run report: {self.report_file}")
         return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class ListPlan:
-    list_name: str
-    tables: tuple[str, ...]
-    read: str  # "full" | "changes"
-    drift: SchemaDiff | None
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"list": self.list_name, "tables": list(self.tables), "read": self.read,
-                "drift": self.drift.to_dict() if self.drift else None, "error": self.error}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class SyncPlan:
-    """What `cetk sync` would do (`--dry-run`): per list, how it would be read and whether it would stop."""
-
-    lists: tuple[ListPlan, ...]
-    staging_dir: Path
-
-    def describe(self) -> str:
-        lines = [f"Would stage into {self.staging_dir}:"]
-        for one in self.lists:
-            if one.error:
-                lines.append(f"  {one.list_name}: would stop: {one.error}")
-                continue
-            how = "read in full" if one.read == "full" else "read changes since the last run"
-            lines.append(f"  {one.list_name} -> {', '.join(one.tables)}: {how}")
-            if one.drift is not None and one.drift.changed:
-                lines.extend("    " + line for line in one.drift.describe().splitlines())
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"staging_dir": str(self.staging_dir), "lists": [one.to_dict() for one in self.lists]}
-
-
-def plan_sync(
-    settings: Settings,
-    *,
-    full: bool = False,
-    lists: Sequence[str] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.time,
-    sign_in: SignIn | None = None,
-) -> SyncPlan:
-    """`cetk sync --dry-run`: reads the lists' columns and the saved links; writes nothing, takes no lock."""
-    mapping = load_site_mapping(settings.mapping_file)
-    chosen = choose_lists(mapping, lists)
-    source = open_source(settings, sleep=sleep, clock=clock, sign_in=sign_in)
-    links: dict[str, str | None] = {}
-    plans = []
-    state_file = settings.paths.state_dir / STATE_FILE_NAME
-    with _read_only_state(state_file) as state:
-        for one in chosen:
-            tables = tuple(table_names(one, DATASET))
-            try:
-                live = source.reader.list_by_name(source.site_id, one.display_name)
-            except NotFoundError as error:
-                plans.append(ListPlan(one.display_name, tables, "full", None, error.message))
-                continue
-            links[live.id] = state.delta_link(live.id) if state is not None else None
-            diff = diff_columns(live, one)
-            read = "changes" if links[live.id] and source.has_delta and not full else "full"
-            stop = "a mapped column is gone or retyped" if diff.blocking else None
-            plans.append(ListPlan(one.display_name, tables, read, diff, stop))
-    return SyncPlan(tuple(plans), settings.paths.staging_dir)
 
 
 def sync(
@@ -232,20 +163,6 @@ def use_system_allocator() -> None:
     comes from changes, for the whole process; every array already made keeps its own pool."""
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
-
-
-def choose_lists(mapping: SiteMapping, names: Sequence[str] | None) -> list[ListMapping]:
-    """The mapped lists to sync, in the mapping's order; an unknown name is a ConfigError naming the known."""
-    if not names:
-        return list(mapping.lists)
-    known = [one.display_name for one in mapping.lists]
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise ConfigError(
-            f"--lists names a list the mapping ({mapping.source}) does not map: {', '.join(unknown)}",
-            hint="choose from: " + ", ".join(known),
-        )
-    return [one for one in mapping.lists if one.display_name in names]
 
 
 def _sync_lists(
@@ -341,16 +258,6 @@ def _staff_numbers(source: Source, mapping: SiteMapping, list_id: Callable[[str]
     for page in pages:
         found.update(people_staff_numbers(page.items, people))
     return found
-
-
-@contextmanager
-def _read_only_state(path: Path) -> Iterator[SyncState | None]:
-    """The sync state opened read-only, or None before the first run: a plan never writes."""
-    if not path.exists():
-        yield None
-        return
-    with SyncState.open(path, read_only=True) as state:
-        yield state
 
 
 def _result(settings: Settings, code: ExitCode, error: CetkError | None) -> SyncResult:

@@ -1,5 +1,6 @@
-"""What a sync reads from: the mapping file, the pseudonymisation key, and the list connector that
-`sharepoint.api` chooses (Graph or SharePoint REST), signed in with connectors/auth.py.
+"""What a sync reads from: the mapping file (and which of its lists a run takes), the pseudonymisation
+key, and the list connector that `sharepoint.api` chooses (Graph or SharePoint REST), signed in with
+connectors/auth.py.
 
     source = open_source(settings, sleep=sleep, clock=clock)   # no request yet (Graph)
     source.reader.list_by_name(source.site_id, "Engagement Events")
@@ -26,7 +27,7 @@ from connectors.sharepoint_rest import open_sharepoint_rest
 from errors import ConfigError
 from powerbi_dataset.model import DATASET
 from transforms.list_columns import LiveList
-from transforms.list_mapping import SiteMapping, load_mapping
+from transforms.list_mapping import ListMapping, SiteMapping, load_mapping
 from transforms.list_mapping_check import check_mapping
 from transforms.mapping_file import MappingProblem
 from transforms.privacy import require_key
@@ -170,3 +171,17 @@ def pseudonymisation_key(settings: Settings) -> bytes:
 def _first(problems: Sequence[MappingProblem]) -> str:
     shown = "; ".join(str(problem) for problem in problems[:3])
     return shown + (f" (and {len(problems) - 3} more)" if len(problems) > 3 else "")
+
+
+def choose_lists(mapping: SiteMapping, names: Sequence[str] | None) -> list[ListMapping]:
+    """The mapped lists to sync, in the mapping's order; an unknown name is a ConfigError naming the known."""
+    if not names:
+        return list(mapping.lists)
+    known = [one.display_name for one in mapping.lists]
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ConfigError(
+            f"--lists names a list the mapping ({mapping.source}) does not map: {', '.join(unknown)}",
+            hint="choose from: " + ", ".join(known),
+        )
+    return [one for one in mapping.lists if one.display_name in names]
