@@ -13,17 +13,16 @@ from pathlib import Path
 
 from config.analytics_settings import parse_analytics_settings
 from config.checks import (
-    describe_source,
     iter_problems,
     parse_auth_mode,
     parse_log_level,
     parse_publish_mode,
     parse_sharepoint_api,
 )
-from config.files import read_config_file, resolve_config_path, secret_in_value
+from config.credential_guard import refuse_credentials_in_environment, refuse_secret_flags
+from config.files import read_config_file, resolve_config_path
 from config.logs import Redactor
 from config.secrets import (
-    KEYRING_SERVICE,
     SECRETS,
     FoundSecret,
     KeyringLookup,
@@ -31,7 +30,6 @@ from config.secrets import (
     SecretSource,
     find_secret,
     keyring_lookup,
-    secret_for_key,
 )
 from config.settings import (
     DEFAULT_MAPPING_FILE,
@@ -49,8 +47,8 @@ from config.settings import (
     SharePointApi,
     Source,
 )
-from config.urls import origin_of, url_credential
-from errors import ConfigError, SecretInConfigError
+from config.urls import origin_of
+from errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +80,8 @@ def load(
 ) -> Loaded:
     """Effective settings and their provenance; with strict=False, problems are returned instead of raised."""
     overrides = {key: value for key, value in (overrides or {}).items() if value is not None}
-    _check_overrides(overrides)
-    _check_environment(environ)
+    refuse_secret_flags(overrides)
+    refuse_credentials_in_environment(environ)
     path = resolve_config_path(config_path, environ)  # the file's values are checked as it is read
     values, sources = _layered(environ, overrides, read_config_file(path) if path else {})
     problems: list[ConfigError] = []
@@ -201,55 +199,6 @@ def _layered(
         else:
             values[item.key], sources[item.key] = item.default, "default"
     return values, sources
-
-
-def _check_overrides(overrides: Mapping[str, object]) -> None:
-    for key, value in overrides.items():
-        spec = secret_for_key(key)
-        if spec is not None:
-            raise SecretInConfigError(
-                f"'{key}' cannot be given as a flag: flags end up in shell history",
-                hint=f"set {spec.env_var} or use the OS keyring (service '{KEYRING_SERVICE}')",
-            )
-        what = _credential_in(key, str(value))
-        if what is not None:
-            raise SecretInConfigError(
-                f"setting '{key}' (from {describe_source(key, 'flag')}) holds {what}; "
-                "flags end up in shell history",
-                hint=_credential_hint(what),
-            )
-        if key not in FIELDS_BY_KEY:
-            raise ConfigError(f"unknown setting '{key}'", hint=f"valid keys are: {', '.join(FIELDS_BY_KEY)}")
-
-
-def _check_environment(environ: Mapping[str, str]) -> None:
-    """Every CETK_* setting variable set, winning or not: none may hold a credential."""
-    for item in FIELDS:
-        what = _credential_in(item.key, environ.get(item.env_var) or "")
-        if what is not None:
-            raise SecretInConfigError(
-                f"setting '{item.key}' (from {item.env_var}) holds {what}",
-                hint=_credential_hint(what),
-            )
-
-
-def _credential_in(key: str, value: str) -> str | None:
-    """What credential a setting's value holds; a URL setting's value is read as a URL even without ://."""
-    field = FIELDS_BY_KEY.get(key)
-    found = secret_in_value(value)
-    if found is None and field is not None and field.url is not None:
-        found = url_credential(value)
-    return found
-
-
-def _credential_hint(what: str) -> str:
-    if what.startswith("a PEM"):
-        return (
-            "keep the private key in the auth.certificate_path file (its passphrase in CETK_CERT_PASSPHRASE)"
-        )
-    if what.startswith("a JWT"):
-        return "tokens are fetched at run time, never configured: remove it"
-    return f"remove {what} from the URL: cetk signs in with the app's own credential (auth.mode), never one in a URL"
 
 
 def _get(values: Mapping[str, str | None], key: str) -> str | None:
