@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from powerbi_dataset.schema import Column
-from transforms.coerce import Mask, Parsed, to_mask, valid_mask
+from transforms.coerce import Mask, Parsed, string_offsets, to_mask, valid_mask
 from transforms.problems import (
     BAD_FORMAT,
     MISSING_VALUE,
@@ -87,7 +87,7 @@ def _too_long(text: pa.Array, limit: int) -> Rows:
     """Values of more than `limit` characters. A value has no more characters than bytes, so when no
     value has more than `limit` bytes (the offsets tell) no character is counted."""
     if pa.types.is_string(text.type):
-        offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + len(text) + 1]
+        offsets = string_offsets(text)
         if not len(text) or int(np.max(offsets[1:] - offsets[:-1])) <= limit:
             return NONE
     return rows_of(to_mask(pc.greater(pc.utf8_length(text), limit)))

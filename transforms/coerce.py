@@ -79,8 +79,7 @@ def _blank(text: pa.Array) -> Mask:
     only the others are asked of utf8_is_space; utf8_is_space and utf8_trim_whitespace take the same
     characters as whitespace (every code point compared: tests/transforms/test_coerce.py).
     """
-    count = len(text)
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + count + 1]
+    offsets = string_offsets(text)
     starts = offsets[:-1]
     nonempty = offsets[1:] > starts
     data = text.buffers()[2]
@@ -94,6 +93,12 @@ def _blank(text: pa.Array) -> Mask:
     if text.null_count:
         blank &= valid_mask(text)
     return blank
+
+
+def string_offsets(text: pa.Array) -> npt.NDArray[np.int32]:
+    """The `len(text) + 1` offsets of a string array's values into its data buffer (value i is bytes
+    offsets[i] to offsets[i + 1]), read from the buffer without a copy."""
+    return np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset : text.offset + len(text) + 1]
 
 
 def _bits(buffer: pa.Buffer, offset: int, count: int) -> Mask:
