@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from powerbi_dataset.schema import Column
-from transforms.coerce import Mask, Parsed, string_offsets, to_mask, valid_mask
+from transforms.coerce import Mask, Parsed, repeats, string_offsets, to_mask, valid_mask
 from transforms.problems import (
     BAD_FORMAT,
     MISSING_VALUE,
@@ -69,7 +69,6 @@ def check_column(column: Column, parsed: Parsed, missing: Mask | None) -> list[F
 
 NONE = np.zeros(0, dtype=np.int64)  # no failing rows
 NONE.flags.writeable = False
-SAMPLE = 1024  # values looked at to judge whether a text column repeats
 
 
 @functools.cache
@@ -97,8 +96,7 @@ def _unmatched(text: pa.Array, pattern: str) -> Rows:
     """Present values that do not match the whole pattern. When values repeat (codes, officer keys) each
     distinct value is matched once: the regex costs several times the dictionary encoding."""
     anchored = f"^(?:{pattern})$"
-    sample = text.slice(0, SAMPLE)
-    if len(text) < 2 or 2 * pc.count_distinct(sample, mode="all").as_py() > len(sample):
+    if not repeats(text, distinct_share=0.5):
         return rows_of(to_mask(pc.invert(pc.match_substring_regex(text, anchored))))
     encoded = pc.dictionary_encode(text)  # nulls stay null indices
     distinct_unmatched = ~to_mask(pc.match_substring_regex(encoded.dictionary, anchored))

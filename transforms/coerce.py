@@ -95,6 +95,18 @@ def _blank(text: pa.Array) -> Mask:
     return blank
 
 
+REPEAT_SAMPLE = 1024  # values looked at to judge whether a column repeats
+
+
+def repeats(values: pa.Array, distinct_share: float) -> bool:
+    """Whether work done once per distinct value (through a dictionary encoding) is worth it: at least
+    two values, and at most `distinct_share` of the first REPEAT_SAMPLE distinct (a null counts as one)."""
+    if len(values) < 2:
+        return False
+    sample = values.slice(0, REPEAT_SAMPLE)
+    return bool(pc.count_distinct(sample, mode="all").as_py() <= distinct_share * len(sample))
+
+
 def string_offsets(text: pa.Array) -> npt.NDArray[np.int32]:
     """The `len(text) + 1` offsets of a string array's values into its data buffer (value i is bytes
     offsets[i] to offsets[i + 1]), read from the buffer without a copy."""

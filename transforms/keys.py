@@ -15,14 +15,13 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.coerce import valid_mask
+from transforms.coerce import repeats, valid_mask
 from transforms.masking import Hashes, value_hashes
 
 Rows = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
 Words = npt.NDArray[np.uint64]
 MIX = np.uint64(0x9E3779B97F4A7C15)  # golden-ratio multiplier: combines the parts of a composite key
-SAMPLE = 1024  # values looked at to judge whether a text column repeats
 
 
 def hashes_of(values: pa.Array, known: KnownText | None = None) -> tuple[Words, Words, Bools]:
@@ -38,11 +37,10 @@ def hashes_of(values: pa.Array, known: KnownText | None = None) -> tuple[Words, 
 def _text_hashes(values: pa.Array) -> Hashes:
     """value_hashes of text, each distinct value hashed once when values repeat (references, codes):
     hashing goes through a Python string per value (some 250 ns for both halves), the encoding does not
-    (some 25 ns with the take). Whether they repeat is judged on the first SAMPLE values: encoding pays
+    (some 25 ns with the take). Whether they repeat is judged on a sample (coerce.repeats): encoding pays
     unless nearly all are distinct (a key; a bridge's parent column repeats each value 1.5 to 2 times);
     either way each value gets the same hash. Nulls hash as "", as in value_hashes."""
-    sample = values.slice(0, SAMPLE)
-    if len(values) < 2 or 8 * pc.count_distinct(sample, mode="all").as_py() > 7 * len(sample):
+    if not repeats(values, distinct_share=7 / 8):
         return value_hashes(values)
     encoded = pc.dictionary_encode(pc.fill_null(values, ""))
     first, second = value_hashes(encoded.dictionary)

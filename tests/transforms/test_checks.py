@@ -11,7 +11,8 @@ import pyarrow.compute as pc
 
 from powerbi_dataset.kinds import UTC_MICROS
 from powerbi_dataset.schema import Code, Column
-from transforms.checks import SAMPLE, check_column
+from transforms.checks import check_column
+from transforms.coerce import REPEAT_SAMPLE as SAMPLE
 from transforms.coerce import Parsed, parse, plain
 from transforms.problems import BAD_FORMAT, NOT_A_DATE, OUT_OF_RANGE, TOO_LONG, UNKNOWN_CODE
 
