@@ -30,8 +30,7 @@ def hashes_of(values: pa.Array, known: KnownText | None = None) -> tuple[Words, 
         first, second = _text_hashes(values) if known is None else known.hashes(values)
     else:
         first, second = value_hashes(values)
-    present = np.asarray(pc.is_valid(values).to_numpy(zero_copy_only=False), dtype=np.bool_)
-    return first, second, present
+    return first, second, valid_mask(values)
 
 
 def _text_hashes(values: pa.Array) -> Hashes:
