@@ -197,8 +197,7 @@ class TableRun:
             finding = Finding(ORPHAN_REFERENCE.code, relationship.from_column, message, rows_of(orphan))
             findings.append(((REFERENCE_STAGE, index, 0), finding))
         for rank, finding in findings:
-            if len(finding.rows):
-                self._emit(finding, rank, offset, raw, parsed, hashed)
+            self._emit(finding, rank, offset, raw, parsed, hashed)
 
     def _emit(
         self,
