@@ -129,9 +129,8 @@ def split_by_problems(rows: pa.Table, problems: Sequence[Problem]) -> Split:
         for p in problems
         if p.row >= 0
     )
-    if not bad:  # filtering every column to keep every row would copy them all
-        return Split(rows, rows.take(pa.array(bad, pa.int64())), moved)
-    return Split(rows.filter(pa.array(~is_bad)), rows.take(pa.array(bad, pa.int64())), moved)
+    valid = rows.filter(pa.array(~is_bad)) if bad else rows  # filtering to keep every row copies them all
+    return Split(valid, rows.take(pa.array(bad, pa.int64())), moved)
 
 
 @dataclass(frozen=True)
