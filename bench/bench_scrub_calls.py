@@ -31,7 +31,7 @@ from typing import Any
 import pyarrow as pa
 
 from bench import bench_sync_transform as stage
-from emulator.demo.force import generate_force
+from bench.bench_themes import demo_texts
 from transforms import minimise
 from transforms import scrub as here
 
@@ -59,15 +59,6 @@ def captured_calls(pages: Path) -> list[list[str | None]]:
     return calls
 
 
-def demo_rows(rows: int) -> list[str | None]:
-    """`rows` texts from the demo force's notes, event names and "You said" (as bench_themes builds them)."""
-    force = generate_force(seed=7, events=2000, ccrs=50, invalid_fraction=0)
-    actions = force.tables["you_said_we_did"]
-    pool = [*map(str, force.event_notes.values()), *map(str, force.tables["events"]["event_name"]),
-            *map(str, actions["you_said"])]  # fmt: skip
-    return [*(pool * (rows // len(pool) + 1))[:rows]]
-
-
 def scrub_module_of(revision: str, into: Path) -> ModuleType:
     """transforms/scrub.py as it was at `revision`, imported as a module of its own."""
     root = Path(__file__).resolve().parent.parent
@@ -91,7 +82,11 @@ def main() -> None:
     parser.add_argument("--compare", default="main", metavar="REV")
     parser.add_argument("--repeat", type=int, default=7)
     arguments = parser.parse_args()
-    calls = captured_calls(arguments.pages) if arguments.rows is None else [demo_rows(arguments.rows)]
+    calls = (
+        captured_calls(arguments.pages)
+        if arguments.rows is None
+        else [list[str | None](demo_texts(arguments.rows))]
+    )
     arrays = [pa.array(texts, pa.string()) for texts in calls]
     print(f"{len(calls)} scrubber calls, texts: {', '.join(str(len(texts)) for texts in calls)}")
     with tempfile.TemporaryDirectory(prefix="cetk-bench-scrub-") as directory:

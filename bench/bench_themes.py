@@ -52,18 +52,17 @@ def accuracy() -> None:
             print(f"| {code} | {tp[code] + fn[code]} | {p:.2f} | {r:.2f} |")
 
 
-def speed(rows: int, repeat: int) -> None:
+def demo_texts(rows: int) -> list[str]:
+    """`rows` free texts of the demo force (its event notes, event names and "You said"), repeated as needed."""
     force = generate_force(seed=7, events=2000, ccrs=50, invalid_fraction=0)
     actions = force.tables["you_said_we_did"]
-    pool = pd.concat(
-        [
-            pd.Series(list(force.event_notes.values())),
-            force.tables["events"]["event_name"].astype(str),
-            actions["you_said"].astype(str),
-        ],
-        ignore_index=True,
-    )
-    texts = pd.Series(list(pool) * (rows // len(pool) + 1)).iloc[:rows].reset_index(drop=True)
+    pool = [*map(str, force.event_notes.values()), *map(str, force.tables["events"]["event_name"]),
+            *map(str, actions["you_said"])]  # fmt: skip
+    return (pool * (rows // len(pool) + 1))[:rows]
+
+
+def speed(rows: int, repeat: int) -> None:
+    texts = pd.Series(demo_texts(rows))
     taxonomy = load_taxonomy()
     classify(texts.head(10), taxonomy)  # builds the cached patterns
     for name, run in (
