@@ -52,7 +52,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import requests
 
-from connectors.staging import WRITER_OPTIONS, dictionary_columns
+from connectors.staging import writer_options
 from emulator.demo.force import generate_force
 from emulator.demo.list_mapping import DEMO_SITE_MAPPING
 from emulator.demo.lists import seed_lists
@@ -170,8 +170,11 @@ def transform(
             for table_name, table in page.tables.items():
                 writer = writers.get(table_name)
                 if writer is None:
+                    # the staged files' writer options (the sync's sorted spills and their merge are
+                    # measured by bench_staging)
+                    options = writer_options(DATASET.table(table_name))
                     writer = writers[table_name] = pq.ParquetWriter(
-                        out / f"{table_name}.parquet", table.schema, **staged_options(table_name)
+                        out / f"{table_name}.parquet", table.schema, **options
                     )
                 writer.write_table(table)
                 staged.setdefault(table_name, []).append(table)
@@ -196,13 +199,6 @@ def transform(
     for writer in writers.values():
         writer.close()
     return timing
-
-
-def staged_options(table_name: str) -> dict[str, Any]:
-    """The Parquet writer options of the sync's staged files (zstd, dictionary encoding for coded columns
-    only), so the write costs what the staged file's write costs per row; the sync's sorted spills and
-    their merge are measured by bench_staging."""
-    return {**WRITER_OPTIONS, "use_dictionary": dictionary_columns(DATASET.table(table_name))}
 
 
 def _calls(

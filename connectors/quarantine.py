@@ -29,9 +29,8 @@ from connectors.staging import (
     ABSENT,
     PRIVATE_DIR_MODE,
     QUARANTINE_PREFIX,
-    WRITER_OPTIONS,
     PreparedSnapshot,
-    dictionary_columns,
+    writer_options,
 )
 from powerbi_dataset.derive import arrow_schema
 from powerbi_dataset.model import DATASET
@@ -226,9 +225,7 @@ class Quarantine:
         ]
 
         def write_parquet(path: Path) -> None:
-            pq.write_table(
-                stored.take(order), path, use_dictionary=dictionary_columns(model), **WRITER_OPTIONS
-            )
+            pq.write_table(stored.take(order), path, **writer_options(model))
 
         def write_people_csv(path: Path) -> None:
             write_csv(path, CSV_HEADER, lines, private=True)

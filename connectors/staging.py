@@ -82,12 +82,18 @@ __all__ = [
     "dictionary_columns",
     "remove_leftovers",
     "staged_path",
+    "writer_options",
 ]
 
 
 def dictionary_columns(table: Table) -> list[str]:
     """Columns whose values come from a short list of codes: the ones dictionary encoding pays for."""
     return [column.name for column in table.columns if column.codes]
+
+
+def writer_options(table: Table) -> dict[str, Any]:
+    """pyarrow.parquet's writer options for a file of `table`'s rows (staged or quarantined)."""
+    return {**WRITER_OPTIONS, "use_dictionary": dictionary_columns(table)}
 
 
 def staged_path(staging_dir: Path, table: str) -> Path:
@@ -258,8 +264,7 @@ class StagedTableWriter:
         rows = 0
         pending: list[pa.Table] = []
         pending_rows = 0
-        options = {**WRITER_OPTIONS, "use_dictionary": dictionary_columns(self.table)}
-        with pq.ParquetWriter(path, self.schema, **options) as writer:
+        with pq.ParquetWriter(path, self.schema, **writer_options(self.table)) as writer:
             for part in merged:
                 pending.append(part.drop_columns(list(ORDER_COLUMNS)).cast(self.schema))
                 pending_rows += part.num_rows
